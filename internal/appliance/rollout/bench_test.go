@@ -1,0 +1,63 @@
+package rollout
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+)
+
+// bigCluster is n member nodes in HA pairs, with res resources each allowed
+// on its pair and preferring its first member.
+func bigCluster(n, res int) *appliance.Cluster {
+	c := &appliance.Cluster{Name: "big", HAEnabled: true, Healthy: true, ReportedMembers: n}
+	c.Nodes = make([]appliance.Node, 0, n)
+	for i := 0; i < n; i++ {
+		g := fmt.Sprintf("pair%d", i/2)
+		c.Nodes = append(c.Nodes, node(fmt.Sprintf("node%05d", i), appliance.RoleMember, g, "1.0", ""))
+		if i%2 == 1 {
+			c.HAGroups = append(c.HAGroups, appliance.HAGroup{Name: g, Members: []string{c.Nodes[i-1].Name, c.Nodes[i].Name}, MinAvailable: 1})
+		}
+	}
+	for r := 0; r < res; r++ {
+		a := (r * (n / max(res, 1))) &^ 1
+		c.Resources = append(c.Resources, appliance.Resource{Name: fmt.Sprintf("res%04d", r),
+			CurrentNode: c.Nodes[a].Name, PreferredNode: c.Nodes[a].Name,
+			AllowedNodes: []string{c.Nodes[a].Name, c.Nodes[a+1].Name}, State: appliance.ResourceOnline})
+	}
+	return c
+}
+
+func benchmarkCompute(b *testing.B, n, res int) {
+	req := Request{Cluster: bigCluster(n, res), Target: manifest("1.1", "1.0"), Policy: Policy{Order: OrderPrimaryFirst}}
+	p, err := Compute(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if p.Waves != 2 || p.LowerBound != 2 {
+		b.Fatalf("waves %d bound %d, want 2", p.Waves, p.LowerBound)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Compute(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCompute100(b *testing.B)   { benchmarkCompute(b, 100, 10) }
+func BenchmarkCompute1000(b *testing.B)  { benchmarkCompute(b, 1000, 100) }
+func BenchmarkCompute10000(b *testing.B) { benchmarkCompute(b, 10000, 1000) }
+
+// BenchmarkComputeRolling10000 is the worst case for wave count: one node
+// at a time, 10,000 waves.
+func BenchmarkComputeRolling10000(b *testing.B) {
+	req := Request{Cluster: bigCluster(10000, 1000), Target: manifest("1.1", "1.0"), Policy: Policy{Order: OrderRolling}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compute(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,375 @@
+// Package executor runs a rollout plan against a cluster's management API.
+//
+// It is level-triggered: before each step it reads the cluster back and skips
+// the step when its post-condition already holds, so an apply that was
+// interrupted and started again continues where it stopped, doing nothing
+// twice and skipping nothing. It lives apart from the planner so that the
+// planner stays free of I/O.
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+)
+
+// API is what the executor needs of the management API; *client.Client
+// (scoped to the rollout's lease) satisfies it.
+type API interface {
+	GetCluster(ctx context.Context, name string) (*appliance.Cluster, error)
+	Stage(ctx context.Context, cluster, node, imageID, idempotencyKey string) (*api.Task, error)
+	Activate(ctx context.Context, cluster, node string, req api.ActivateRequest, idempotencyKey string) (*api.Task, error)
+	Promote(ctx context.Context, cluster, node, idempotencyKey string) (*api.Task, error)
+	MoveResource(ctx context.Context, cluster, resource, node, idempotencyKey string) (*api.Task, error)
+	Finalize(ctx context.Context, cluster, idempotencyKey string) (*api.Task, error)
+	WaitTask(ctx context.Context, id string) (*api.Task, error)
+}
+
+// Options tune a run.
+type Options struct {
+	// OperationKey is unique to one rollout; with the step it makes each
+	// request's idempotency key, so a retried request never acts twice.
+	OperationKey string
+	// AutoRevert asks the appliance to boot the previous partition again
+	// when an activation fails (S18, S19).
+	AutoRevert bool
+	// MinHealthyTime is how long a node must stay healthy before the plan goes on.
+	MinHealthyTime time.Duration
+	// HealthyDeadline bounds the wait for a node or the cluster to be healthy
+	// (wall time). Default 30 minutes.
+	HealthyDeadline time.Duration
+	// PollInterval is the pause between health reads. Default 250 ms.
+	PollInterval time.Duration
+	// Progress is told of each step as it starts and ends; it may be nil.
+	Progress func(Event)
+}
+
+// Event reports a step's progress, for logs.
+type Event struct {
+	Index   int // 0-based index in the plan
+	Total   int
+	Step    rollout.Step
+	Skipped bool // the post-condition already held
+	Done    bool
+	Err     error
+}
+
+// Run executes plan against the cluster. On failure it returns a *Failure
+// that says which step failed and which version each node runs now (S20).
+func Run(ctx context.Context, c API, plan *rollout.Plan, opts Options) error {
+	if opts.HealthyDeadline <= 0 {
+		opts.HealthyDeadline = 30 * time.Minute
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 250 * time.Millisecond
+	}
+	r := &run{api: c, plan: plan, opts: opts}
+	for i := 0; i < len(plan.Steps); {
+		j := i + 1
+		for j < len(plan.Steps) && concurrent(plan.Steps[i], plan.Steps[j]) {
+			j++
+		}
+		if err := r.batch(ctx, i, j); err != nil {
+			return r.failure(ctx, err)
+		}
+		i = j
+	}
+	return nil
+}
+
+// concurrent reports whether two neighbouring steps may run together: the
+// planner groups the activations (and stagings, moves) of one wave.
+func concurrent(a, b rollout.Step) bool {
+	if a.Wave != b.Wave || a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case rollout.StepStage, rollout.StepActivate, rollout.StepMoveResource, rollout.StepFailBack, rollout.StepAwaitHealthy:
+		return true
+	}
+	return false
+}
+
+type run struct {
+	api  API
+	plan *rollout.Plan
+	opts Options
+}
+
+// stepError ties an error to the step that met it.
+type stepError struct {
+	index int
+	step  rollout.Step
+	err   error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// batch runs steps [i, j) of one kind and wave: it reads the cluster once,
+// starts every step whose post-condition does not hold, then waits for all.
+func (r *run) batch(ctx context.Context, i, j int) error {
+	snap, err := r.api.GetCluster(ctx, r.plan.Cluster)
+	if err != nil {
+		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+	}
+	type started struct {
+		index int
+		task  *api.Task
+	}
+	var tasks []started
+	for k := i; k < j; k++ {
+		s := r.plan.Steps[k]
+		if done(snap, s) {
+			r.report(Event{Index: k, Step: s, Skipped: true, Done: true})
+			continue
+		}
+		r.report(Event{Index: k, Step: s})
+		if s.Kind == rollout.StepAwaitHealthy || s.Kind == rollout.StepSettle {
+			continue // waited for below, after the tasks
+		}
+		t, err := r.start(ctx, s, k)
+		if err != nil {
+			return &stepError{index: k, step: s, err: err}
+		}
+		tasks = append(tasks, started{k, t})
+	}
+	// Wait for every started task before judging any, so that a failure in
+	// one node of a wave never leaves another's reboot unobserved.
+	var firstErr error
+	for _, st := range tasks {
+		s := r.plan.Steps[st.index]
+		t, err := r.api.WaitTask(ctx, st.task.ID)
+		if err == nil && t.State == api.TaskFailed {
+			err = taskError(t)
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = &stepError{index: st.index, step: s, err: err}
+			}
+			r.report(Event{Index: st.index, Step: s, Err: err})
+			continue
+		}
+		r.report(Event{Index: st.index, Step: s, Done: true})
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	for k := i; k < j; k++ {
+		s := r.plan.Steps[k]
+		if s.Kind != rollout.StepAwaitHealthy && s.Kind != rollout.StepSettle {
+			continue
+		}
+		if err := r.awaitHealthy(ctx, s); err != nil {
+			return &stepError{index: k, step: s, err: err}
+		}
+		r.report(Event{Index: k, Step: s, Done: true})
+	}
+	// A finished task is not yet a proven step: read the cluster back and
+	// check every post-condition (S22: a node may come back on the old
+	// version while its task claims success).
+	snap, err = r.api.GetCluster(ctx, r.plan.Cluster)
+	if err != nil {
+		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+	}
+	for k := i; k < j; k++ {
+		s := r.plan.Steps[k]
+		if !done(snap, s) {
+			return &stepError{index: k, step: s, err: fmt.Errorf("the step reported success but the cluster does not show it: %s", observed(snap, s))}
+		}
+	}
+	return nil
+}
+
+func (r *run) report(e Event) {
+	if r.opts.Progress != nil {
+		e.Total = len(r.plan.Steps)
+		r.opts.Progress(e)
+	}
+}
+
+func (r *run) key(index int, s rollout.Step) string {
+	return fmt.Sprintf("%s/%d/%s/%s%s", r.opts.OperationKey, index, s.Kind, s.Node, s.Resource)
+}
+
+func (r *run) start(ctx context.Context, s rollout.Step, index int) (*api.Task, error) {
+	c := r.plan.Cluster
+	key := r.key(index, s)
+	switch s.Kind {
+	case rollout.StepStage:
+		if r.plan.ImageID == "" {
+			return nil, fmt.Errorf("no image of version %s is known to cluster %s to stage", s.Version, c)
+		}
+		return r.api.Stage(ctx, c, s.Node, r.plan.ImageID, key)
+	case rollout.StepActivate:
+		return r.api.Activate(ctx, c, s.Node, api.ActivateRequest{ExpectVersion: s.Version, AutoRevert: r.opts.AutoRevert}, key)
+	case rollout.StepPromote:
+		return r.api.Promote(ctx, c, s.Node, key)
+	case rollout.StepMoveResource, rollout.StepFailBack:
+		return r.api.MoveResource(ctx, c, s.Resource, s.To, key)
+	case rollout.StepFinalize:
+		return r.api.Finalize(ctx, c, key)
+	}
+	return nil, fmt.Errorf("the executor does not know step kind %q", s.Kind)
+}
+
+// done is each step's post-condition, read from a snapshot.
+func done(snap *appliance.Cluster, s rollout.Step) bool {
+	switch s.Kind {
+	case rollout.StepStage:
+		n := snap.Node(s.Node)
+		return n != nil && (appliance.SameVersion(n.Alternate.Version, s.Version) || appliance.SameVersion(n.Active.Version, s.Version))
+	case rollout.StepActivate:
+		n := snap.Node(s.Node)
+		return n != nil && appliance.SameVersion(n.Active.Version, s.Version)
+	case rollout.StepAwaitHealthy:
+		n := snap.Node(s.Node)
+		return n != nil && n.State == appliance.NodeRunning && n.Healthy
+	case rollout.StepPromote:
+		n := snap.Node(s.Node)
+		return n != nil && n.Role == appliance.RoleMaster
+	case rollout.StepMoveResource, rollout.StepFailBack:
+		for _, res := range snap.Resources {
+			if res.Name == s.Resource {
+				return res.CurrentNode == s.To && res.State == appliance.ResourceOnline
+			}
+		}
+		return false
+	case rollout.StepSettle:
+		return clusterSettled(snap)
+	case rollout.StepFinalize:
+		// Finalize leaves no mark of its own beyond resources back online
+		// on their preferred nodes; it is safe to run again, so it runs
+		// whenever its turn comes.
+		return false
+	}
+	return false
+}
+
+func clusterSettled(snap *appliance.Cluster) bool {
+	if !snap.Healthy || snap.ReportedMembers < len(snap.Nodes) {
+		return false
+	}
+	for _, n := range snap.Nodes {
+		if n.State != appliance.NodeRunning || !n.Healthy {
+			return false
+		}
+	}
+	return true
+}
+
+// observed says what the cluster shows instead of a step's post-condition.
+func observed(snap *appliance.Cluster, s rollout.Step) string {
+	if s.Node != "" {
+		n := snap.Node(s.Node)
+		if n == nil {
+			return fmt.Sprintf("node %s is missing from the cluster", s.Node)
+		}
+		return fmt.Sprintf("node %s is %s, healthy=%t, active %s, alternate %s", n.Name, n.State, n.Healthy, n.Active.Version, n.Alternate.Version)
+	}
+	if s.Resource != "" {
+		for _, res := range snap.Resources {
+			if res.Name == s.Resource {
+				return fmt.Sprintf("resource %s is %s on %q", res.Name, res.State, res.CurrentNode)
+			}
+		}
+		return fmt.Sprintf("resource %s is missing from the cluster", s.Resource)
+	}
+	return fmt.Sprintf("cluster healthy=%t, reports %d of %d members", snap.Healthy, snap.ReportedMembers, len(snap.Nodes))
+}
+
+// awaitHealthy polls until the node (or, for settle, the cluster) is healthy
+// and has stayed so for MinHealthyTime; it fails on the deadline with what it saw (S22).
+func (r *run) awaitHealthy(ctx context.Context, s rollout.Step) error {
+	deadline := time.Now().Add(r.opts.HealthyDeadline)
+	var healthySince time.Time
+	for {
+		snap, err := r.api.GetCluster(ctx, r.plan.Cluster)
+		if err != nil {
+			return fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)
+		}
+		if done(snap, s) {
+			if healthySince.IsZero() {
+				healthySince = time.Now()
+			}
+			if time.Since(healthySince) >= r.opts.MinHealthyTime {
+				return nil
+			}
+		} else {
+			healthySince = time.Time{}
+			if n := snap.Node(s.Node); n != nil && n.State == appliance.NodeDown {
+				return fmt.Errorf("node %s is down: it did not come back after its reboot", s.Node)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not healthy within %s: %s", r.opts.HealthyDeadline, observed(snap, s))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.opts.PollInterval):
+		}
+	}
+}
+
+func taskError(t *api.Task) error {
+	if t.Error != nil {
+		return fmt.Errorf("task %s (%s %s) failed: %w", t.ID, t.Kind, t.Target, t.Error)
+	}
+	return fmt.Errorf("task %s (%s %s) failed", t.ID, t.Kind, t.Target)
+}
+
+// Failure is a rollout that stopped: which step, why, and where every node
+// stands now, so that the operator (and the Terraform state) knows the
+// cluster's exact state (S20).
+type Failure struct {
+	StepIndex    int
+	Step         rollout.Step
+	Err          error
+	NodeVersions map[string]string // node -> active version, as read after the failure; nil if unreadable
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rollout stopped at step %d (%s): %v", f.StepIndex+1, f.Step.String(), f.Err)
+	if len(f.NodeVersions) > 0 {
+		byVersion := map[string][]string{}
+		for n, v := range f.NodeVersions {
+			byVersion[v] = append(byVersion[v], n)
+		}
+		b.WriteString(". The cluster now runs")
+		for i, v := range appliance.SortedKeys(byVersion) {
+			nodes := byVersion[v]
+			sort.Strings(nodes)
+			if i > 0 {
+				b.WriteString(";")
+			}
+			fmt.Fprintf(&b, " %s on %s", v, strings.Join(nodes, ", "))
+		}
+	}
+	return b.String()
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+func (r *run) failure(ctx context.Context, err error) error {
+	var se *stepError
+	if !errors.As(err, &se) {
+		return err
+	}
+	f := &Failure{StepIndex: se.index, Step: se.step, Err: se.err}
+	// Read the cluster with a fresh context: the apply's may be what ended.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if snap, rerr := r.api.GetCluster(rctx, r.plan.Cluster); rerr == nil {
+		f.NodeVersions = snap.ActiveVersions()
+	}
+	return f
+}

@@ -1,0 +1,29 @@
+package rollout
+
+import (
+	"testing"
+)
+
+func TestCompute_S11_PrimaryFirst(t *testing.T) {
+	p := mustCompute(t, Request{Cluster: avere4(), Target: manifest("1.1", "1.0"), Policy: Policy{Order: OrderAuto}})
+	if p.Order != OrderPrimaryFirst || p.FromVersion != "1.0" || p.ToVersion != "1.1" || p.Rollback {
+		t.Errorf("plan header %+v", p)
+	}
+	if p.Waves != 3 || p.LowerBound != 3 {
+		t.Errorf("waves %d bound %d, want 3 and 3", p.Waves, p.LowerBound)
+	}
+	wantLines(t, p, `
+1. wave 0: stage n1 -> 1.1
+2. wave 0: stage n2 -> 1.1
+3. wave 0: stage n3 -> 1.1
+4. wave 0: stage n4 -> 1.1
+5. wave 1: activate n1 -> 1.1 (primary first)
+6. wave 1: await_healthy n1
+7. wave 2: activate n2 -> 1.1 (after HA partner n1 (wave 1))
+8. wave 2: activate n3 -> 1.1 (after the primary)
+9. wave 2: await_healthy n2
+10. wave 2: await_healthy n3
+11. wave 3: activate n4 -> 1.1 (after HA partner n3 (wave 2))
+12. wave 3: await_healthy n4
+`)
+}

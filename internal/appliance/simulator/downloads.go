@@ -1,0 +1,227 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+)
+
+// Downloads (S1): the cluster fetches an image itself, over http, https or
+// ftp, optionally through a proxy. The bytes are fetched for real (in a
+// goroutine, streamed through verification, never kept); the task ends no
+// earlier than the cluster's simulated download time.
+
+// heartbeatEvery and orphanAfter let a later process fail a download task
+// whose process died: the fetching process stamps it; a stale stamp means
+// nobody is fetching any more.
+const (
+	heartbeatEvery = 15 * time.Second
+	orphanAfter    = 60 * time.Second
+)
+
+// redactURL drops credentials from a URL, for records and messages.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	return c.String()
+}
+
+func (s *Server) startDownload(t *tx, r *http.Request, body []byte) (int, any, error) {
+	var req api.DownloadRequest
+	if err := decode(body, &req); err != nil {
+		return 0, nil, err
+	}
+	cs, err := t.clusterOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	u, perr := url.Parse(req.URL)
+	if perr != nil || u.Host == "" {
+		return 0, nil, badRequest("url must be an absolute http, https or ftp URL")
+	}
+	switch u.Scheme {
+	case "http", "https", "ftp":
+	default:
+		return 0, nil, badRequest("url scheme %q is not supported: use http, https or ftp", u.Scheme)
+	}
+	var proxy *url.URL
+	if req.Proxy != "" {
+		if proxy, perr = url.Parse(req.Proxy); perr != nil || proxy.Host == "" {
+			return 0, nil, badRequest("proxy must be a URL such as http://proxy:3128")
+		}
+		if u.Scheme == "ftp" {
+			return 0, nil, badRequest("a proxy applies to http and https downloads only")
+		}
+	}
+	want := strings.ToLower(strings.TrimSpace(req.SHA256))
+	if e := t.diskFull(cs, 0); e != nil {
+		return 0, nil, e
+	}
+	_, corrupt := t.st.takeFault(api.FaultCorruptDownload, cs.Cluster.Name, "")
+	tk := t.st.newTask(cs, TaskDownload, redactURL(u), t.now)
+	tk.Worker, tk.Heartbeat = s.worker, wallNow().UTC()
+	tk.DueAt = scaled(t.now, cs.Config.DownloadSeconds, 1)
+	t.st.event(cs, t.now, EventTask, "", "downloading %s%s", redactURL(u), map[bool]string{true: " through a proxy"}[proxy != nil])
+	t.dirty = true
+	id, cluster := tk.ID, cs.Cluster.Name
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.runDownload(id, cluster, u, proxy, want, corrupt)
+	}()
+	return http.StatusAccepted, tk.view(t.now), nil
+}
+
+// runDownload fetches and verifies, then records the outcome.
+func (s *Server) runDownload(id, cluster string, u, proxy *url.URL, want string, corrupt bool) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	go s.heartbeat(ctx, id)
+	m, sha, size, failure := s.fetchAndVerify(ctx, u, proxy, corrupt)
+	if failure == nil && want != "" && sha != want {
+		failure = &api.Error{Code: api.CodeCorruptImage, Message: fmt.Sprintf("the downloaded bytes have sha256 %s, not the expected %s", sha, want)}
+	}
+	_ = s.tx(func(t *tx) error {
+		tk := t.st.task(id)
+		cs := t.st.cluster(cluster)
+		if tk == nil || tk.Done() || cs == nil {
+			return nil
+		}
+		t.dirty = true
+		if failure != nil {
+			t.st.fail(cs, tk, t.now, failure.Code, "%s", failure.Message)
+			return nil
+		}
+		im, _, e := t.addImage(cs, m, sha, size, tk.Target)
+		if e != nil {
+			t.st.fail(cs, tk, t.now, e.Code, "%s", e.Message)
+			tk.Error.Details = e.Details
+			return nil
+		}
+		tk.ImageID = im.ID
+		at := tk.StartedAt.Add(time.Duration(cs.Config.DownloadSeconds) * time.Second)
+		if at.Before(t.now) {
+			at = t.now
+		}
+		t.st.schedule(at, actDownloadDone, tk, "", "")
+		t.st.advance(t.now)
+		return nil
+	})
+}
+
+// heartbeat stamps a download task while this process fetches it.
+func (s *Server) heartbeat(ctx context.Context, id string) {
+	tick := time.NewTicker(heartbeatEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			_ = s.tx(func(t *tx) error {
+				if tk := t.st.task(id); tk != nil && !tk.Done() {
+					tk.Heartbeat = wallNow().UTC()
+					t.dirty = true
+				}
+				return nil
+			})
+		}
+	}
+}
+
+// reapOrphans fails the downloads that another, dead process was fetching.
+func (t *tx) reapOrphans() {
+	for _, tk := range t.st.Tasks {
+		if tk.Kind != TaskDownload || tk.Done() || tk.Worker == t.srv.worker || tk.ImageID != "" {
+			continue
+		}
+		if wallNow().Sub(tk.Heartbeat) > orphanAfter {
+			if cs := t.st.cluster(tk.Cluster); cs != nil {
+				t.st.fail(cs, tk, t.now, api.CodeDownloadFailed, "the download was interrupted: the simulator process fetching it stopped")
+				t.dirty = true
+			}
+		}
+	}
+}
+
+// fetchAndVerify downloads u and streams it through verification.
+func (s *Server) fetchAndVerify(ctx context.Context, u, proxy *url.URL, corrupt bool) (m *appliance.Manifest, sha string, size int64, failure *api.Error) {
+	body, err := s.open(ctx, u, proxy)
+	if err != nil {
+		return nil, "", 0, &api.Error{Code: api.CodeDownloadFailed, Message: err.Error()}
+	}
+	defer body.Close()
+	var r io.Reader = body
+	if corrupt {
+		r = &corruptingReader{r: body, at: 512}
+	}
+	m, sha, size, readErr, bundleErr := verifyStream(r)
+	if readErr != nil {
+		return nil, "", 0, &api.Error{Code: api.CodeDownloadFailed, Message: fmt.Sprintf("downloading %s: %v", redactURL(u), readErr)}
+	}
+	if bundleErr != nil {
+		return nil, "", 0, &api.Error{Code: api.CodeCorruptImage, Message: bundleErr.Error()}
+	}
+	return m, sha, size, nil
+}
+
+// open starts the transfer of u.
+func (s *Server) open(ctx context.Context, u, proxy *url.URL) (io.ReadCloser, error) {
+	if u.Scheme == "ftp" {
+		return ftpRetrieve(ctx, u)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // the request's proxy, or none: never the environment's
+	if proxy != nil {
+		tr.Proxy = http.ProxyURL(proxy)
+	}
+	client := &http.Client{Transport: tr}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("downloading %s: %v", redactURL(u), scrub(err, u))
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("downloading %s: HTTP %s", redactURL(u), resp.Status)
+	}
+	return resp.Body, nil
+}
+
+// scrub keeps credentials of a URL out of an error message.
+func scrub(err error, u *url.URL) string {
+	msg := err.Error()
+	if u.User != nil {
+		msg = strings.ReplaceAll(msg, u.String(), redactURL(u))
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// corruptingReader flips the byte at offset at: the corrupt_download fault.
+type corruptingReader struct {
+	r   io.Reader
+	at  int64
+	off int64
+}
+
+func (c *corruptingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.at >= c.off && c.at < c.off+int64(n) {
+		p[c.at-c.off] ^= 0xff
+	}
+	c.off += int64(n)
+	return n, err
+}

@@ -1,0 +1,138 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ftpRetrieve fetches an ftp:// URL in passive binary mode: just enough
+// FTP (RFC 959) for S1, with no dependency. Anonymous unless the URL
+// carries a user.
+func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "21")
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, fmt.Errorf("ftp %s: %w", redactURL(u), err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			conn.Close()
+		}
+	}()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	tp := textproto.NewConn(conn)
+	fail := func(step string, err error) error { return fmt.Errorf("ftp %s: %s: %v", redactURL(u), step, err) }
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, fail("greeting", err)
+	}
+	user, pass := "anonymous", "anonymous@"
+	if u.User != nil {
+		user = u.User.Username()
+		if p, set := u.User.Password(); set {
+			pass = p
+		}
+	}
+	code, _, err := cmd(tp, 0, "USER %s", user)
+	if err != nil {
+		return nil, fail("USER", err)
+	}
+	if code == 331 {
+		if _, _, err := cmd(tp, 230, "PASS %s", pass); err != nil {
+			return nil, fail("PASS", fmt.Errorf("login refused"))
+		}
+	} else if code != 230 {
+		return nil, fail("USER", fmt.Errorf("unexpected reply %d", code))
+	}
+	if _, _, err := cmd(tp, 200, "TYPE I"); err != nil {
+		return nil, fail("TYPE I", err)
+	}
+	_, msg, err := cmd(tp, 227, "PASV")
+	if err != nil {
+		return nil, fail("PASV", err)
+	}
+	port, err := pasvPort(msg)
+	if err != nil {
+		return nil, fail("PASV", err)
+	}
+	data, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), strconv.Itoa(port)))
+	if err != nil {
+		return nil, fail("data connection", err)
+	}
+	path := strings.TrimPrefix(u.Path, "/")
+	if err := tp.PrintfLine("RETR %s", path); err != nil {
+		data.Close()
+		return nil, fail("RETR", err)
+	}
+	if _, _, err := tp.ReadResponse(1); err != nil { // 125 or 150
+		data.Close()
+		return nil, fail("RETR", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	ok = true
+	return &ftpBody{data: data, ctrl: tp, conn: conn}, nil
+}
+
+// cmd sends a command and reads the reply; expect 0 accepts any code.
+func cmd(tp *textproto.Conn, expect int, format string, args ...any) (int, string, error) {
+	if err := tp.PrintfLine(format, args...); err != nil {
+		return 0, "", err
+	}
+	return tp.ReadResponse(expect)
+}
+
+// pasvPort reads the port of "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)".
+// The host part is ignored: the server's address is used, which is safer.
+func pasvPort(msg string) (int, error) {
+	i, j := strings.Index(msg, "("), strings.Index(msg, ")")
+	if i < 0 || j < i {
+		return 0, fmt.Errorf("cannot read %q", msg)
+	}
+	parts := strings.Split(msg[i+1:j], ",")
+	if len(parts) != 6 {
+		return 0, fmt.Errorf("cannot read %q", msg)
+	}
+	p1, err1 := strconv.Atoi(strings.TrimSpace(parts[4]))
+	p2, err2 := strconv.Atoi(strings.TrimSpace(parts[5]))
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("cannot read %q", msg)
+	}
+	return p1<<8 | p2, nil
+}
+
+// ftpBody is the data connection; closing it reads the transfer's verdict.
+type ftpBody struct {
+	data net.Conn
+	ctrl *textproto.Conn
+	conn net.Conn
+	err  error
+}
+
+func (b *ftpBody) Read(p []byte) (int, error) {
+	n, err := b.data.Read(p)
+	if err == io.EOF {
+		// The transfer is complete only if the server says so (226).
+		_ = b.conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, _, rerr := b.ctrl.ReadResponse(2); rerr != nil {
+			return n, fmt.Errorf("ftp transfer incomplete: %v", rerr)
+		}
+	}
+	return n, err
+}
+
+func (b *ftpBody) Close() error {
+	b.data.Close()
+	_ = b.ctrl.PrintfLine("QUIT")
+	return b.conn.Close()
+}

@@ -1,0 +1,93 @@
+package simulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+)
+
+// maxWait bounds a task long-poll.
+const maxWait = 60 * time.Second
+
+// pollTick is how often a long-poll looks again when nothing in this
+// process tells it: another process may finish the task, and a manual
+// clock moved by a test does not announce itself.
+const pollTick = 50 * time.Millisecond
+
+// parseWait reads ?wait=30s (a Go duration, or plain seconds).
+func parseWait(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return 0, badRequest("wait must be a duration such as 30s")
+	}
+	return d, nil
+}
+
+// handleTask answers GET /v1/tasks/{id}?wait=30s: at once when the task is
+// done, else as soon as it is, or when the wait (wall time) has elapsed.
+func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeError(w, apiError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
+		return
+	}
+	wait, err := parseWait(r.URL.Query().Get("wait"))
+	if err != nil {
+		writeError(w, asAPIError(err))
+		return
+	}
+	wait = min(wait, maxWait)
+	deadline := time.Now().Add(wait)
+	id := r.PathValue("id")
+	for {
+		changed := s.changes()
+		var view api.Task
+		var sleep time.Duration
+		err := s.tx(func(t *tx) error {
+			tk := t.st.task(id)
+			if tk == nil {
+				return notFound("no task %q", id)
+			}
+			view = tk.view(t.now)
+			if due, ok := t.st.nextDue(); ok && s.opts.Clock == nil {
+				sleep = t.st.Clock.wallDelay(t.now, due)
+			} else {
+				sleep = pollTick
+			}
+			return nil
+		})
+		if err != nil {
+			writeError(w, asAPIError(err))
+			return
+		}
+		left := time.Until(deadline)
+		if view.Done() || left <= 0 {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(view)
+			return
+		}
+		sleep = min(max(sleep, time.Millisecond), pollTick, left)
+		tm := time.NewTimer(sleep)
+		select {
+		case <-r.Context().Done():
+			tm.Stop()
+			return
+		case <-s.ctx.Done():
+			tm.Stop()
+			writeError(w, apiError(http.StatusServiceUnavailable, api.CodeUnavailable, "the simulator is shutting down"))
+			return
+		case <-changed:
+			tm.Stop()
+		case <-tm.C:
+		}
+	}
+}

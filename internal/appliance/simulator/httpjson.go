@@ -1,0 +1,171 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+)
+
+// maxJSONBody bounds a JSON request body.
+const maxJSONBody = 1 << 20
+
+// jsonHandler answers a JSON request inside a state transaction. body is
+// the request body, read before the transaction so that a slow client
+// never holds the state lock.
+type jsonHandler func(t *tx, r *http.Request, body []byte) (status int, v any, err error)
+
+// json wraps h with authentication, injected HTTP faults (cluster routes),
+// Idempotency-Key replay and JSON encoding.
+func (s *Server) json(h jsonHandler, clusterRoute bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="appliance"`)
+			writeError(w, apiError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+		if err != nil {
+			writeError(w, badRequest("reading the request body: %v", err))
+			return
+		}
+		if len(body) > maxJSONBody {
+			writeError(w, apiError(http.StatusRequestEntityTooLarge, api.CodeInvalidRequest, "request body too large"))
+			return
+		}
+		key := r.Header.Get(api.HeaderIdempotencyKey)
+		route := r.Method + " " + r.URL.Path
+		var status int
+		var out []byte
+		var faultStatus int
+		err = s.tx(func(t *tx) error {
+			if clusterRoute {
+				if fs := t.httpFault(r.PathValue("c")); fs != 0 {
+					faultStatus = fs
+					return nil
+				}
+			}
+			if key != "" && r.Method == http.MethodPost {
+				if rec := t.st.idem(key); rec != nil {
+					if rec.Route != route {
+						return apiError(http.StatusUnprocessableEntity, api.CodeInvalidRequest, "Idempotency-Key %q was already used for %s", key, rec.Route)
+					}
+					status, out = rec.Status, rec.Body
+					return nil
+				}
+			}
+			st, v, err := h(t, r, body)
+			if err != nil {
+				return err
+			}
+			status = st
+			if v != nil {
+				if out, err = json.Marshal(v); err != nil {
+					return err
+				}
+			}
+			if key != "" && r.Method == http.MethodPost && status < 300 {
+				t.st.remember(idemRecord{Key: key, Route: route, Status: status, Body: out})
+				t.dirty = true
+			}
+			return nil
+		})
+		switch {
+		case faultStatus != 0:
+			writeFault(w, faultStatus)
+		case err != nil:
+			writeError(w, asAPIError(err))
+		default:
+			if out == nil {
+				w.WriteHeader(status)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write(out)
+			_, _ = w.Write([]byte("\n"))
+		}
+	}
+}
+
+// asAPIError turns any error into the API's error body; a non-API error is
+// an internal error (its message is ours, never a secret).
+func asAPIError(err error) *api.Error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return apiError(http.StatusInternalServerError, api.CodeInternal, "%v", err)
+}
+
+// writeError writes an API error.
+func writeError(w http.ResponseWriter, e *api.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	status := e.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// writeFault answers with an injected HTTP fault.
+func writeFault(w http.ResponseWriter, status int) {
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "0")
+		writeError(w, apiError(status, "rate_limited", "too many requests (injected fault)"))
+		return
+	}
+	writeError(w, apiError(status, api.CodeUnavailable, "service unavailable (injected fault)"))
+}
+
+// decode decodes a JSON body strictly; an empty body decodes to zero.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("the request body is not valid: %v", err)
+	}
+	return nil
+}
+
+// httpFault consumes an injected http_5xx or http_429 fault for a cluster
+// route and returns the status to answer with, or 0.
+func (t *tx) httpFault(cluster string) int {
+	if f, ok := t.st.takeFault(api.FaultHTTP5xx, cluster, ""); ok {
+		_ = f
+		t.dirty = true
+		return http.StatusServiceUnavailable
+	}
+	if _, ok := t.st.takeFault(api.FaultHTTP429, cluster, ""); ok {
+		t.dirty = true
+		return http.StatusTooManyRequests
+	}
+	return 0
+}
+
+// idem returns the remembered answer for an Idempotency-Key, or nil.
+func (st *State) idem(key string) *idemRecord {
+	for i := range st.Idem {
+		if st.Idem[i].Key == key {
+			return &st.Idem[i]
+		}
+	}
+	return nil
+}
+
+// remember records a first answer, forgetting the oldest beyond the bound.
+func (st *State) remember(rec idemRecord) {
+	st.Idem = append(st.Idem, rec)
+	if over := len(st.Idem) - maxIdempotency; over > 0 {
+		st.Idem = append([]idemRecord(nil), st.Idem[over:]...)
+	}
+}
+
+func jsonEncoder(w io.Writer) *json.Encoder { return json.NewEncoder(w) }

@@ -1,0 +1,283 @@
+package simulator
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a simulator.
+type Options struct {
+	// StatePath is the JSON state file; "" keeps the state in memory.
+	StatePath string
+	// Topology is a preset name (see PresetNames); default "primary-ha".
+	Topology string
+	// TopologyFile is a JSON Topology; it wins over Topology.
+	TopologyFile string
+	// TimeScale is simulated seconds per wall second; default 1.
+	TimeScale float64
+	// Token is the bearer token every /v1 request must carry. Required for
+	// Start; RunCommand generates one if empty.
+	Token string
+	// Listen is the address to listen on; default 127.0.0.1:0.
+	Listen string
+	// Clock replaces the scaled wall clock (tests: NewManualClock).
+	Clock Clock
+	// TLSCertFile and TLSKeyFile serve HTTPS with that certificate.
+	TLSCertFile, TLSKeyFile string
+	// GenerateTLS serves HTTPS with a self-signed certificate made at start
+	// (see Server.CACertPEM).
+	GenerateTLS bool
+}
+
+// Server is a running simulator.
+type Server struct {
+	opts    Options
+	store   *store
+	handler http.Handler
+	worker  string // identifies this simulator instance in task records
+
+	ln    net.Listener
+	srv   *http.Server
+	url   string
+	caPEM []byte
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup // downloads in flight
+
+	notifyMu sync.Mutex
+	notifyCh chan struct{} // closed and replaced on every committed change
+}
+
+// New builds a simulator without listening: Handler serves it (tests use
+// httptest). The state file is opened (or created) at once, so that a bad
+// topology or a damaged state file is reported here.
+func New(opts Options) (*Server, error) {
+	if opts.TimeScale == 0 {
+		opts.TimeScale = 1
+	}
+	if opts.TimeScale < 0 {
+		return nil, errors.New("simulator: time scale must be positive")
+	}
+	if opts.Topology == "" {
+		opts.Topology = DefaultPreset
+	}
+	topo, name, err := loadTopology(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, worker: randomID(8), notifyCh: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.store = newStore(opts.StatePath, func() (*State, error) {
+		wall := time.Now()
+		cl := clockState{EpochWall: wall.UTC(), EpochSim: wall.UTC().Truncate(time.Second), Scale: opts.TimeScale}
+		now := cl.simNow(wall)
+		if opts.Clock != nil {
+			now = opts.Clock.Now().UTC()
+			cl.EpochSim = now
+		}
+		return newState(name, topo, cl, now)
+	})
+	s.handler = s.routes()
+	// Touch the state once: creates a missing file, rejects a damaged one.
+	if err := s.tx(func(*tx) error { return nil }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func loadTopology(opts Options) (*Topology, string, error) {
+	if opts.TopologyFile != "" {
+		t, err := LoadTopologyFile(opts.TopologyFile)
+		return t, "file:" + opts.TopologyFile, err
+	}
+	t, err := Preset(opts.Topology)
+	return t, opts.Topology, err
+}
+
+// Start builds a simulator and serves it on opts.Listen in a goroutine.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Token == "" {
+		return nil, errors.New("simulator: a token is required")
+	}
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	listen := opts.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", listen)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
+	scheme := "http"
+	var tlsCfg *tls.Config
+	switch {
+	case opts.TLSCertFile != "" || opts.TLSKeyFile != "":
+		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			s.Close()
+			return nil, fmt.Errorf("simulator: loading TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case opts.GenerateTLS:
+		cert, caPEM, err := selfSignedCert()
+		if err != nil {
+			ln.Close()
+			s.Close()
+			return nil, fmt.Errorf("simulator: generating a TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.caPEM = caPEM
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		scheme = "https"
+	}
+	s.ln = ln
+	s.url = scheme + "://" + ln.Addr().String()
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Close()
+		case <-s.ctx.Done():
+		}
+	}()
+	return s, nil
+}
+
+// URL is the base URL the simulator serves on ("" for New without Start).
+func (s *Server) URL() string { return s.url }
+
+// Token is the bearer token clients must send.
+func (s *Server) Token() string { return s.opts.Token }
+
+// CACertPEM is the self-signed certificate of a GenerateTLS simulator, for
+// a client to trust; nil otherwise.
+func (s *Server) CACertPEM() []byte { return s.caPEM }
+
+// Handler serves the API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops serving, waits for downloads in flight and releases the state lock.
+func (s *Server) Close() error {
+	s.cancel()
+	var err error
+	if s.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = s.srv.Shutdown(ctx)
+		cancel()
+		if err != nil {
+			_ = s.srv.Close()
+		}
+	}
+	s.bg.Wait()
+	if cerr := s.store.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// tx runs fn in a state transaction at the current simulated time, after
+// advancing the state machine to it.
+func (s *Server) tx(fn func(*tx) error) error {
+	changed := false
+	err := s.store.update(func(st *State) (bool, error) {
+		t := &tx{st: st, srv: s}
+		dirty := false
+		if s.opts.Clock == nil && st.Clock.Scale != s.opts.TimeScale {
+			// Another time scale than the state was made with: re-base the
+			// epoch at the current simulated time, so time stays continuous.
+			wall := time.Now()
+			now := st.Clock.simNow(wall)
+			st.Clock = clockState{EpochWall: wall.UTC(), EpochSim: now, Scale: s.opts.TimeScale, Last: now}
+			dirty = true
+		}
+		t.now = s.now(st)
+		if st.advance(t.now) {
+			dirty = true
+		}
+		t.reapOrphans()
+		err := fn(t)
+		dirty = dirty || t.dirty
+		if dirty && t.now.After(st.Clock.Last) {
+			st.Clock.Last = t.now
+		}
+		changed = dirty
+		return dirty, err
+	})
+	if changed {
+		s.notify()
+	}
+	return err
+}
+
+// now is the simulated time.
+func (s *Server) now(st *State) time.Time {
+	if s.opts.Clock != nil {
+		n := s.opts.Clock.Now().UTC()
+		if n.Before(st.Clock.Last) {
+			return st.Clock.Last
+		}
+		return n
+	}
+	return st.Clock.simNow(time.Now())
+}
+
+// changes returns a channel closed at the next committed change in this
+// process, so that long-polls wake at once instead of on their next tick.
+func (s *Server) changes() <-chan struct{} {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return s.notifyCh
+}
+
+func (s *Server) notify() {
+	s.notifyMu.Lock()
+	close(s.notifyCh)
+	s.notifyCh = make(chan struct{})
+	s.notifyMu.Unlock()
+}
+
+// tx is one transaction: the state, the simulated instant, and whether the
+// handler changed anything.
+type tx struct {
+	st    *State
+	now   time.Time
+	dirty bool
+	srv   *Server
+}
+
+// authorized checks the bearer token in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || s.opts.Token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) == 1
+}
+
+// randomID returns n random bytes in hex.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,626 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*clusterActiveVersionResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*clusterActiveVersionResource)(nil)
+	_ resource.ResourceWithImportState = (*clusterActiveVersionResource)(nil)
+)
+
+func newClusterActiveVersionResource() resource.Resource { return &clusterActiveVersionResource{} }
+
+type clusterActiveVersionResource struct{ data *providerData }
+
+type clusterActiveVersionModel struct {
+	ID                types.String   `tfsdk:"id"`
+	Cluster           types.String   `tfsdk:"cluster"`
+	Version           types.String   `tfsdk:"version"`
+	ImageID           types.String   `tfsdk:"image_id"`
+	Strategy          *strategyModel `tfsdk:"strategy"`
+	RolloutPlan       types.List     `tfsdk:"rollout_plan"`
+	NodeVersions      types.Map      `tfsdk:"node_versions"`
+	PreviousVersion   types.String   `tfsdk:"previous_version"`
+	RollbackAvailable types.Bool     `tfsdk:"rollback_available"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+}
+
+type strategyModel struct {
+	Order             types.String `tfsdk:"order"`
+	MaxUnavailable    types.String `tfsdk:"max_unavailable"`
+	HAMode            types.Bool   `tfsdk:"ha_mode"`
+	FailoverResources types.Bool   `tfsdk:"failover_resources"`
+	AutoRevert        types.Bool   `tfsdk:"auto_revert"`
+	MinHealthyTime    types.String `tfsdk:"min_healthy_time"`
+	HealthyDeadline   types.String `tfsdk:"healthy_deadline"`
+	SettleTime        types.String `tfsdk:"settle_time"`
+}
+
+func (r *clusterActiveVersionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_cluster_active_version"
+}
+
+func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	orders := make([]string, len(rollout.Orders))
+	for i, o := range rollout.Orders {
+		orders[i] = string(o)
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The version every node of a cluster runs. Changing `version` plans the whole rollout " +
+			"(stage, fail over, activate, wait healthy, fail back, finalize, settle) and shows it in `rollout_plan` at " +
+			"`terraform plan`; `terraform apply` runs it under a cluster lease, reverting a node whose activation fails. " +
+			"Setting `version` to the version in the alternate partition is a rollback (S21), refused at plan time when an " +
+			"irreversible feature forbids it (S9). Destroying the resource only removes it from the state: it never downgrades.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The cluster's name.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"cluster": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the cluster.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"version": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The version every node should run, e.g. `6.5`, `6.5.2`, `4.2.1-b37` or `6.5 SP8`. " +
+					"After a refresh it holds the version the cluster runs (the lowest, when nodes differ).",
+				Validators: []validator.String{versionValidator{}},
+			},
+			"image_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The image to activate, usually `appliance_software_image.<name>.id`. When omitted, the " +
+					"cluster's image with `version` is used.",
+			},
+			"strategy": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "How the rollout proceeds. Omitted: the order suits the cluster's roles, HA partners are never down together, resources fail over and back, failed activations revert.",
+				Attributes: map[string]schema.Attribute{
+					"order": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "Activation order: `auto` (default; from the roles the cluster reports), `primary_first` (S11), " +
+							"`standby_first` (S13), `active_first` (S14) or `rolling` (S15).",
+						Validators: []validator.String{stringvalidator.OneOf(orders...)},
+					},
+					"max_unavailable": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How many nodes may be down at once: a count (`2`) or a percentage of the nodes (`25%`).",
+						Validators:          []validator.String{stringvalidator.RegexMatches(maxUnavailablePattern, "must be a whole number such as 2, or a percentage such as 25%")},
+					},
+					"ha_mode": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Keep HA partners from being down together (S12). Default: on when HA is active on the cluster.",
+					},
+					"failover_resources": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Move resources off a node before it reboots and back after (S15). Default `true`.",
+					},
+					"auto_revert": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Revert a node to its previous version when its activation fails, and stop the rollout (S18, S19). Default `true`.",
+					},
+					"min_healthy_time": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long a node must stay healthy before the next wave, as a Go duration. Default `0s`.",
+						Validators:          []validator.String{durationValidator{}},
+					},
+					"healthy_deadline": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long to wait for a node to be healthy after its reboot before the rollout fails (S22). Default `30m`.",
+						Validators:          []validator.String{durationValidator{}},
+					},
+					"settle_time": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Time the cluster needs to re-form after the update, overriding what it reports (S17).",
+						Validators:          []validator.String{durationValidator{}},
+					},
+				},
+			},
+			"rollout_plan": schema.ListAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "The ordered steps of the rollout, one per line, computed at plan time from the cluster " +
+					"as it is. After apply it holds the plan that ran.",
+			},
+			"node_versions": schema.MapAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "The version each node runs, by node name. A node changed out of band shows here as drift.",
+			},
+			"previous_version": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The version in every node's alternate partition: what a rollback returns to. Empty when the nodes differ.",
+			},
+			"rollback_available": schema.BoolAttribute{
+				Computed:            true,
+				MarkdownDescription: "Whether every node can boot `previous_version` again (false once an irreversible feature is active, S9).",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+		},
+	}
+}
+
+func (r *clusterActiveVersionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan computes the rollout from the cluster as it is now, so that
+// `terraform plan` shows every step and refuses an unsafe or invalid change.
+func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		if !req.State.Raw.IsNull() {
+			resp.Diagnostics.AddWarning("The cluster keeps its version",
+				"Destroying appliance_cluster_active_version only removes it from the Terraform state. The cluster goes on running what it runs now; nothing is downgraded.")
+		}
+		return
+	}
+	if r.data == nil {
+		return
+	}
+	var plan, state clusterActiveVersionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	creating := req.State.Raw.IsNull()
+	if !creating {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() || plan.Cluster.IsUnknown() {
+		return
+	}
+	plan.ID = plan.Cluster
+	if plan.Version.IsUnknown() || plan.ImageID.IsUnknown() && !r.canPlanWithoutImageID(plan) {
+		r.markUnknown(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	snap, err := r.data.client.GetCluster(ctx, plan.Cluster.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
+		return
+	}
+	if !needsRollout(snap, plan.Version.ValueString()) {
+		// Nothing to do: keep what the state says of the last rollout.
+		plan.NodeVersions = versionMap(snap.ActiveVersions())
+		if creating {
+			plan.RolloutPlan = stringList(nil)
+			setPartitionFacts(&plan, snap)
+		} else {
+			plan.RolloutPlan, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.PreviousVersion, state.RollbackAvailable
+		}
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+
+	p, diags := r.computePlan(ctx, snap, plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if p == nil {
+		// The image comes from an appliance_software_image created in this
+		// same apply and was not read at plan time (a source_url image).
+		resp.Diagnostics.AddWarning("Rollout plan known after apply",
+			fmt.Sprintf("No image of version %s is on cluster %s yet, so the rollout cannot be shown now; it is computed and checked at apply, before any node is touched. "+
+				"Use a source_file image, or apply the image first, to see the plan here.", plan.Version.ValueString(), snap.Name))
+		r.markUnknown(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	for _, w := range p.Warnings {
+		resp.Diagnostics.AddAttributeWarning(path.Root("version"), "Rollout warning", w)
+	}
+	plan.RolloutPlan = stringList(p.Lines())
+	target := map[string]string{}
+	for _, n := range snap.Nodes {
+		target[n.Name] = plan.Version.ValueString()
+	}
+	plan.NodeVersions = versionMap(target)
+	if v, ok := snap.UniformVersion(); ok {
+		plan.PreviousVersion = types.StringValue(v)
+	} else {
+		plan.PreviousVersion = types.StringUnknown()
+	}
+	plan.RollbackAvailable = types.BoolUnknown()
+	tflog.Info(ctx, "rollout planned", map[string]any{"cluster": snap.Name, "from": p.FromVersion, "to": p.ToVersion, "order": string(p.Order), "steps": len(p.Steps), "waves": p.Waves})
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// canPlanWithoutImageID: an image_id that is unknown at plan time comes from
+// an image created in the same apply; its manifest may have been read from
+// its bundle earlier in this plan.
+func (r *clusterActiveVersionResource) canPlanWithoutImageID(plan clusterActiveVersionModel) bool {
+	if plan.Version.IsUnknown() {
+		return false
+	}
+	_, ok := r.data.plannedImage(plan.Cluster.ValueString(), plan.Version.ValueString())
+	return ok
+}
+
+func (r *clusterActiveVersionResource) markUnknown(plan *clusterActiveVersionModel) {
+	plan.RolloutPlan = types.ListUnknown(types.StringType)
+	plan.NodeVersions = types.MapUnknown(types.StringType)
+	plan.PreviousVersion = types.StringUnknown()
+	plan.RollbackAvailable = types.BoolUnknown()
+}
+
+// computePlan finds the target image and asks the planner. It returns a nil
+// plan (and no error) when the image is not known yet.
+func (r *clusterActiveVersionResource) computePlan(ctx context.Context, snap *appliance.Cluster, m clusterActiveVersionModel) (*rollout.Plan, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	version := m.Version.ValueString()
+	target, imageID, known, err := r.findTarget(ctx, snap, version, m.ImageID)
+	if err != nil {
+		diags.AddAttributeError(path.Root("image_id"), "Cannot find the image to activate", err.Error())
+		return nil, diags
+	}
+	if target == nil {
+		if !m.ImageID.IsUnknown() && !m.ImageID.IsNull() {
+			diags.AddAttributeError(path.Root("image_id"), "Image not found", fmt.Sprintf("cluster %s has no image %s", snap.Name, m.ImageID.ValueString()))
+			return nil, diags
+		}
+		if m.ImageID.IsUnknown() {
+			return nil, diags
+		}
+		diags.AddAttributeError(path.Root("version"), "No image for this version",
+			fmt.Sprintf("cluster %s has no image of version %s and no node holds it in its alternate partition. Declare an appliance_software_image for it and set image_id = appliance_software_image.<name>.id.", snap.Name, version))
+		return nil, diags
+	}
+	policy, pdiags := m.Strategy.policy()
+	diags.Append(pdiags...)
+	if diags.HasError() {
+		return nil, diags
+	}
+	p, err := rollout.Compute(rollout.Request{Cluster: unstaged(snap, target), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
+	if err != nil {
+		var ve *rollout.ValidationError
+		if errors.As(err, &ve) {
+			diags.AddAttributeError(path.Root("version"), "Rollout refused", ve.Error())
+		} else {
+			diags.AddAttributeError(path.Root("version"), "Cannot plan the rollout", err.Error())
+		}
+		return nil, diags
+	}
+	return p, diags
+}
+
+// unstaged returns the snapshot as if the target were staged nowhere it is an
+// upgrade. Stage steps are post-conditions that the executor skips when they
+// already hold, so showing them either way is true; and it keeps the plan
+// that Terraform computes again at apply, after an appliance_software_image
+// of the same apply has staged the image, equal to the plan it showed.
+func unstaged(snap *appliance.Cluster, target *appliance.Manifest) *appliance.Cluster {
+	tv, err := appliance.ParseVersion(target.Version)
+	if err != nil {
+		return snap
+	}
+	out := snap.Clone()
+	for i := range out.Nodes {
+		n := &out.Nodes[i]
+		active, err := appliance.ParseVersion(n.Active.Version)
+		if err == nil && active.Less(tv) && appliance.SameVersion(n.Alternate.Version, target.Version) {
+			n.Alternate = appliance.Partition{}
+		}
+	}
+	return out
+}
+
+// findTarget returns the manifest of the image to activate, its ID, and the
+// other images the cluster knows (for upgrade-path hints).
+func (r *clusterActiveVersionResource) findTarget(ctx context.Context, snap *appliance.Cluster, version string, imageID types.String) (*appliance.Manifest, string, []appliance.Manifest, error) {
+	images, err := r.data.client.ListImages(ctx, snap.Name)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("listing the images of cluster %s: %s", snap.Name, describeAPIError(err))
+	}
+	var known []appliance.Manifest
+	var target *appliance.Manifest
+	var targetID string
+	for i := range images {
+		img := &images[i]
+		known = append(known, img.Manifest)
+		switch {
+		case !imageID.IsNull() && !imageID.IsUnknown():
+			if img.ID == imageID.ValueString() {
+				target, targetID = &img.Manifest, img.ID
+			}
+		case appliance.SameVersion(img.Manifest.Version, version) && target == nil:
+			target, targetID = &img.Manifest, img.ID
+		}
+	}
+	if target != nil && !appliance.SameVersion(target.Version, version) {
+		return nil, "", nil, fmt.Errorf("image %s installs version %s, not %s: set version to %s or pick another image", targetID, target.Version, version, target.Version)
+	}
+	if target == nil && imageID.IsUnknown() {
+		if m, ok := r.data.plannedImage(snap.Name, version); ok {
+			target = &m
+		}
+	}
+	if target == nil {
+		target = rollbackManifest(snap, version)
+	}
+	return target, targetID, known, nil
+}
+
+// rollbackManifest describes the image in the alternate partitions when it
+// is the one asked for and no image record exists for it (the factory image,
+// or one whose record was deleted): activating it is a rollback (S21).
+func rollbackManifest(snap *appliance.Cluster, version string) *appliance.Manifest {
+	if len(snap.Nodes) == 0 {
+		return nil
+	}
+	var comps []appliance.Component
+	for _, n := range snap.Nodes {
+		if !appliance.SameVersion(n.Alternate.Version, version) && !appliance.SameVersion(n.Active.Version, version) {
+			return nil
+		}
+		if comps == nil && appliance.SameVersion(n.Alternate.Version, version) {
+			for _, name := range appliance.SortedKeys(n.Alternate.Components) {
+				comps = append(comps, appliance.Component{Name: name, Payload: name + ".img", SHA256: strings.Repeat("0", 64)})
+			}
+		}
+	}
+	if len(comps) == 0 {
+		comps = []appliance.Component{{Name: "os", Payload: "os.img", SHA256: strings.Repeat("0", 64)}}
+	}
+	return &appliance.Manifest{Version: version, SupportedFrom: []string{version}, Components: comps, Description: "the image in the alternate partition"}
+}
+
+func (r *clusterActiveVersionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan clusterActiveVersionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
+}
+
+func (r *clusterActiveVersionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan clusterActiveVersionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
+}
+
+// stateSetter is what Create's and Update's response states have in common.
+type stateSetter interface {
+	Set(ctx context.Context, val any) diag.Diagnostics
+}
+
+// apply recomputes the plan from the cluster as it is now, checks that it
+// holds nothing the operator was not shown, and runs it under the lease.
+func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterActiveVersionModel, timeout time.Duration, st stateSetter, diags *diag.Diagnostics) {
+	if diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c := r.data.client
+	cluster := plan.Cluster.ValueString()
+	shown := plan.RolloutPlan
+
+	runErr := func() error {
+		snap, err := c.GetCluster(ctx, cluster)
+		if err != nil {
+			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err))
+		}
+		if !needsRollout(snap, plan.Version.ValueString()) {
+			return nil
+		}
+		p, pdiags := r.computePlan(ctx, snap, plan)
+		diags.Append(pdiags...)
+		if pdiags.HasError() {
+			return errAlreadyReported
+		}
+		if p == nil {
+			return fmt.Errorf("no image of version %s is on cluster %s", plan.Version.ValueString(), cluster)
+		}
+		if !shown.IsUnknown() && !shown.IsNull() {
+			if extra := notShown(p.Lines(), listStrings(shown)); extra != "" {
+				return fmt.Errorf("the cluster changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra)
+			}
+		} else {
+			shown = stringList(p.Lines())
+		}
+		policy, _ := plan.Strategy.policy()
+		key := fmt.Sprintf("%s->%s@%d", cluster, p.ToVersion, time.Now().UnixNano())
+		return executor.WithLease(ctx, c, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
+			return executor.Run(ctx, c.WithLease(leaseID), p, executor.Options{
+				OperationKey:    key,
+				AutoRevert:      policy.AutoRevert,
+				MinHealthyTime:  policy.MinHealthyTime,
+				HealthyDeadline: policy.HealthyDeadline,
+				Progress: func(e executor.Event) {
+					f := map[string]any{"cluster": cluster, "step": e.Index + 1, "of": e.Total, "what": e.Step.String()}
+					switch {
+					case e.Err != nil:
+						f["error"] = e.Err.Error()
+						tflog.Error(ctx, "rollout step failed", f)
+					case e.Skipped:
+						tflog.Info(ctx, "rollout step already done", f)
+					case e.Done:
+						tflog.Info(ctx, "rollout step done", f)
+					default:
+						tflog.Info(ctx, "rollout step", f)
+					}
+				},
+			})
+		})
+	}()
+
+	// Whatever happened, the state says what every node runs now.
+	snap, err := c.GetCluster(context.WithoutCancel(ctx), cluster)
+	if err != nil {
+		diags.AddError("Cannot read cluster "+cluster+" after the rollout", describeAPIError(err))
+		return
+	}
+	plan.ID = plan.Cluster
+	plan.RolloutPlan = shown
+	plan.NodeVersions = versionMap(snap.ActiveVersions())
+	setPartitionFacts(&plan, snap)
+	if runErr != nil {
+		// Record the truth, not the wish: the next plan then shows what is left to do.
+		plan.Version = types.StringValue(clusterVersion(snap))
+		if !errors.Is(runErr, errAlreadyReported) {
+			diags.AddError("Rollout of cluster "+cluster+" failed", runErr.Error())
+		}
+	}
+	diags.Append(st.Set(ctx, &plan)...)
+}
+
+var errAlreadyReported = errors.New("already reported")
+
+// notShown returns the first step of got that is not in shown, in order:
+// the steps that were already done when apply began drop out, but nothing
+// may appear that the operator did not see.
+func notShown(got, shown []string) string {
+	strip := func(line string) string {
+		_, rest, ok := strings.Cut(line, ". ")
+		if !ok {
+			return line
+		}
+		// Wave numbers move when earlier waves are already done.
+		if _, after, ok := strings.Cut(rest, ": "); ok {
+			return after
+		}
+		return rest
+	}
+	j := 0
+	for _, g := range got {
+		for j < len(shown) && strip(shown[j]) != strip(g) {
+			j++
+		}
+		if j == len(shown) {
+			return strip(g)
+		}
+		j++
+	}
+	return ""
+}
+
+func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state clusterActiveVersionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	snap, err := r.data.client.GetCluster(ctx, state.Cluster.ValueString())
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read cluster "+state.Cluster.ValueString(), describeAPIError(err))
+		return
+	}
+	state.ID = state.Cluster
+	// Keep the operator's spelling ("6.5.0") when it names the same release.
+	if running := clusterVersion(snap); !appliance.SameVersion(state.Version.ValueString(), running) {
+		state.Version = types.StringValue(running)
+	}
+	state.NodeVersions = versionMap(snap.ActiveVersions())
+	setPartitionFacts(&state, snap)
+	if state.RolloutPlan.IsNull() || state.RolloutPlan.IsUnknown() {
+		state.RolloutPlan = stringList(nil)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Delete forgets: a cluster is never downgraded by removing a resource.
+func (r *clusterActiveVersionResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
+	tflog.Info(ctx, "appliance_cluster_active_version removed from state; the cluster keeps its version")
+}
+
+// ImportState takes the cluster's name.
+func (r *clusterActiveVersionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if req.ID == "" || strings.Contains(req.ID, "/") {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("expected the cluster's name, e.g. demo, got %q", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+// needsRollout reports whether some node does not run version.
+func needsRollout(snap *appliance.Cluster, version string) bool {
+	for _, n := range snap.Nodes {
+		if !appliance.SameVersion(n.Active.Version, version) {
+			return true
+		}
+	}
+	return false
+}
+
+// clusterVersion is the version every node runs, or the lowest when they differ.
+func clusterVersion(snap *appliance.Cluster) string {
+	if v, ok := snap.UniformVersion(); ok {
+		return v
+	}
+	return snap.LowestVersion()
+}
+
+// setPartitionFacts sets previous_version and rollback_available from the alternate partitions.
+func setPartitionFacts(m *clusterActiveVersionModel, snap *appliance.Cluster) {
+	prev, same, bootable := "", true, true
+	for i, n := range snap.Nodes {
+		if i == 0 {
+			prev = n.Alternate.Version
+		} else if !appliance.SameVersion(n.Alternate.Version, prev) {
+			same = false
+		}
+		bootable = bootable && n.Alternate.Bootable && n.Alternate.Version != ""
+	}
+	if !same {
+		prev = ""
+	}
+	m.PreviousVersion = types.StringValue(prev)
+	m.RollbackAvailable = types.BoolValue(same && prev != "" && bootable)
+}
+
+func versionMap(m map[string]string) types.Map {
+	vals := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		vals[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, vals)
+}
+
+func listStrings(l types.List) []string {
+	out := make([]string, 0, len(l.Elements()))
+	for _, e := range l.Elements() {
+		if s, ok := e.(types.String); ok {
+			out = append(out, s.ValueString())
+		}
+	}
+	return out
+}

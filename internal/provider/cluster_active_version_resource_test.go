@@ -1,0 +1,269 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+)
+
+const activeVersionAddr = "appliance_cluster_active_version.demo"
+
+// upgradeConfig stages the bundle and activates its version on cluster demo.
+func upgradeConfig(sim *testSim, bundlePath, extra string) string {
+	return sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.next.version
+  image_id = appliance_software_image.next.id
+%s
+}
+`, bundlePath, extra)
+}
+
+func allNodes(version string) knownvalue.Check {
+	return knownvalue.MapExact(map[string]knownvalue.Check{
+		"n1": knownvalue.StringExact(version), "n2": knownvalue.StringExact(version),
+		"n3": knownvalue.StringExact(version), "n4": knownvalue.StringExact(version),
+	})
+}
+
+// TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA is the walking
+// skeleton end to end: stage and activate 1.0 -> 1.1 on the primary-ha
+// cluster, with the rollout shown at plan time, primary first, HA partners
+// never together, no outage in the simulator's ledger, an empty plan after
+// apply, and import of both resources.
+func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionCreate),
+						expectRolloutPlan(activeVersionAddr, checkPrimaryFirstHA),
+						plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+						plancheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollback_available"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("n1"), knownvalue.StringExact("n2"), knownvalue.StringExact("n3"), knownvalue.StringExact("n4")})),
+					statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("components"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("os")})),
+				},
+				Check: func(*terraform.State) error {
+					if err := sim.expectNoOutage("demo"); err != nil {
+						return err
+					}
+					return sim.expectActivationOrder("demo", [][]string{{"n1"}, {"n2", "n3"}, {"n4"}})
+				},
+			},
+			{
+				// A second plan with the same configuration changes nothing.
+				Config:   cfg,
+				PlanOnly: true,
+			},
+			{
+				ResourceName:      "appliance_software_image.next",
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateIdFunc: func(s *terraform.State) (string, error) {
+					return "demo/" + s.RootModule().Resources["appliance_software_image.next"].Primary.ID, nil
+				},
+				// source_file is where the bundle came from: the cluster cannot know it.
+				ImportStateVerifyIgnore: []string{"source_file"},
+			},
+			{
+				ResourceName:                         activeVersionAddr,
+				ImportState:                          true,
+				ImportStateVerify:                    true,
+				ImportStateId:                        "demo",
+				ImportStateVerifyIdentifierAttribute: "cluster",
+				// image_id and rollout_plan describe how the version was reached, not what runs.
+				ImportStateVerifyIgnore: []string{"image_id", "rollout_plan"},
+			},
+		},
+	})
+}
+
+// TestAccClusterActiveVersion_DriftOutOfBandActivation: a node rolled back
+// by hand through the appliance's API shows in the next plan, as a rollout
+// of that node alone, and the apply repairs it.
+func TestAccClusterActiveVersion_DriftOutOfBandActivation(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					// An operator boots n2's alternate partition (1.0) by hand.
+					sim.activateOutOfBand("demo", "n2")
+					if v := sim.cluster("demo").Node("n2").Active.Version; v != "1.0" {
+						t.Fatalf("out-of-band activation left n2 on %s, want 1.0", v)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							w := activationWaves(lines)
+							if len(w) != 1 || w["n2"] == 0 {
+								return fmt.Errorf("want n2 alone activated, got %v", w)
+							}
+							return nil
+						}),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+			},
+		},
+	})
+}
+
+// TestAccSoftwareImage_S6_CorruptBundleFailsPlan: a damaged bundle is
+// refused at plan time with a message naming the damage, and nothing
+// reaches the cluster.
+func TestAccSoftwareImage_S6_CorruptBundleFailsPlan(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	p := sim.bundle("1.1", []string{"1.0"})
+	corruptFile(t, p)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      upgradeConfig(sim, p, ""),
+			ExpectError: regexp.MustCompile(`(?s)corrupt image bundle.*sha256.*S6`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_S7_SameVersionFailsPlan: an image of the version the
+// cluster already runs is refused at plan time, naming both versions.
+func TestAccSoftwareImage_S7_SameVersionFailsPlan(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      upgradeConfig(sim, sim.bundle("1.0", []string{"0.9"}), ""),
+			ExpectError: regexp.MustCompile(`(?s)image 1.0 is not newer than what cluster demo runs \(1.0 on every node\)`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_S8_UnsupportedPathFailsPlan: an image that does not
+// update from the running version is refused at plan time.
+func TestAccSoftwareImage_S8_UnsupportedPathFailsPlan(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      upgradeConfig(sim, sim.bundle("1.2", []string{"1.1"}), ""),
+			ExpectError: regexp.MustCompile(`(?s)image 1.2 does not support updating from.*n1 \(1.0\).*updates from 1.1 only`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+func (s *testSim) expectNoImages(cluster string) {
+	s.t.Helper()
+	imgs, err := s.client.ListImages(context.Background(), cluster)
+	if err != nil {
+		s.t.Fatalf("listing images: %v", err)
+	}
+	if len(imgs) != 0 {
+		s.t.Fatalf("a refused image reached the cluster: %+v", imgs)
+	}
+}
+
+// activateOutOfBand boots a node's alternate partition through the API, as
+// an operator acting by hand would.
+func (s *testSim) activateOutOfBand(cluster, node string) {
+	s.t.Helper()
+	ctx := context.Background()
+	task, err := s.client.Activate(ctx, cluster, node, api.ActivateRequest{}, "")
+	if err != nil {
+		s.t.Fatalf("activating %s out of band: %v", node, err)
+	}
+	if task, err = s.client.WaitTask(ctx, task.ID); err != nil || task.State != api.TaskSucceeded {
+		s.t.Fatalf("out-of-band activation of %s: %v %+v", node, err, task)
+	}
+}
+
+// expectActivationOrder reads the simulator's event log and checks that the
+// nodes rebooted in the given waves: every node of a wave after every node
+// of the wave before.
+func (s *testSim) expectActivationOrder(cluster string, waves [][]string) error {
+	events, err := s.client.Events(context.Background(), cluster, 0)
+	if err != nil {
+		return fmt.Errorf("reading events: %w", err)
+	}
+	started := map[string]int{} // node -> index of its first reboot event
+	back := map[string]int{}    // node -> index of its return
+	for i, e := range events {
+		if e.Node == "" {
+			continue
+		}
+		msg := strings.ToLower(e.Kind + " " + e.Message)
+		if _, ok := started[e.Node]; !ok && strings.Contains(msg, "reboot") {
+			started[e.Node] = i
+		}
+		if strings.Contains(msg, "swap") || strings.Contains(msg, "came back") || strings.Contains(msg, "running") {
+			back[e.Node] = i
+		}
+	}
+	for wi := 1; wi < len(waves); wi++ {
+		for _, prev := range waves[wi-1] {
+			for _, n := range waves[wi] {
+				sb, ok1 := back[prev]
+				sn, ok2 := started[n]
+				if !ok1 || !ok2 {
+					return fmt.Errorf("event log lacks the reboot of %s or the return of %s: %+v", n, prev, events)
+				}
+				if sn < sb {
+					return fmt.Errorf("%s started rebooting (event %d) before %s was back (event %d)", n, sn, prev, sb)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+)
+
+var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// describeAPIError turns an API error into a sentence an operator can act on.
+func describeAPIError(err error) string {
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		hint := ""
+		switch apiErr.Code {
+		case api.CodeCorruptImage:
+			hint = " (S6): the bundle is damaged or not a bundle; download it again and compare its sha256 with the vendor's"
+		case api.CodeVersionNotNewer:
+			hint = " (S7): an update must be newer than the running version; going back needs a rollback to the alternate partition or a re-image"
+		case api.CodeUnsupportedPath:
+			hint = " (S8): update to an intermediate version first"
+		case api.CodeLeaseHeld:
+			hint = ": another rollout holds the cluster's lease; wait for it to finish, or for the lease to expire if its holder crashed"
+		case api.CodeUnauthorized:
+			hint = ": check the provider's token"
+		case api.CodeDiskFull:
+			hint = ": free space on the cluster, e.g. by deleting images that are no longer needed"
+		}
+		return apiErr.Error() + hint
+	}
+	return err.Error()
+}
+
+func clusterErrorDetail(cluster string, err error) string {
+	if client.IsNotFound(err) {
+		return fmt.Sprintf("the endpoint manages no cluster named %q; the appliance_cluster data source lists what it reports", cluster)
+	}
+	return describeAPIError(err)
+}
+
+func describeBundleError(file string, err error) string {
+	var ce *bundle.CorruptError
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("%s: %v (S6). Nothing was changed on the cluster. Download the bundle again and compare its sha256 with the vendor's.", file, err)
+	}
+	return fmt.Sprintf("%s: %v", file, err)
+}
+
+// redactURL drops credentials from a URL before it reaches a log or a key.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User = nil
+	return u.String()
+}
+
+// urlSchemeValidator accepts the schemes appliances download from (S1).
+type urlSchemeValidator struct{}
+
+func (urlSchemeValidator) Description(context.Context) string {
+	return "must be an absolute http, https or ftp URL"
+}
+func (v urlSchemeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v urlSchemeValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	u, err := url.Parse(req.ConfigValue.ValueString())
+	if err != nil || u.Host == "" || !(u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ftp") {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image URL",
+			fmt.Sprintf("%q %s.", redactURL(req.ConfigValue.ValueString()), v.Description(ctx)))
+		return
+	}
+}

@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+)
+
+// providerData is what Configure hands to every resource and data source.
+type providerData struct {
+	client *client.Client
+	// owner names this provider process in rollout leases, so that an
+	// operator who meets a held lease can tell whose it is.
+	owner string
+
+	// plannedImages holds the manifests of images that an
+	// appliance_software_image in this plan will upload: their bundles are
+	// read at plan time, so that appliance_cluster_active_version can show
+	// the full rollout before the image reaches the cluster.
+	mu            sync.Mutex
+	plannedImages map[string]appliance.Manifest
+}
+
+func newProviderData(c *client.Client, version string) *providerData {
+	host, _ := os.Hostname()
+	return &providerData{
+		client:        c,
+		owner:         fmt.Sprintf("terraform-provider-appliance/%s pid %d on %s", version, os.Getpid(), host),
+		plannedImages: map[string]appliance.Manifest{},
+	}
+}
+
+func imageKey(cluster, version string) string {
+	if v, err := appliance.ParseVersion(version); err == nil {
+		version = fmt.Sprintf("%d.%d.%d.%d.%d", v.Major, v.Minor, v.Patch, v.ServicePack, v.Build)
+	}
+	return cluster + "\x00" + version
+}
+
+func (d *providerData) rememberPlannedImage(cluster string, m appliance.Manifest) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.plannedImages[imageKey(cluster, m.Version)] = m
+}
+
+func (d *providerData) plannedImage(cluster, version string) (appliance.Manifest, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m, ok := d.plannedImages[imageKey(cluster, version)]
+	return m, ok
+}
+
+// providerDataFrom unpacks the data Configure handed over; nil before
+// Configure has run (validation of a config with unknown provider values).
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T: this is a bug in the provider", data))
+		return nil
+	}
+	return pd
+}
+
+// tflogLogger sends go-retryablehttp's request log to tflog at debug level,
+// where TF_LOG=debug shows retries. The client never logs headers, so the
+// token cannot reach it.
+type tflogLogger struct{ ctx context.Context }
+
+func fields(kv []any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return m
+}
+
+func (l tflogLogger) Error(msg string, kv ...any) { tflog.Error(l.ctx, msg, fields(kv)) }
+func (l tflogLogger) Info(msg string, kv ...any)  { tflog.Debug(l.ctx, msg, fields(kv)) }
+func (l tflogLogger) Debug(msg string, kv ...any) { tflog.Trace(l.ctx, msg, fields(kv)) }
+func (l tflogLogger) Warn(msg string, kv ...any)  { tflog.Warn(l.ctx, msg, fields(kv)) }

@@ -1,0 +1,541 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*softwareImageResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*softwareImageResource)(nil)
+	_ resource.ResourceWithImportState = (*softwareImageResource)(nil)
+)
+
+func newSoftwareImageResource() resource.Resource { return &softwareImageResource{} }
+
+type softwareImageResource struct{ data *providerData }
+
+type softwareImageModel struct {
+	ID                   types.String   `tfsdk:"id"`
+	Cluster              types.String   `tfsdk:"cluster"`
+	SourceFile           types.String   `tfsdk:"source_file"`
+	SourceURL            types.String   `tfsdk:"source_url"`
+	Proxy                types.String   `tfsdk:"proxy"`
+	SHA256               types.String   `tfsdk:"sha256"`
+	Stage                types.Bool     `tfsdk:"stage"`
+	Version              types.String   `tfsdk:"version"`
+	SupportedFrom        types.List     `tfsdk:"supported_from"`
+	IrreversibleFeatures types.List     `tfsdk:"irreversible_features"`
+	Components           types.List     `tfsdk:"components"`
+	SizeBytes            types.Int64    `tfsdk:"size_bytes"`
+	Description          types.String   `tfsdk:"description"`
+	StagedNodes          types.List     `tfsdk:"staged_nodes"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *softwareImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_software_image"
+}
+
+func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	computedList := func(desc string) schema.ListAttribute {
+		return schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An image bundle present and validated on a cluster and staged into the alternate boot " +
+			"partition of every node that still runs an older version. Staging never interrupts service (S3). " +
+			"The bundle is checked at plan time when it is a local file: a corrupt bundle (S6), a version that is not " +
+			"newer than the cluster's (S7) or an unsupported upgrade path (S8) fail the plan, not the apply.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The image's ID on the cluster.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"cluster": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the cluster the image is for.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"source_file": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Path of a bundle on the machine running Terraform; the provider streams it to the cluster " +
+					"(S2). A changed file (new checksum) replaces the image.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{
+					stringvalidator.ExactlyOneOf(path.MatchRoot("source_file"), path.MatchRoot("source_url")),
+				},
+			},
+			"source_url": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "http, https or ftp URL the cluster downloads the bundle from itself (S1).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{urlSchemeValidator{}},
+			},
+			"proxy": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Proxy URL the cluster uses for `source_url`, e.g. `http://proxy.example.com:3128` (it may carry credentials, so it is sensitive).",
+				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("source_url"))},
+			},
+			"sha256": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "SHA-256 of the bundle, hex. Computed from `source_file`; when set, the bundle must match it. " +
+					"Strongly recommended with `source_url`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
+				Validators:    []validator.String{stringvalidator.RegexMatches(sha256Pattern, "must be 64 lowercase hex digits")},
+			},
+			"stage": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Stage the image into the alternate partition of every node that runs an older version. " +
+					"Default `true`. With `false` the image is only uploaded and validated.",
+			},
+			"version":               schema.StringAttribute{Computed: true, MarkdownDescription: "Version the image installs, from its manifest."},
+			"supported_from":        computedList("Running versions the image may update from (S8)."),
+			"irreversible_features": computedList("Features that, once this image is active, make earlier images unbootable (S9)."),
+			"components":            computedList("Components the image carries (S5), e.g. `os`, `storage`."),
+			"size_bytes":            schema.Int64Attribute{Computed: true, MarkdownDescription: "Size of the bundle in bytes."},
+			"description":           schema.StringAttribute{Computed: true, MarkdownDescription: "Description shown as the alternate image's description (S4)."},
+			"staged_nodes": computedList("Nodes that hold the image in their active or alternate partition. An alternate " +
+				"overwritten out of band shows here as drift, and the next apply stages the image again."),
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+		},
+	}
+}
+
+func (r *softwareImageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan reads a local bundle at plan time, so that the plan shows the
+// image's version and components and refuses a bad image before apply.
+func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan, state softwareImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	creating := req.State.Raw.IsNull()
+	if !creating {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() || plan.Cluster.IsUnknown() {
+		return
+	}
+
+	var manifest *appliance.Manifest
+	if !plan.SourceFile.IsNull() && !plan.SourceFile.IsUnknown() {
+		m, sum, size, err := bundle.VerifyFile(plan.SourceFile.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image bundle is not usable", describeBundleError(plan.SourceFile.ValueString(), err))
+			return
+		}
+		if want := plan.SHA256.ValueString(); !plan.SHA256.IsUnknown() && want != "" && want != sum {
+			if creating || !strings.EqualFold(want, state.SHA256.ValueString()) {
+				resp.Diagnostics.AddAttributeError(path.Root("sha256"), "Image bundle checksum mismatch",
+					fmt.Sprintf("%s has sha256 %s, but sha256 is set to %s: the file is not the bundle you meant, or it was damaged in transit.", plan.SourceFile.ValueString(), sum, want))
+				return
+			}
+		}
+		if !creating && state.SHA256.ValueString() != "" && state.SHA256.ValueString() != sum {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("sha256"))
+		}
+		manifest = m
+		plan.SHA256 = types.StringValue(sum)
+		plan.SizeBytes = types.Int64Value(size)
+		setManifest(&plan, m, &resp.Diagnostics)
+		r.data.rememberPlannedImage(plan.Cluster.ValueString(), *m)
+	} else if !creating {
+		// A downloaded image keeps what the cluster reported.
+		plan.SHA256, plan.SizeBytes, plan.Version, plan.Description = state.SHA256, state.SizeBytes, state.Version, state.Description
+		plan.SupportedFrom, plan.IrreversibleFeatures, plan.Components = state.SupportedFrom, state.IrreversibleFeatures, state.Components
+	}
+	if !creating {
+		plan.ID = state.ID
+	}
+
+	snap, err := r.data.client.GetCluster(ctx, plan.Cluster.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
+		return
+	}
+	if creating && manifest != nil {
+		if err := checkImageFitsCluster(snap, manifest); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image cannot update this cluster", err.Error())
+			return
+		}
+	}
+
+	// staged_nodes: the nodes that hold the image now, plus those that
+	// still need it when staging is on.
+	version := plan.Version.ValueString()
+	if plan.Version.IsUnknown() || version == "" {
+		if creating {
+			plan.StagedNodes = types.ListUnknown(types.StringType)
+		} else {
+			plan.StagedNodes = state.StagedNodes
+		}
+	} else {
+		id := ""
+		if !creating {
+			id = state.ID.ValueString()
+		}
+		want := stagedNodes(snap, id, version)
+		if plan.Stage.ValueBool() {
+			want = union(want, nodesNeeding(snap, version))
+		}
+		plan.StagedNodes = stringList(want)
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan softwareImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cluster := plan.Cluster.ValueString()
+	c := r.data.client
+
+	var img *api.Image
+	var err error
+	if !plan.SourceFile.IsNull() {
+		tflog.Info(ctx, "uploading image bundle", map[string]any{"cluster": cluster, "file": plan.SourceFile.ValueString()})
+		img, err = c.UploadImage(ctx, cluster, plan.SourceFile.ValueString())
+	} else {
+		img, err = r.download(ctx, plan)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Image rejected by cluster "+cluster, describeAPIError(err))
+		return
+	}
+	if want := plan.SHA256.ValueString(); !plan.SHA256.IsUnknown() && want != "" && !strings.EqualFold(want, img.SHA256) {
+		resp.Diagnostics.AddError("Image checksum mismatch",
+			fmt.Sprintf("cluster %s received a bundle with sha256 %s, but %s was expected. The image %s was left on the cluster for inspection; delete it or fix sha256.", cluster, img.SHA256, want, img.ID))
+	}
+	plan.ID = types.StringValue(img.ID)
+	// Record the image before staging: if staging fails, Terraform still
+	// knows the image exists on the cluster and will not upload it twice.
+	resp.Diagnostics.Append(r.setFromImage(ctx, &plan, img, nil)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.stageAndRead(ctx, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *softwareImageResource) download(ctx context.Context, plan softwareImageModel) (*api.Image, error) {
+	cluster := plan.Cluster.ValueString()
+	tflog.Info(ctx, "cluster downloads image", map[string]any{"cluster": cluster, "url": redactURL(plan.SourceURL.ValueString())})
+	task, err := r.data.client.DownloadImage(ctx, cluster, api.DownloadRequest{
+		URL: plan.SourceURL.ValueString(), SHA256: plan.SHA256.ValueString(), Proxy: plan.Proxy.ValueString(),
+	}, "download/"+cluster+"/"+plan.SHA256.ValueString()+"/"+redactURL(plan.SourceURL.ValueString()))
+	if err != nil {
+		return nil, err
+	}
+	task, err = r.data.client.WaitTask(ctx, task.ID)
+	if err != nil {
+		return nil, err
+	}
+	if task.State == api.TaskFailed {
+		if task.Error != nil {
+			return nil, task.Error
+		}
+		return nil, fmt.Errorf("download task %s failed", task.ID)
+	}
+	id := task.Result["image_id"]
+	if id == "" {
+		return nil, fmt.Errorf("download task %s succeeded without naming the image", task.ID)
+	}
+	return r.data.client.GetImage(ctx, cluster, id)
+}
+
+// stageAndRead stages the image where it is missing, then reads back what
+// the nodes hold.
+func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareImageModel, diags *diag.Diagnostics) {
+	cluster := m.Cluster.ValueString()
+	c := r.data.client
+	snap, err := c.GetCluster(ctx, cluster)
+	if err != nil {
+		diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		return
+	}
+	if m.Stage.ValueBool() {
+		if err := stageImage(ctx, c, snap, m.ID.ValueString(), m.Version.ValueString()); err != nil {
+			diags.AddError("Staging failed on cluster "+cluster,
+				describeAPIError(err)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
+		}
+		if snap, err = c.GetCluster(ctx, cluster); err != nil {
+			diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+			return
+		}
+	}
+	m.StagedNodes = stringList(stagedNodes(snap, m.ID.ValueString(), m.Version.ValueString()))
+}
+
+// stageImage stages the image on every node that needs it: the primary
+// first, because the other nodes fetch the package from it (S11), then the
+// rest together.
+func stageImage(ctx context.Context, c *client.Client, snap *appliance.Cluster, imageID, version string) error {
+	need := nodesNeeding(snap, version)
+	var first, rest []string
+	for _, n := range need {
+		if node := snap.Node(n); node != nil && appliance.SameVersion(node.Alternate.Version, version) && node.Alternate.ImageID == imageID {
+			continue
+		}
+		if node := snap.Node(n); node != nil && node.Role == appliance.RolePrimary {
+			first = append(first, n)
+		} else {
+			rest = append(rest, n)
+		}
+	}
+	for _, group := range [][]string{first, rest} {
+		var tasks []*api.Task
+		for _, n := range group {
+			t, err := c.Stage(ctx, snap.Name, n, imageID, "stage/"+imageID+"/"+n)
+			if err != nil {
+				return fmt.Errorf("node %s: %w", n, err)
+			}
+			tasks = append(tasks, t)
+		}
+		var errs []error
+		for i, t := range tasks {
+			t, err := c.WaitTask(ctx, t.ID)
+			if err == nil && t.State == api.TaskFailed && t.Error != nil {
+				err = t.Error
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", group[i], err))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state softwareImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cluster := state.Cluster.ValueString()
+	img, err := r.data.client.GetImage(ctx, cluster, state.ID.ValueString())
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "image is gone from the cluster; removing it from state", map[string]any{"cluster": cluster, "id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read image "+state.ID.ValueString(), describeAPIError(err))
+		return
+	}
+	snap, err := r.data.client.GetCluster(ctx, cluster)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		return
+	}
+	resp.Diagnostics.Append(r.setFromImage(ctx, &state, img, snap)...)
+	if state.Stage.IsNull() {
+		state.Stage = types.BoolValue(true) // import: the default
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *softwareImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan softwareImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r.stageAndRead(ctx, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *softwareImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state softwareImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.data.client.DeleteImage(ctx, state.Cluster.ValueString(), state.ID.ValueString())
+	if err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.AddError("Cannot delete image "+state.ID.ValueString(), describeAPIError(err))
+	}
+}
+
+// ImportState takes "cluster/image_id".
+func (r *softwareImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	cluster, id, ok := strings.Cut(req.ID, "/")
+	if !ok || cluster == "" || id == "" {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("expected CLUSTER/IMAGE_ID, e.g. demo/img-3f2a, got %q", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster"), cluster)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("stage"), true)...)
+}
+
+// setFromImage copies what the cluster reports of an image into m; with a
+// snapshot it also sets staged_nodes.
+func (r *softwareImageResource) setFromImage(_ context.Context, m *softwareImageModel, img *api.Image, snap *appliance.Cluster) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.ID = types.StringValue(img.ID)
+	m.SHA256 = types.StringValue(img.SHA256)
+	m.SizeBytes = types.Int64Value(img.SizeBytes)
+	setManifest(m, &img.Manifest, &diags)
+	if snap != nil {
+		m.StagedNodes = stringList(stagedNodes(snap, img.ID, img.Manifest.Version))
+	}
+	return diags
+}
+
+func setManifest(m *softwareImageModel, man *appliance.Manifest, _ *diag.Diagnostics) {
+	m.Version = types.StringValue(man.Version)
+	m.Description = types.StringValue(man.Description)
+	m.SupportedFrom = stringList(man.SupportedFrom)
+	m.IrreversibleFeatures = stringList(man.IrreversibleFeatures)
+	m.Components = stringList(man.ComponentNames())
+}
+
+// stagedNodes lists the nodes whose active or alternate partition holds the image.
+func stagedNodes(snap *appliance.Cluster, imageID, version string) []string {
+	var out []string
+	for _, n := range snap.Nodes {
+		if holdsImage(n.Active, imageID, version) || holdsImage(n.Alternate, imageID, version) {
+			out = append(out, n.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// holdsImage matches a partition by image ID when both sides know it, and by
+// version otherwise (a partition installed before the API tracked images).
+func holdsImage(p appliance.Partition, imageID, version string) bool {
+	if imageID != "" && p.ImageID != "" {
+		return p.ImageID == imageID
+	}
+	return version != "" && appliance.SameVersion(p.Version, version)
+}
+
+// nodesNeeding lists the nodes that run a version older than version.
+func nodesNeeding(snap *appliance.Cluster, version string) []string {
+	target, err := appliance.ParseVersion(version)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range snap.Nodes {
+		v, err := appliance.ParseVersion(n.Active.Version)
+		if err != nil || v.Less(target) {
+			out = append(out, n.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkImageFitsCluster is the plan-time form of the cluster's own upload
+// validation: S7 (not newer) and S8 (unsupported path).
+func checkImageFitsCluster(snap *appliance.Cluster, m *appliance.Manifest) error {
+	target := m.ParsedVersion()
+	need := nodesNeeding(snap, m.Version)
+	if len(need) == 0 {
+		return fmt.Errorf("image %s is not newer than what cluster %s runs (%s) (S7). Going back to an older version needs a re-image, "+
+			"not an update; to return to the previous version, set the version of appliance_cluster_active_version to the one in the alternate partition (a rollback)",
+			target, snap.Name, describeVersions(snap))
+	}
+	var unsupported []string
+	for _, name := range need {
+		v, err := appliance.ParseVersion(snap.Node(name).Active.Version)
+		if err == nil && !m.Supports(v) {
+			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", name, v))
+		}
+	}
+	if len(unsupported) > 0 {
+		return fmt.Errorf("image %s does not support updating from the version running on %s (S8): it updates from %s only. "+
+			"Update to an intermediate version first (the appliance_upgrade_path data source finds the chain)",
+			target, strings.Join(unsupported, ", "), strings.Join(m.SupportedFrom, ", "))
+	}
+	return nil
+}
+
+func describeVersions(snap *appliance.Cluster) string {
+	if v, ok := snap.UniformVersion(); ok {
+		return v + " on every node"
+	}
+	var parts []string
+	for _, n := range snap.Nodes {
+		parts = append(parts, n.Name+"="+n.Active.Version)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func stringList(items []string) types.List {
+	vals := make([]attr.Value, len(items))
+	for i, s := range items {
+		vals[i] = types.StringValue(s)
+	}
+	return types.ListValueMust(types.StringType, vals)
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,47 @@
+// Command terraform-provider-appliance serves the Terraform provider. With the
+// `simulator` subcommand it runs the bundled appliance simulator standalone;
+// with `bundle` it builds an image bundle for tests, demos and rehearsals.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
+	"github.com/applianceops/terraform-provider-appliance/internal/bundlecmd"
+	"github.com/applianceops/terraform-provider-appliance/internal/provider"
+)
+
+// version is set by the linker at release time.
+var version = "dev"
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "simulator":
+			os.Exit(simulator.RunCommand(os.Args[2:], os.Stdout, os.Stderr))
+		case "bundle":
+			os.Exit(bundlecmd.Run(os.Args[2:], os.Stdout, os.Stderr))
+		case "version", "--version":
+			fmt.Println(version)
+			return
+		}
+	}
+
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	flag.Parse()
+
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		Address: "registry.terraform.io/applianceops/appliance",
+		Debug:   debug,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}

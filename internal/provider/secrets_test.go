@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,11 +33,20 @@ func TestAccProvider_TokenNeverInLogsOrState(t *testing.T) {
 	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
 	sim := startSim(t, "primary-ha")
 	token := sim.server.Token()
+	// The token comes from the environment, as the docs advise, so that the
+	// test harness's own echo of the configuration cannot contain it: any
+	// occurrence in the log is then the provider's doing.
+	t.Setenv(EnvToken, token)
+	cfg := strings.Replace(upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""),
+		fmt.Sprintf("  token    = %q\n", token), "", 1)
+	if strings.Contains(cfg, token) {
+		t.Fatal("test setup: the token is still in the configuration")
+	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config: upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""),
+			Config: cfg,
 			Check: func(s *terraform.State) error {
 				if strings.Contains(s.String(), token) {
 					t.Errorf("the token is in the Terraform state")
@@ -58,7 +68,11 @@ func TestAccProvider_TokenNeverInLogsOrState(t *testing.T) {
 		}
 		total += len(b)
 		if strings.Contains(string(b), token) {
-			t.Errorf("the token appears in the trace log %s", filepath.Base(l))
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, token) {
+					t.Errorf("the token appears in the trace log %s: %.300s", filepath.Base(l), line)
+				}
+			}
 		}
 	}
 	// The log must be a real trace of the run, or its silence proves nothing.

@@ -183,7 +183,9 @@ func TestNonJSONErrorBodiesGetAGenericMessageAndTheStatusCode(t *testing.T) {
 }
 
 func TestAnAnswerThatIsNotTheExpectedJSONIsAnError(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, _ int) { _, _ = w.Write([]byte("<html>captive portal</html>")) })
+	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		_, _ = w.Write([]byte("<html>captive portal</html>"))
+	})
 	_, err := newClient(t, f).ListClusters(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "not the expected JSON") {
 		t.Fatalf("err = %v", err)

@@ -76,7 +76,6 @@ func TestSim_S1_DownloadThroughProxy(t *testing.T) {
 	}))
 	defer proxy.Close()
 	var tk api.Task
-	// The origin name does not resolve: only the proxy can reach it.
 	h.call("POST", "/v1/clusters/demo/downloads", api.DownloadRequest{URL: h.ts.URL + "/site/bundles/1.1.tar", Proxy: proxy.URL}, 202, &tk)
 	got := h.succeed(tk)
 	if proxied.Load() != 1 || got.Result["image_id"] == "" {

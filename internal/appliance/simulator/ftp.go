@@ -116,17 +116,23 @@ type ftpBody struct {
 	data net.Conn
 	ctrl *textproto.Conn
 	conn net.Conn
+	done bool
 	err  error
 }
 
 func (b *ftpBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, b.err
+	}
 	n, err := b.data.Read(p)
 	if err == io.EOF {
 		// The transfer is complete only if the server says so (226).
+		b.done, b.err = true, io.EOF
 		_ = b.conn.SetDeadline(time.Now().Add(10 * time.Second))
 		if _, _, rerr := b.ctrl.ReadResponse(2); rerr != nil {
-			return n, fmt.Errorf("ftp transfer incomplete: %v", rerr)
+			b.err = fmt.Errorf("ftp transfer incomplete: %v", rerr)
 		}
+		return n, b.err
 	}
 	return n, err
 }

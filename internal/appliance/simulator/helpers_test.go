@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -279,3 +280,18 @@ func sha256Of(t *testing.T, s bundle.Spec) string {
 }
 
 func readAllJSON(b []byte, v any) ([]byte, error) { return b, json.Unmarshal(b, v) }
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// writeTopology writes a topology file and returns its path.
+func writeTopology(t *testing.T, content string) string {
+	t.Helper()
+	p := t.TempDir() + "/topology.json"
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

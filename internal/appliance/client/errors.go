@@ -34,7 +34,14 @@ func decodeError(resp *http.Response) *api.Error {
 	return &api.Error{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode), Message: msg}
 }
 
+// codeRedirect marks a 3xx answer, which the API never gives: the endpoint
+// is probably a web page or a load balancer's login, not the API.
+const codeRedirect = "unexpected_redirect"
+
 func codeForStatus(status int) string {
+	if status >= 300 && status < 400 {
+		return codeRedirect
+	}
 	switch status {
 	case http.StatusBadRequest:
 		return api.CodeInvalidRequest

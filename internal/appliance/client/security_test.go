@@ -18,7 +18,11 @@ import (
 func TestTheTokenAppearsInNoErrorAndNoLogLine(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		auth := r.Header.Get("Authorization")
-		switch r.URL.Path {
+		path := r.URL.Path
+		if strings.HasPrefix(path, "/v1/clusters/drop/") {
+			path = "/v1/clusters/drop"
+		}
+		switch path {
 		case "/v1/clusters/echo":
 			w.Header().Set("X-Echo", auth)
 			writeJSON(w, 401, api.Error{Code: api.CodeUnauthorized, Message: "bad credentials " + auth, Details: map[string]any{"got": auth}})

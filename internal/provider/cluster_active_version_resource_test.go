@@ -267,3 +267,58 @@ func (s *testSim) expectActivationOrder(cluster string, waves [][]string) error 
 	}
 	return nil
 }
+
+// TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes: n3
+// fails to boot 1.1. The apply stops with an error that names the step and
+// the version of every node; n3 is back on 1.0 (auto-revert) and n4 was
+// never touched; the state records the mixed cluster. Once the fault is
+// gone, the next plan holds only what is left, and the apply finishes it.
+func TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"})
+	cfg := upgradeConfig(sim, img, "")
+	// The cluster is declared at 1.0 first, as an operator's existing
+	// configuration would be; the upgrade is then an update.
+	atOneZero := strings.Replace(cfg, "version  = appliance_software_image.next.version", `version  = "1.0"`, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: atOneZero},
+			{
+				PreConfig: func() {
+					if _, err := sim.client.InjectFault(context.Background(), api.Fault{Kind: api.FaultBootFailure, Cluster: "demo", Node: "n3", Count: 1}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)rollout stopped at step \d+ \(wave 2: activate n3.*boot_failed.*1\.0 on n3, n4.*1\.1 on n1, n2`),
+			},
+			{
+				// The refreshed state shows the mixed cluster: the plan is an
+				// update that touches n3 and n4 only.
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							w := activationWaves(lines)
+							if _, ok := w["n1"]; ok || len(w) != 2 {
+								return fmt.Errorf("want only n3 and n4 activated, got %v", w)
+							}
+							if w["n3"] == w["n4"] {
+								return fmt.Errorf("S12: partners n3 and n4 share wave %d", w["n3"])
+							}
+							return nil
+						}),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+			},
+		},
+	})
+}

@@ -9,7 +9,7 @@
 // Build writes bundles of any size for tests and for the simulator.
 package bundle
 
-// ManifestName is the name of the first entry of every bundle.
+// manifestName is the name of the first entry of every bundle.
 const manifestName = "manifest.json"
 
 // maxManifestSize bounds how much of manifest.json Verify will read, so that

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -54,7 +53,7 @@ func TestEveryOperationUsesItsRoute(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		case strings.HasPrefix(r.URL.Path, "/v1/tasks/"):
 			writeJSON(w, 200, api.Task{ID: "t1", State: api.TaskSucceeded})
-		case r.Method == http.MethodPost && r.URL.Path != "/v1/faults" && !strings.HasSuffix(r.URL.Path, "/lease"):
+		case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/clusters/") && !strings.HasSuffix(r.URL.Path, "/lease"):
 			writeJSON(w, 202, api.Task{ID: "t1", State: api.TaskPending})
 		default:
 			writeJSON(w, 200, map[string]any{})
@@ -99,6 +98,8 @@ func TestEveryOperationUsesItsRoute(t *testing.T) {
 		{"ListFaults", "GET", "/v1/faults", "", "", "", func() error { _, err := c.ListFaults(ctx); return err }},
 		{"DeleteFault", "DELETE", "/v1/faults/f1", "", "", "", func() error { return c.DeleteFault(ctx, "f1") }},
 		{"ClearFaults", "DELETE", "/v1/faults", "", "", "", func() error { return c.ClearFaults(ctx) }},
+		{"Clock", "GET", "/v1/clock", "", "", "", func() error { _, err := c.Clock(ctx); return err }},
+		{"AdvanceClock", "POST", "/v1/clock/advance", "", `{"seconds":90}`, "", func() error { _, err := c.AdvanceClock(ctx, 90); return err }},
 	}
 	for i, o := range ops {
 		if err := o.run(); err != nil {
@@ -259,6 +260,3 @@ func TestDecodesTheAnswers(t *testing.T) {
 		t.Errorf("ListImages = %+v, %v", imgs, err)
 	}
 }
-
-// Keep the json import honest for helpers used only in some tests.
-var _ = json.Marshal

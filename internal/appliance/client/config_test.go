@@ -80,7 +80,7 @@ func TestCACertPEMIsTrustedAndAnUnknownCAIsRefusedWithoutRetrying(t *testing.T) 
 	}
 }
 
-func TestTLSBelow1_2IsRefused(t *testing.T) {
+func TestTLSConfigAsksForAtLeastTLS1_2(t *testing.T) {
 	tc, err := tlsConfig(Config{})
 	if err != nil || tc.MinVersion < 0x0303 {
 		t.Fatalf("MinVersion %x, %v", tc.MinVersion, err)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +29,11 @@ func TestRetriesOn503ThenSucceeds(t *testing.T) {
 }
 
 func TestRetriesOn429HonouringRetryAfter(t *testing.T) {
+	var mu sync.Mutex
 	var first, second time.Time
 	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+		mu.Lock()
+		defer mu.Unlock()
 		if n == 1 {
 			first = time.Now()
 			w.Header().Set("Retry-After", "1")
@@ -45,6 +49,8 @@ func TestRetriesOn429HonouringRetryAfter(t *testing.T) {
 	if err != nil || task == nil || f.count() != 2 {
 		t.Fatalf("InjectFault = %v after %d requests", err, f.count())
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if gap := second.Sub(first); gap < 900*time.Millisecond {
 		t.Fatalf("retried after %v, want Retry-After's 1s", gap)
 	}

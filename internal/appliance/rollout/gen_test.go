@@ -201,3 +201,46 @@ func applySteps(c *appliance.Cluster, steps []Step) *appliance.Cluster {
 	}
 	return c
 }
+
+// genConflicts builds a flat cluster whose difficulty is in the resources:
+// each allowed on two or three random nodes, so that the constraints form
+// a random graph (odd cycles included) on top of HA pairs and groups.
+func genConflicts(rng *rand.Rand, maxNodes int) Request {
+	n := 3 + rng.Intn(maxNodes-2)
+	c := &appliance.Cluster{Name: "conflicts", HAEnabled: true}
+	for i := 0; i < n; i++ {
+		c.Nodes = append(c.Nodes, node(fmt.Sprintf("n%d", i+1), appliance.RoleMember, "", "1.0", ""))
+	}
+	for i := 0; i+1 < n && rng.Intn(3) != 0; {
+		m := 2 + rng.Intn(2)
+		if i+m > n {
+			break
+		}
+		g := appliance.HAGroup{Name: fmt.Sprintf("g%d", i), MinAvailable: 1 + rng.Intn(m-1)}
+		for _, nd := range c.Nodes[i : i+m] {
+			g.Members = append(g.Members, nd.Name)
+			c.Nodes[i].HAGroup = g.Name
+		}
+		for j := i; j < i+m; j++ {
+			c.Nodes[j].HAGroup = g.Name
+		}
+		c.HAGroups = append(c.HAGroups, g)
+		i += m + rng.Intn(3)
+	}
+	for r := 0; r < rng.Intn(n+1); r++ {
+		a, b := rng.Intn(n), rng.Intn(n)
+		if a == b {
+			continue
+		}
+		allowed := []string{c.Nodes[a].Name, c.Nodes[b].Name}
+		if rng.Intn(4) == 0 {
+			if x := rng.Intn(n); x != a && x != b {
+				allowed = append(allowed, c.Nodes[x].Name)
+			}
+		}
+		c.Resources = append(c.Resources, appliance.Resource{Name: fmt.Sprintf("r%d", r+1), CurrentNode: c.Nodes[a].Name,
+			PreferredNode: c.Nodes[a].Name, AllowedNodes: allowed, State: appliance.ResourceOnline})
+	}
+	pol := Policy{Order: OrderRolling, MaxUnavailable: []string{"100%", "50%", "3", "2"}[rng.Intn(4)]}
+	return Request{Cluster: c, Target: manifest("1.1", "1.0"), Policy: pol}
+}

@@ -3,11 +3,12 @@ package rollout
 import (
 	"errors"
 	"math/rand"
+	"os"
 	"testing"
 )
 
 // propertyCases is how many random requests the property test plans in a
-// normal `go test` run; -short runs a tenth.
+// normal `go test` run; -short runs a tenth, ROLLOUT_STRESS=1 ten times more.
 const propertyCases = 12000
 
 // TestProperty_SafeAndOptimal plans random topologies, policies and
@@ -17,6 +18,9 @@ const propertyCases = 12000
 // lower bound equals the optimum found by exhaustive search.
 func TestProperty_SafeAndOptimal(t *testing.T) {
 	cases := propertyCases
+	if os.Getenv("ROLLOUT_STRESS") != "" {
+		cases *= 10
+	}
 	if testing.Short() {
 		cases /= 10
 	}
@@ -108,5 +112,39 @@ func checkResume(t *testing.T, rng *rand.Rand, c int, req Request, p *Plan) {
 	}
 	if len(left) > 0 || p2.Waves > p.Waves-cutWave || p2.Waves != p2.LowerBound {
 		t.Fatalf("case %d: resumed after wave %d: %d waves (bound %d), %d were left; skipped %v\n%s\n--- resumed\n%s", c, cutWave, p2.Waves, p2.LowerBound, p.Waves-cutWave, left, lines(p), lines(p2))
+	}
+}
+
+// TestProperty_ResourceConflictGraphs targets the hard part of the bound:
+// resources allowed on two or three nodes make wave assignment a graph
+// colouring. Every plan must still reach its bound, and the bound must be
+// the exhaustive optimum wherever exhaustive search is affordable.
+func TestProperty_ResourceConflictGraphs(t *testing.T) {
+	cases := 3000
+	if os.Getenv("ROLLOUT_STRESS") != "" {
+		cases = 30000
+	}
+	if testing.Short() {
+		cases /= 10
+	}
+	rng := rand.New(rand.NewSource(7))
+	for c := 0; c < cases; c++ {
+		maxNodes := 10
+		if c%5 == 4 {
+			maxNodes = 80
+		}
+		req := genConflicts(rng, maxNodes)
+		p, err := Compute(req)
+		if err != nil {
+			t.Fatalf("case %d: %v\n%s", c, err, describe(req))
+		}
+		if p.Waves != p.LowerBound {
+			t.Fatalf("case %d: %d waves, bound %d\n%s\n%s", c, p.Waves, p.LowerBound, describe(req), lines(p))
+		}
+		if todo, _ := bruteModel(req); len(todo) <= 10 {
+			if opt := bruteOptimum(req); opt != p.Waves {
+				t.Fatalf("case %d: optimum %d, planner %d waves\n%s\n%s", c, opt, p.Waves, describe(req), lines(p))
+			}
+		}
 	}
 }

@@ -117,3 +117,102 @@ func (in *input) lowestVersion() string {
 	}
 	return low
 }
+
+// index builds the node, group and resource indices and checks the
+// snapshot's consistency with maps (appliance.Cluster.Validate scans groups
+// per node, which is quadratic on 10,000-node clusters).
+func (in *input) index() error {
+	c := in.c
+	in.idx = make(map[string]int, len(c.Nodes))
+	in.nodes = make([]nodeInfo, len(c.Nodes))
+	for i, n := range c.Nodes {
+		if n.Name == "" {
+			return invalid("cluster %s: a node has no name", c.Name)
+		}
+		if _, dup := in.idx[n.Name]; dup {
+			return invalid("cluster %s: node %s appears twice", c.Name, n.Name)
+		}
+		if !knownRole(n.Role) {
+			return invalid("cluster %s: node %s has unknown role %q", c.Name, n.Name, n.Role)
+		}
+		in.idx[n.Name] = i
+		in.nodes[i] = nodeInfo{name: n.Name, role: n.Role, group: -1, avail: n.State.Serving() && n.Healthy}
+	}
+	gidx := make(map[string]int, len(c.HAGroups))
+	for _, g := range c.HAGroups {
+		if _, dup := gidx[g.Name]; dup {
+			return invalid("cluster %s: HA group %s appears twice", c.Name, g.Name)
+		}
+		if g.MinAvailable < 0 || g.MinAvailable >= len(g.Members) {
+			return invalid("cluster %s: HA group %s has min_available %d for %d members: it must be between 0 and members-1", c.Name, g.Name, g.MinAvailable, len(g.Members))
+		}
+		gi := groupInfo{name: g.Name, min: g.MinAvailable, members: make([]int, 0, len(g.Members))}
+		for _, m := range g.Members {
+			i, ok := in.idx[m]
+			if !ok {
+				return invalid("cluster %s: HA group %s names unknown node %s", c.Name, g.Name, m)
+			}
+			if in.nodes[i].group >= 0 {
+				return invalid("cluster %s: node %s is in HA groups %s and %s; a node belongs to one group", c.Name, m, in.groups[in.nodes[i].group].name, g.Name)
+			}
+			in.nodes[i].group = len(in.groups)
+			gi.members = append(gi.members, i)
+			if in.nodes[i].avail {
+				gi.up++
+			}
+		}
+		gidx[g.Name] = len(in.groups)
+		in.groups = append(in.groups, gi)
+	}
+	for _, n := range c.Nodes {
+		if _, ok := gidx[n.HAGroup]; n.HAGroup != "" && !ok {
+			return invalid("cluster %s: node %s names HA group %s, which does not exist", c.Name, n.Name, n.HAGroup)
+		}
+	}
+	if !in.set.haMode {
+		// S12 is off: groups impose nothing. Keep the indices consistent.
+		in.groups = nil
+		for i := range in.nodes {
+			in.nodes[i].group = -1
+		}
+	}
+	seen := make(map[string]bool, len(c.Resources))
+	in.res = make([]resInfo, len(c.Resources))
+	for k, r := range c.Resources {
+		if seen[r.Name] {
+			return invalid("cluster %s: resource %s appears twice", c.Name, r.Name)
+		}
+		seen[r.Name] = true
+		pref, ok := in.idx[r.PreferredNode]
+		if !ok {
+			return invalid("cluster %s: resource %s prefers unknown node %q", c.Name, r.Name, r.PreferredNode)
+		}
+		ri := resInfo{name: r.Name, cur: -1, pref: pref, any: len(r.AllowedNodes) == 0, shared: r.SharedStorage}
+		if r.CurrentNode != "" {
+			cur, ok := in.idx[r.CurrentNode]
+			if !ok {
+				return invalid("cluster %s: resource %s runs on unknown node %q", c.Name, r.Name, r.CurrentNode)
+			}
+			ri.cur = cur
+			ri.online = in.nodes[cur].avail && r.State != appliance.ResourceOffline
+		}
+		for _, a := range r.AllowedNodes {
+			h, ok := in.idx[a]
+			if !ok {
+				return invalid("cluster %s: resource %s allows unknown node %q", c.Name, r.Name, a)
+			}
+			ri.hosts = append(ri.hosts, h)
+		}
+		in.res[k] = ri
+	}
+	return nil
+}
+
+func knownRole(r appliance.Role) bool {
+	for _, v := range appliance.ValidRoles {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}

@@ -7,6 +7,7 @@ import (
 // exactLimit is the largest phase the planner searches exhaustively when the
 // fast assignments miss the bound; the search is exponential in it.
 const (
+	dsaturLimit = 3000 // DSatur's selection is quadratic
 	exactLimit  = 14
 	exactBudget = 2_000_000 // search nodes before giving up on a proof
 )
@@ -17,9 +18,11 @@ type phaseSolver struct {
 	nodes []int
 	limit int // max nodes per wave, 0: none
 	// groupCount and groupCap are, per HA group, the members in this phase
-	// and how many may reboot together.
-	groupCount map[int]int
-	groupCap   map[int]int
+	// and how many may reboot together; pos maps a node to its position in
+	// nodes (-1 outside the phase).
+	groupCount []int
+	groupCap   []int
+	pos        []int
 	// sets are the resources' host sets lying wholly in this phase: each
 	// must not fall wholly into one wave. nodeSets indexes them by member
 	// position in nodes.
@@ -29,13 +32,19 @@ type phaseSolver struct {
 
 // newPhaseSolver gathers the constraints that bind inside one phase.
 func newPhaseSolver(in *input, nodes []int, inPhase []bool) *phaseSolver {
-	s := &phaseSolver{in: in, nodes: nodes, limit: in.limit, groupCount: map[int]int{}, groupCap: map[int]int{}}
-	pos := make(map[int]int, len(nodes))
+	s := &phaseSolver{in: in, nodes: nodes, limit: in.limit,
+		groupCount: make([]int, len(in.groups)), groupCap: make([]int, len(in.groups)), pos: make([]int, len(in.nodes))}
+	for g := range in.groups {
+		s.groupCap[g] = in.groups[g].capacity()
+	}
+	for i := range s.pos {
+		s.pos[i] = -1
+	}
+	pos := s.pos
 	for k, i := range nodes {
 		pos[i] = k
 		if g := in.nodes[i].group; g >= 0 {
 			s.groupCount[g]++
-			s.groupCap[g] = in.groups[g].capacity()
 		}
 	}
 	if !in.set.failover {
@@ -120,6 +129,20 @@ func (s *phaseSolver) solve() (waves []int, count, bound int) {
 	if w := s.firstFit(order, bound); w != nil {
 		return w, bound, bound
 	}
+	if bound <= 3 && len(s.nodes) <= dsaturLimit {
+		adj := s.conflicts()
+		if bound == 2 {
+			col := twoColour(adj)
+			if col == nil {
+				bound = 3 // an odd cycle of conflicts: two waves cannot do
+			} else if s.valid(col, 2) || s.repair(col, 2) {
+				return col, 2, 2
+			}
+		}
+		if w := s.dsatur(adj, bound); w != nil && (s.valid(w, bound) || s.repair(w, bound)) {
+			return w, bound, bound
+		}
+	}
 	if len(s.nodes) <= exactLimit {
 		for k := bound; k <= len(s.nodes); k++ {
 			w, proven := s.exact(k)
@@ -192,12 +215,26 @@ func (s *phaseSolver) valid(w []int, k int) bool {
 			return false
 		}
 	}
-	type gw struct{ g, w int }
-	used := map[gw]int{}
-	for p, x := range w {
-		if g := s.in.nodes[s.nodes[p]].group; g >= 0 {
-			used[gw{g, x}]++
-			if used[gw{g, x}] > s.groupCap[g] {
+	var waves []int
+	for g, cnt := range s.groupCount {
+		if cnt <= s.groupCap[g] {
+			continue // the whole group may go at once
+		}
+		waves = waves[:0]
+		for _, m := range s.in.groups[g].members {
+			if p := s.pos[m]; p >= 0 {
+				waves = append(waves, w[p])
+			}
+		}
+		sort.Ints(waves)
+		run := 0
+		for i := range waves {
+			if i > 0 && waves[i] == waves[i-1] {
+				run++
+			} else {
+				run = 1
+			}
+			if run > s.groupCap[g] {
 				return false
 			}
 		}

@@ -311,3 +311,16 @@ func TestSim_S5_ComponentsLandSeparately(t *testing.T) {
 		}
 	}
 }
+
+func TestStagingTheSameImageAgainIsANoOp(t *testing.T) {
+	h := newHarness(t, "")
+	im := h.image("demo", spec("1.1", []string{"1.0"}))
+	h.succeed(h.stage("demo", "n1", im.ID))
+	again := h.stage("demo", "n1", im.ID)
+	if again.State != api.TaskSucceeded || again.Result["already"] != "true" {
+		t.Fatalf("second stage %+v", again)
+	}
+	if n := h.node("demo", "n1"); n.Alternate.ImageID != im.ID || n.Staging != "" {
+		t.Fatalf("n1 %+v", n)
+	}
+}

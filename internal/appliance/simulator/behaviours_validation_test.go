@@ -115,4 +115,3 @@ func TestSim_S10_LicensesRequiredFromThreeNodes(t *testing.T) {
 
 const twoNodeNetWare = `{"clusters":[{"name":"small","licenses":["6.0"],"license_min_nodes":3,
  "nodes":[{"name":"a","role":"member","active":{"version":"6.0"}},{"name":"b","role":"member","active":{"version":"6.0"}}]}]}`
-

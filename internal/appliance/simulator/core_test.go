@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -246,4 +247,33 @@ func TestHTTPFaults(t *testing.T) {
 	h.call("DELETE", "/v1/faults/"+f.ID, nil, 204, nil)
 	h.call("GET", "/v1/clusters/demo", nil, 200, nil)
 	h.fail("POST", "/v1/faults", api.Fault{Kind: "meteor"}, 400, api.CodeInvalidRequest)
+}
+
+func TestStatusPageAndRolloutStatus(t *testing.T) {
+	h := newHarness(t, "")
+	im := h.image("demo", spec("1.1", []string{"1.0"}))
+	if c := h.cluster("demo"); c.Rollout != nil {
+		t.Fatalf("rollout status before anything moved: %+v", c.Rollout)
+	}
+	h.stage("demo", "n1", im.ID)
+	c := h.cluster("demo")
+	if c.Rollout == nil || c.Rollout.TargetVersion != "1.1" || c.Rollout.Done != 0 || c.Rollout.Total != 4 || !strings.Contains(c.Rollout.Step, "n1 staging") {
+		t.Fatalf("rollout status while staging: %+v", c.Rollout)
+	}
+	h.advance(time.Minute)
+	h.succeed(h.activate("demo", "n1", true))
+	if c := h.cluster("demo"); c.Rollout == nil || c.Rollout.Done != 1 {
+		t.Fatalf("rollout status after n1: %+v", c.Rollout)
+	}
+	resp, err := http.Get(h.ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 1<<16)
+	n, _ := io.ReadFull(resp.Body, body)
+	resp.Body.Close()
+	page := string(body[:n])
+	if resp.StatusCode != 200 || !strings.Contains(page, "demo") || !strings.Contains(page, "update to 1.1: 1/4 nodes") {
+		t.Fatalf("status page %d:\n%s", resp.StatusCode, page)
+	}
 }

@@ -81,7 +81,10 @@ func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	ok = true
-	return &ftpBody{data: data, ctrl: tp, conn: conn}, nil
+	body := &ftpBody{data: data, ctrl: tp, conn: conn}
+	// Closing the simulator (or the task's context) aborts the transfer.
+	body.stop = context.AfterFunc(ctx, func() { data.Close(); conn.Close() })
+	return body, nil
 }
 
 // cmd sends a command and reads the reply; expect 0 accepts any code.
@@ -116,6 +119,7 @@ type ftpBody struct {
 	data net.Conn
 	ctrl *textproto.Conn
 	conn net.Conn
+	stop func() bool
 	done bool
 	err  error
 }
@@ -138,6 +142,7 @@ func (b *ftpBody) Read(p []byte) (int, error) {
 }
 
 func (b *ftpBody) Close() error {
+	b.stop()
 	b.data.Close()
 	_ = b.ctrl.PrintfLine("QUIT")
 	return b.conn.Close()

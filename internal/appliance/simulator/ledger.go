@@ -125,4 +125,5 @@ func updateHealth(cs *clusterState) {
 		}
 	}
 	c.Healthy = healthy
+	updateRollout(cs)
 }

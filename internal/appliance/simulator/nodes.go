@@ -82,6 +82,11 @@ func (st *State) startStage(cs *clusterState, n *appliance.Node, im *imageRecord
 	}
 	t := st.newTask(cs, TaskStage, n.Name, now)
 	t.Node, t.ImageID = n.Name, im.ID
+	if n.Alternate.ImageID == im.ID && n.Alternate.Bootable {
+		// Already there: staging again would only wipe it and write it back.
+		st.succeed(cs, t, now, map[string]string{"image_id": im.ID, "version": im.Manifest.Version, "already": "true"})
+		return t, nil
+	}
 	ni := cs.internal(n.Name)
 	ni.Task = t.ID
 	n.Alternate = appliance.Partition{} // being overwritten: no longer a rollback target
@@ -195,6 +200,9 @@ func (st *State) startActivate(cs *clusterState, n *appliance.Node, req api.Acti
 		return nil, conflict("node %s has %s in its alternate partition, not the expected %s", n.Name, n.Alternate.Version, req.ExpectVersion)
 	}
 	if e := checkActivationOrder(cs, n); e != nil {
+		return nil, e
+	}
+	if e := st.checkSupercluster(cs, n.Alternate.Version); e != nil {
 		return nil, e
 	}
 	t := st.newTask(cs, TaskActivate, n.Name, now)
@@ -363,4 +371,32 @@ func (st *State) nodeTimeout(cs *clusterState, t *taskState, at time.Time) {
 	n.State, n.Healthy = appliance.NodeDown, false
 	st.event(cs, at, EventNodeState, n.Name, "node %s did not come back within %ds", n.Name, 3*cs.Config.RebootSeconds)
 	st.fail(cs, t, at, api.CodeNodeTimeout, "node %s did not come back after its reboot into %s", n.Name, n.Alternate.Version)
+}
+
+// checkSupercluster refuses to activate, in a cluster that belongs to a
+// supercluster, a version incompatible with another member cluster (S23):
+// the cluster must leave first (S26), unless a maintenance window is open,
+// in which all clusters are upgraded together (S25).
+func (st *State) checkSupercluster(cs *clusterState, version string) *api.Error {
+	name := cs.Cluster.Supercluster
+	if name == "" || cs.Window != nil {
+		return nil
+	}
+	v, err := appliance.ParseVersion(version)
+	if err != nil {
+		return nil
+	}
+	for _, o := range st.Clusters {
+		if o == cs || o.Cluster.Supercluster != name {
+			continue
+		}
+		for _, n := range o.Cluster.Nodes {
+			if ov, err := appliance.ParseVersion(n.Active.Version); err == nil && !ov.CompatibleWith(v) {
+				return unprocessable(api.CodePreconditionFailed,
+					"%s is not compatible with %s on cluster %s of supercluster %s (S23: only patch releases are compatible): leave the supercluster first, or open a maintenance window on every cluster",
+					version, n.Active.Version, o.Cluster.Name, name)
+			}
+		}
+	}
+	return nil
 }

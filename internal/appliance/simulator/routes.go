@@ -24,6 +24,7 @@ func (s *Server) endpoints() []endpoint {
 	}
 	return []endpoint{
 		e("GET", "/healthz", s.handleHealthz),
+		e("GET", "/{$}", s.handleStatus),
 
 		e("GET", "/v1/clusters", s.json(s.listClusters, false)),
 		e("GET", "/v1/clusters/{c}", s.json(s.getCluster, true)),

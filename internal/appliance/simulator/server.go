@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -151,7 +153,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.ln = ln
 	s.url = scheme + "://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	// The server's own log (TLS handshake noise from clients that do not
+	// trust the certificate yet) would land in terraform's output when the
+	// simulator is embedded in the provider: it is dropped.
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go func() { _ = s.srv.Serve(ln) }()
 	go func() {
 		select {

@@ -1,0 +1,55 @@
+package simulator
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+)
+
+// updateRollout fills the cluster's update status (S11: "update status
+// shows each node's progress"): the newest version present on any node
+// (active, staged or being staged), how many nodes run it, and what is
+// under way. Nil when every node runs the newest version and nothing moves.
+func updateRollout(cs *clusterState) {
+	c := &cs.Cluster
+	var target appliance.Version
+	targetS := ""
+	consider := func(s string) {
+		if v, err := appliance.ParseVersion(s); err == nil && (targetS == "" || target.Less(v)) {
+			target, targetS = v, s
+		}
+	}
+	var steps []string
+	for _, n := range c.Nodes {
+		consider(n.Active.Version)
+		if n.Alternate.Bootable {
+			consider(n.Alternate.Version)
+		}
+		if n.Staging != "" {
+			if im := cs.image(n.Staging); im != nil {
+				consider(im.Manifest.Version)
+			}
+			steps = append(steps, n.Name+" staging")
+		}
+		switch n.State {
+		case appliance.NodeRebooting, appliance.NodeSettling, appliance.NodeDown:
+			steps = append(steps, fmt.Sprintf("%s %s", n.Name, n.State))
+		}
+	}
+	done := 0
+	for _, n := range c.Nodes {
+		if appliance.SameVersion(n.Active.Version, targetS) {
+			done++
+		}
+	}
+	if done == len(c.Nodes) && len(steps) == 0 {
+		c.Rollout = nil
+		return
+	}
+	r := &appliance.RolloutStatus{TargetVersion: targetS, Step: strings.Join(steps, "; "), Done: done, Total: len(c.Nodes)}
+	if cs.Lease != nil {
+		r.Owner = cs.Lease.Owner
+	}
+	c.Rollout = r
+}

@@ -1,0 +1,241 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
+)
+
+// TestAccProvider_EmbeddedSimulatorPersistsCluster: with a simulator block
+// the provider starts the simulator itself, and the cluster it upgrades is
+// in the state file afterwards, where a separate simulator finds it.
+func TestAccProvider_EmbeddedSimulatorPersistsCluster(t *testing.T) {
+	testAccPreCheck(t)
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "embedded.json")
+	helper := startSim(t, "primary-ha") // only for making a bundle
+	cfg := fmt.Sprintf(`
+provider "appliance" {
+  simulator {
+    state_file = %q
+  }
+}
+
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.next.version
+  image_id = appliance_software_image.next.id
+}
+`, statePath, helper.bundle("1.1", []string{"1.0"}))
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{expectRolloutPlan(activeVersionAddr, checkPrimaryFirstHA)},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+			},
+		}},
+	})
+
+	// A second simulator on the same file, as the next terraform process
+	// would start, sees the upgraded cluster.
+	srv, err := simulator.Start(context.Background(), simulator.Options{StatePath: statePath, Token: "second-process", TimeScale: 6000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Token: srv.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.GetCluster(context.Background(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range snap.Nodes {
+		if n.Active.Version != "1.1" || n.Alternate.Version != "1.0" {
+			t.Errorf("%s in the state file: active %s, alternate %s; want 1.1 and 1.0", n.Name, n.Active.Version, n.Alternate.Version)
+		}
+	}
+}
+
+func TestAccClusterDataSource_ReportsTopologyAndPartitions(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	addr := "data.appliance_cluster.demo"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: sim.providerConfig() + `data "appliance_cluster" "demo" { name = "demo" }`,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact("1.0")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("uniform"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("ha_enabled"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(4)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("role"), knownvalue.StringExact("primary")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("active_version"), knownvalue.StringExact("1.0")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("alternate_version"), knownvalue.StringExact("")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("ha_groups"), knownvalue.ListSizeExact(2)),
+			},
+		}},
+	})
+}
+
+func TestAccClusterDataSource_UnknownClusterNamesTheFix(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      sim.providerConfig() + `data "appliance_cluster" "x" { name = "nope" }`,
+			ExpectError: regexp.MustCompile(`no cluster named "nope"`),
+		}},
+	})
+}
+
+func TestAccFunctions_CompareAndCompatible(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: sim.providerConfig() + `
+output "newer"  { value = provider::appliance::compare_versions("6.10", "6.9") }
+output "same"   { value = provider::appliance::compare_versions("6.5", "6.5.0") }
+output "sp"     { value = provider::appliance::compare_versions("6.5 SP8", "6.5.2") }
+output "compat" { value = provider::appliance::compatible("6.5.2", "6.5 SP8") }
+output "incompat" { value = provider::appliance::compatible("6.5", "6.6") }
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("newer", knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownOutputValue("same", knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownOutputValue("sp", knownvalue.Int64Exact(-1)),
+					statecheck.ExpectKnownOutputValue("compat", knownvalue.Bool(true)),
+					statecheck.ExpectKnownOutputValue("incompat", knownvalue.Bool(false)),
+				},
+			},
+			{
+				Config:      sim.providerConfig() + `output "bad" { value = provider::appliance::compare_versions("six", "6.5") }`,
+				ExpectError: regexp.MustCompile(`malformed version "six"`),
+			},
+		},
+	})
+}
+
+func TestAccProvider_MissingEndpointIsAClearError(t *testing.T) {
+	testAccPreCheck(t)
+	t.Setenv(EnvEndpoint, "")
+	t.Setenv(EnvToken, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      `data "appliance_cluster" "x" { name = "demo" }`,
+			ExpectError: regexp.MustCompile(`(?s)No appliance endpoint.*APPLIANCE_ENDPOINT.*simulator`),
+		}},
+	})
+}
+
+// TestAccClusterActiveVersion_S21_RollbackToAlternate: after 1.0 -> 1.1,
+// setting version back to 1.0 is a rollback to the alternate partition: the
+// plan activates every node without staging, and the nodes run 1.0 again.
+func TestAccClusterActiveVersion_S21_RollbackToAlternate(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"})
+	rollback := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.0"
+}
+`, img)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: upgradeConfig(sim, img, "")},
+			{
+				Config: rollback,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							for _, l := range lines {
+								if regexp.MustCompile(`: stage `).MatchString(l) {
+									return fmt.Errorf("a rollback stages nothing, got %q", l)
+								}
+							}
+							if w := activationWaves(lines); len(w) != 4 {
+								return fmt.Errorf("want all 4 nodes activated, got %v", w)
+							}
+							return checkPrimaryFirstHA(lines)
+						}),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
+				},
+				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+			},
+		},
+	})
+}
+
+// TestAccClusterActiveVersion_S9_IrreversibleFeatureBlocksRollback: once an
+// image with an irreversible feature is active, asking for the previous
+// version fails at plan time and says why.
+func TestAccClusterActiveVersion_S9_IrreversibleFeatureBlocksRollback(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"}, "dedup-v2-on-disk-format")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: upgradeConfig(sim, img, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollback_available"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				Config: sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.0"
+}
+`, img),
+				ExpectError: regexp.MustCompile(`(?s)dedup-v2-on-disk-format`),
+			},
+		},
+	})
+}

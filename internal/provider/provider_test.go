@@ -184,3 +184,15 @@ func checkPrimaryFirstHA(lines []string) error {
 	}
 	return nil
 }
+
+func bundleSpec(version string, supportedFrom, components []string) bundle.Spec {
+	spec := bundle.Spec{Version: version, SupportedFrom: supportedFrom, Description: "test image " + version}
+	for _, c := range components {
+		spec.Components = append(spec.Components, bundle.ComponentSpec{Name: c, Size: 16 << 10})
+	}
+	return spec
+}
+
+func buildBundle(path string, spec bundle.Spec) (*appliance.Manifest, error) {
+	return bundle.BuildFile(path, spec)
+}

@@ -14,9 +14,19 @@ package rollout
 //
 // The first three are exactly reachable together (see cyclicAssign). The
 // fourth makes the problem a hypergraph colouring in general, where the
-// simple bound can be short of the optimum (three resources allowed on
-// {a,b}, {b,c}, {a,c} need three waves); for small phases the planner then
-// searches exhaustively and reports the proven optimum as the bound.
+// simple bound can be short of the optimum. Two refinements close the gap:
+//
+//   - where the bound is 2, an odd cycle of pairwise conflicts (three
+//     resources allowed on {a,b}, {b,c}, {a,c}; HA pairs count as
+//     conflicts too) makes it 3, see conflict.go;
+//   - if the assignments still miss the bound on a phase of at most
+//     exactLimit nodes, an exhaustive search proves the optimum, and that
+//     is the bound reported.
+//
+// Beyond that (large phases with dense resource constraints, which the
+// property tests generate but never produced a miss on) a plan may have
+// more waves than LowerBound; Plan.Waves > Plan.LowerBound then says so
+// honestly rather than hiding it.
 
 // cheapBound is the bound of one phase from the rules above.
 func (s *phaseSolver) cheapBound() int {

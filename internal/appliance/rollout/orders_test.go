@@ -214,7 +214,7 @@ func TestCompute_ResumeSkipsDoneNodes(t *testing.T) {
 4. wave 1: activate n3 -> 1.1 (after the primary)
 5. wave 1: await_healthy n2
 6. wave 1: await_healthy n3
-7. wave 2: activate n4 -> 1.1 (after HA partner n3 (wave 1))
+7. wave 2: activate n4 -> 1.1 (after HA partner n3 in wave 1)
 8. wave 2: await_healthy n4
 `)
 	// Everything done: an empty plan, not an error, so a finished apply is idempotent.

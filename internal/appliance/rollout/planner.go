@@ -1,5 +1,16 @@
 package rollout
 
+// The planner runs in five stages, one file each:
+//
+//	validate.go  refuse what cannot or must not be done (S6-S10, S21), index the snapshot (topology.go)
+//	orders.go    split the nodes to activate into role phases (S11, S13, S14; rolling has one)
+//	waves.go     give each node of a phase a wave, reaching the lower bound (bound.go, repair.go, conflict.go)
+//	steps.go     emit the steps: stage, then per wave moves, activations, awaits, fail-backs; finalize, settle
+//	safety.go    replay the plan on a model of the snapshot and refuse it if any rule breaks
+//
+// Everything is deterministic: the same request gives the same plan, byte
+// for byte, which keeps `terraform plan` stable between runs.
+
 // Compute returns the plan that brings every node of req.Cluster to
 // req.Target, or a *ValidationError (S6-S10) or a *SafetyViolation.
 //

@@ -19,11 +19,11 @@ func TestCompute_S11_PrimaryFirst(t *testing.T) {
 4. wave 0: stage n4 -> 1.1
 5. wave 1: activate n1 -> 1.1 (primary first)
 6. wave 1: await_healthy n1
-7. wave 2: activate n2 -> 1.1 (after HA partner n1 (wave 1))
+7. wave 2: activate n2 -> 1.1 (after HA partner n1 in wave 1)
 8. wave 2: activate n3 -> 1.1 (after the primary)
 9. wave 2: await_healthy n2
 10. wave 2: await_healthy n3
-11. wave 3: activate n4 -> 1.1 (after HA partner n3 (wave 2))
+11. wave 3: activate n4 -> 1.1 (after HA partner n3 in wave 2)
 12. wave 3: await_healthy n4
 `)
 }

@@ -27,7 +27,7 @@ func (e *emitter) activateReason(i, w int) string {
 			}
 		}
 		if best >= 0 {
-			return fmt.Sprintf("after HA partner %s (wave %d)", in.nodes[best].name, bestWave)
+			return fmt.Sprintf("after HA partner %s in wave %d", in.nodes[best].name, bestWave)
 		}
 	}
 	switch in.set.order {

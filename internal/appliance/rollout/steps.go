@@ -18,6 +18,11 @@ type emitter struct {
 	steps  []Step
 }
 
+// emit turns the wave assignment into steps, in the order the executor runs
+// them: all staging first (wave 0, no interruption, S3), then per wave the
+// promotion if the master goes next (S13), the resource moves (S15), the
+// activations, the health waits and the fail-backs; finally the
+// cluster-wide finalize (S16) and settle (S17).
 func (in *input) emit(wave []int, waves int) []Step {
 	e := &emitter{in: in, wave: wave, byWave: make([][]int, waves+1)}
 	for i, w := range wave {
@@ -45,6 +50,7 @@ func (in *input) emit(wave []int, waves int) []Step {
 		}
 	}
 	promoted := false
+	gate := in.healthGate()
 	for w := 1; w <= waves; w++ {
 		nodes := e.byWave[w]
 		if !promoted && in.set.order == OrderStandbyFirst && in.nodes[nodes[0]].role == appliance.RoleMaster {
@@ -55,7 +61,6 @@ func (in *input) emit(wave []int, waves int) []Step {
 		for _, i := range nodes {
 			e.steps = append(e.steps, Step{Wave: w, Kind: StepActivate, Node: in.nodes[i].name, Version: in.targetStr, Reason: e.activateReason(i, w)})
 		}
-		gate := in.healthGate()
 		for _, i := range nodes {
 			e.steps = append(e.steps, Step{Wave: w, Kind: StepAwaitHealthy, Node: in.nodes[i].name, Reason: gate})
 		}

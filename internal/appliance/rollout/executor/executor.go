@@ -181,7 +181,7 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	}
 	for k := i; k < j; k++ {
 		s := r.plan.Steps[k]
-		if !done(snap, s) {
+		if !verified(snap, s) {
 			return &stepError{index: k, step: s, err: fmt.Errorf("the step reported success but the cluster does not show it: %s", observed(snap, s))}
 		}
 	}
@@ -251,6 +251,21 @@ func done(snap *appliance.Cluster, s rollout.Step) bool {
 		return false
 	}
 	return false
+}
+
+// verified is a step's post-condition after it ran. It is done's, except
+// for finalize, which leaves nothing to skip it by but must leave every
+// resource back online on its preferred node (S16).
+func verified(snap *appliance.Cluster, s rollout.Step) bool {
+	if s.Kind != rollout.StepFinalize {
+		return done(snap, s)
+	}
+	for _, res := range snap.Resources {
+		if res.State != appliance.ResourceOnline || res.CurrentNode != res.PreferredNode {
+			return false
+		}
+	}
+	return true
 }
 
 func clusterSettled(snap *appliance.Cluster) bool {

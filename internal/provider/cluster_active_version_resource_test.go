@@ -322,3 +322,45 @@ func TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes(t *te
 		},
 	})
 }
+
+// TestAccClusterActiveVersion_LeaseHeldByAnotherRollout: while another
+// rollout holds the cluster's lease, apply touches no node and says who
+// holds it; once the lease is released the same configuration applies.
+func TestAccClusterActiveVersion_LeaseHeldByAnotherRollout(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	var leaseID string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					l, err := sim.client.AcquireLease(context.Background(), "demo", api.LeaseRequest{Owner: "change-window-bot", OperationKey: "other", TTLSeconds: 600})
+					if err != nil {
+						t.Fatal(err)
+					}
+					leaseID = l.ID
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)taking the rollout lease on cluster demo.*leased by change-window-bot`),
+			},
+			{
+				PreConfig: func() {
+					for _, n := range sim.cluster("demo").Nodes {
+						if n.Active.Version != "1.0" {
+							t.Fatalf("%s was activated while another rollout held the lease", n.Name)
+						}
+					}
+					if err := sim.client.ReleaseLease(context.Background(), "demo", leaseID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+			},
+		},
+	})
+}

@@ -35,7 +35,7 @@ func describeAPIError(err error) string {
 		case api.CodeDiskFull:
 			hint = ": free space on the cluster, e.g. by deleting images that are no longer needed"
 		}
-		return apiErr.Error() + hint
+		return err.Error() + hint
 	}
 	return err.Error()
 }

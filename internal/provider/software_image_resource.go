@@ -26,6 +26,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
 
 var (
@@ -298,7 +299,12 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 		return
 	}
 	if m.Stage.ValueBool() {
-		if err := stageImage(ctx, c, snap, m.ID.ValueString(), m.Version.ValueString()); err != nil {
+		// Staging rewrites alternate partitions, which a rollout boots: it
+		// runs under the cluster's lease like a rollout does.
+		err := executor.WithLease(ctx, c, cluster, r.data.owner, "stage/"+m.ID.ValueString(), func(ctx context.Context, leaseID string) error {
+			return stageImage(ctx, c.WithLease(leaseID), snap, m.ID.ValueString(), m.Version.ValueString())
+		})
+		if err != nil {
 			diags.AddError("Staging failed on cluster "+cluster,
 				describeAPIError(err)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
 		}

@@ -39,9 +39,10 @@ func Compute(req Request) (*Plan, error) {
 	}
 	wave, waves, bound := in.assignWaves()
 	p.Waves, p.LowerBound = waves, bound
-	p.Steps = in.emit(wave, waves)
+	var hint []int32
+	p.Steps, hint = in.emit(wave, waves)
 	p.Warnings = append(p.Warnings, in.failoverWarning()...)
-	if err := in.verify(p); err != nil {
+	if err := in.verify(p, hint); err != nil {
 		return nil, err
 	}
 	return p, nil

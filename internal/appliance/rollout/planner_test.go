@@ -1,6 +1,9 @@
 package rollout
 
 import (
+	"fmt"
+	"math/rand"
+	"reflect"
 	"testing"
 )
 
@@ -26,4 +29,22 @@ func TestCompute_S11_PrimaryFirst(t *testing.T) {
 11. wave 3: activate n4 -> 1.1 (after HA partner n3 in wave 2)
 12. wave 3: await_healthy n4
 `)
+}
+
+// TestCompute_PureAndDeterministic: the planner neither mutates its input
+// nor varies its output, so `terraform plan` shows the same plan every time.
+func TestCompute_PureAndDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for c := 0; c < 300; c++ {
+		req := genRequest(rng, genOptions{maxNodes: 30, maxResources: 10, failures: true})
+		before := req.Cluster.Clone()
+		p1, err1 := Compute(req)
+		p2, err2 := Compute(req)
+		if !reflect.DeepEqual(req.Cluster, before) {
+			t.Fatalf("case %d: Compute mutated the snapshot", c)
+		}
+		if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(p1, p2) {
+			t.Fatalf("case %d: two runs differ:\n%v %v\n%v %v", c, p1, err1, p2, err2)
+		}
+	}
 }

@@ -16,6 +16,13 @@ type emitter struct {
 	prefOf [][]int // node -> resources that prefer it
 	stable []int   // available nodes that are not activated: hosts that never reboot
 	steps  []Step
+	nodeOf []int32 // per step, the index of its node (-1: none), for Verify
+}
+
+// add appends a step about node i (-1 for none).
+func (e *emitter) add(i int, s Step) {
+	e.steps = append(e.steps, s)
+	e.nodeOf = append(e.nodeOf, int32(i))
 }
 
 // emit turns the wave assignment into steps, in the order the executor runs
@@ -23,7 +30,7 @@ type emitter struct {
 // promotion if the master goes next (S13), the resource moves (S15), the
 // activations, the health waits and the fail-backs; finally the
 // cluster-wide finalize (S16) and settle (S17).
-func (in *input) emit(wave []int, waves int) []Step {
+func (in *input) emit(wave []int, waves int) ([]Step, []int32) {
 	e := &emitter{in: in, wave: wave, byWave: make([][]int, waves+1)}
 	for i, w := range wave {
 		e.byWave[w] = append(e.byWave[w], i)
@@ -44,9 +51,10 @@ func (in *input) emit(wave []int, waves int) []Step {
 		}
 	}
 	e.steps = make([]Step, 0, 3*in.needCount+2*len(in.res)+8)
-	for _, n := range in.nodes {
+	e.nodeOf = make([]int32, 0, cap(e.steps))
+	for i, n := range in.nodes {
 		if n.stage {
-			e.steps = append(e.steps, Step{Wave: 0, Kind: StepStage, Node: n.name, Version: in.targetStr})
+			e.add(i, Step{Wave: 0, Kind: StepStage, Node: n.name, Version: in.targetStr})
 		}
 	}
 	promoted := false
@@ -59,23 +67,23 @@ func (in *input) emit(wave []int, waves int) []Step {
 		}
 		e.moveOff(w, nodes)
 		for _, i := range nodes {
-			e.steps = append(e.steps, Step{Wave: w, Kind: StepActivate, Node: in.nodes[i].name, Version: in.targetStr, Reason: e.activateReason(i, w)})
+			e.add(i, Step{Wave: w, Kind: StepActivate, Node: in.nodes[i].name, Version: in.targetStr, Reason: e.activateReason(i, w)})
 		}
 		for _, i := range nodes {
-			e.steps = append(e.steps, Step{Wave: w, Kind: StepAwaitHealthy, Node: in.nodes[i].name, Reason: gate})
+			e.add(i, Step{Wave: w, Kind: StepAwaitHealthy, Node: in.nodes[i].name, Reason: gate})
 		}
 		e.failBack(w, nodes)
 	}
 	e.finish(waves)
-	return e.steps
+	return e.steps, e.nodeOf
 }
 
 // promote makes the updated standby the master before the old master
 // reboots (S13); the old master comes back as standby.
 func (e *emitter) promote(w int) {
-	for _, n := range e.in.nodes {
+	for i, n := range e.in.nodes {
 		if n.role == appliance.RoleStandby && n.avail {
-			e.steps = append(e.steps, Step{Wave: w, Kind: StepPromote, Node: n.name, Reason: "becomes master; the old master returns as standby"})
+			e.add(i, Step{Wave: w, Kind: StepPromote, Node: n.name, Reason: "becomes master; the old master returns as standby"})
 			return
 		}
 	}
@@ -100,7 +108,7 @@ func (e *emitter) moveOff(w int, nodes []int) {
 			}
 			e.cur[k] = to
 			e.hosted[to] = append(e.hosted[to], k)
-			e.steps = append(e.steps, Step{Wave: w, Kind: StepMoveResource, Resource: e.in.res[k].name,
+			e.add(-1, Step{Wave: w, Kind: StepMoveResource, Resource: e.in.res[k].name,
 				From: e.in.nodes[x].name, To: e.in.nodes[to].name, Reason: e.in.nodes[x].name + " reboots"})
 		}
 	}
@@ -165,7 +173,7 @@ func (e *emitter) back(w, k int, reason string) {
 	from := e.cur[k]
 	e.cur[k] = r.pref
 	e.hosted[r.pref] = append(e.hosted[r.pref], k)
-	e.steps = append(e.steps, Step{Wave: w, Kind: StepFailBack, Resource: r.name,
+	e.add(-1, Step{Wave: w, Kind: StepFailBack, Resource: r.name,
 		From: e.in.nodes[from].name, To: e.in.nodes[r.pref].name, Reason: reason})
 }
 
@@ -191,10 +199,10 @@ func (e *emitter) finish(last int) {
 		if len(shared) > 0 {
 			reason = "shared storage upgraded once; offline briefly: " + listNames(shared)
 		}
-		e.steps = append(e.steps, Step{Wave: last, Kind: StepFinalize, Version: in.targetStr, Offline: true, Reason: reason})
+		e.add(-1, Step{Wave: last, Kind: StepFinalize, Version: in.targetStr, Offline: true, Reason: reason})
 	}
 	if in.set.settleSeconds > 0 {
 		d := time.Duration(in.set.settleSeconds) * time.Second
-		e.steps = append(e.steps, Step{Wave: last, Kind: StepSettle, Version: in.targetStr, Reason: "cluster re-forms, up to " + d.String()})
+		e.add(-1, Step{Wave: last, Kind: StepSettle, Version: in.targetStr, Reason: "cluster re-forms, up to " + d.String()})
 	}
 }

@@ -324,3 +324,33 @@ func TestStagingTheSameImageAgainIsANoOp(t *testing.T) {
 		t.Fatalf("n1 %+v", n)
 	}
 }
+
+// A download whose simulator process died is failed by the next process
+// that looks, once its heartbeat is stale, instead of running forever.
+func TestOrphanedDownloadIsFailed(t *testing.T) {
+	release := make(chan struct{})
+	blocking := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer blocking.Close()
+	defer close(release)
+	path := t.TempDir() + "/state.json"
+	clock := NewManualClock(epoch)
+	a := newHarnessOpts(t, Options{StatePath: path, Clock: clock})
+	var tk api.Task
+	a.call("POST", "/v1/clusters/demo/downloads", api.DownloadRequest{URL: blocking.URL + "/x.tar"}, 202, &tk)
+	b := newHarnessOpts(t, Options{StatePath: path, Clock: clock})
+	if got := b.task(tk.ID); got.Done() {
+		t.Fatalf("failed while its process lives: %+v", got)
+	}
+	old := wallNow
+	wallNow = func() time.Time { return old().Add(2 * orphanAfter) }
+	defer func() { wallNow = old }()
+	got := b.task(tk.ID)
+	if got.State != api.TaskFailed || got.Error.Code != api.CodeDownloadFailed || !strings.Contains(got.Error.Message, "interrupted") {
+		t.Fatalf("orphan %+v", got)
+	}
+}

@@ -15,3 +15,18 @@
 // can share it: the provider's embedded simulator is started anew by every
 // `terraform` command.
 package simulator
+
+// Durations (simulated seconds, per cluster, overridable in a topology
+// file): reboot 90 (active-standby 180, master-standby/supercluster/netware
+// 120), stage 30, resource move 5, promote 10, finalize 60, download 20
+// (at least; the real transfer may take longer), settle as the cluster's
+// settle_seconds (active-standby: 45 min). A never_returns node is given up
+// after 3 reboot times; slow faults multiply a node's durations.
+//
+// Leases expire in wall-clock time (their job is to fence processes), so
+// Lease.ExpiresAt is a wall-clock instant; everything else is simulated time.
+//
+// Image upload and download and image deletion need no lease; node, resource
+// and cluster operations (stage, activate, revert, promote, move, finalize,
+// licenses, supercluster, maintenance) need the lease's X-Lease-ID while a
+// lease is held.

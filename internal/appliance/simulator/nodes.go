@@ -210,6 +210,9 @@ func (st *State) startActivate(cs *clusterState, n *appliance.Node, req api.Acti
 	t.ImageID = n.Alternate.ImageID
 	t.Fault = st.bootFault(cs.Cluster.Name, n.Name)
 	t.Factor = st.slowFactor(cs.Cluster.Name, n.Name)
+	if t.Fault != "" {
+		st.event(cs, now, EventFault, n.Name, "injected fault %s strikes the activation of node %s", t.Fault, n.Name)
+	}
 	st.reboot(cs, n, t, now, "node %s reboots into its alternate partition (%s)", n.Name, n.Alternate.Version)
 	return t, nil
 }

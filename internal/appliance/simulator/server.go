@@ -93,6 +93,8 @@ func New(opts Options) (*Server, error) {
 	s.handler = s.routes()
 	// Touch the state once: creates a missing file, rejects a damaged one.
 	if err := s.tx(func(*tx) error { return nil }); err != nil {
+		s.cancel()
+		_ = s.store.close()
 		return nil, err
 	}
 	return s, nil

@@ -129,6 +129,21 @@ func (in *input) checkVersions(vc versionCache) error {
 			blocked = append(blocked, n.Name)
 		}
 	}
+	// The running image's manifest, when known, is the other witness (S9):
+	// its irreversible features forbid every earlier image even where a
+	// node still reports the alternate bootable.
+	for _, i := range newer {
+		if len(blocked) > 0 {
+			break
+		}
+		if len(in.featuresOf(c.Nodes[i].Active.Version, vc)) > 0 {
+			for j := range in.nodes {
+				if in.nodes[j].needs {
+					blocked = append(blocked, in.nodes[j].name)
+				}
+			}
+		}
+	}
 	if len(blocked) > 0 {
 		running := c.Nodes[newer[0]].Active.Version
 		feats := in.featuresOf(running, vc)

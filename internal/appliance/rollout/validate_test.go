@@ -88,6 +88,25 @@ func TestValidate_S9_IrreversibleBlocksRollback(t *testing.T) {
 	}
 }
 
+// TestValidate_S9_KnownManifestBlocksRollback: the running image's manifest
+// alone is enough to refuse, even if the nodes still report bootable.
+func TestValidate_S9_KnownManifestBlocksRollback(t *testing.T) {
+	c := avere4()
+	for i := range c.Nodes {
+		c.Nodes[i].Active.Version = "1.1"
+		c.Nodes[i].Alternate = appliance.Partition{Version: "1.0", Bootable: true}
+	}
+	known := []appliance.Manifest{*manifest("1.1", "1.0")}
+	if _, err := Compute(Request{Cluster: c, Target: manifest("1.0", "0.9"), Known: known}); err != nil {
+		t.Fatalf("a reversible rollback is refused: %v", err)
+	}
+	known[0].IrreversibleFeatures = []string{"dedup-v2"}
+	_, err := Compute(Request{Cluster: c, Target: manifest("1.0", "0.9"), Known: known})
+	if ve := validationError(t, err, api.CodeIrreversibleFeature); !strings.Contains(ve.Message, "dedup-v2") {
+		t.Errorf("%v", ve)
+	}
+}
+
 func TestValidate_S9_WarnsIrreversibleFeatures(t *testing.T) {
 	m := manifest("1.1", "1.0")
 	m.IrreversibleFeatures = []string{"dedup-v2"}

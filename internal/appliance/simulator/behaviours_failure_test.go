@@ -181,3 +181,15 @@ func TestSim_SlowNodeTakesLonger(t *testing.T) {
 		t.Fatalf("slow reboot took %s, want 4 x 90 s", d)
 	}
 }
+
+func TestSim_S19_StorageFailureRevertsEvenWithoutAutoRevert(t *testing.T) {
+	h := stagedPair(t)
+	h.addFault(api.Fault{Kind: api.FaultStorageFailure, Node: "is1", Count: 1})
+	got := h.finish(h.activate("streamer", "is1", false))
+	if got.State != api.TaskFailed || got.Error.Code != api.CodeStorageUpdateFailed {
+		t.Fatalf("task %+v", got)
+	}
+	if n := h.node("streamer", "is1"); n.State != appliance.NodeRunning || n.Active.Components["storage"] != "1.0" {
+		t.Fatalf("is1 %+v", n)
+	}
+}

@@ -77,11 +77,13 @@ func (s *Server) acquireLease(t *tx, r *http.Request, body []byte) (int, any, er
 		}
 		l.ExpiresAt = expires // renewal keeps the id
 		t.dirty = true
+		updateHealth(cs)
 		return http.StatusOK, *l, nil
 	}
 	cs.Lease = &api.Lease{ID: "lease-" + randomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey, ExpiresAt: expires}
 	t.st.event(cs, t.now, EventLease, "", "lease %s taken by %s (operation %s)", cs.Lease.ID, req.Owner, req.OperationKey)
 	t.dirty = true
+	updateHealth(cs)
 	return http.StatusOK, *cs.Lease, nil
 }
 
@@ -100,5 +102,6 @@ func (s *Server) releaseLease(t *tx, r *http.Request, _ []byte) (int, any, error
 	t.st.event(cs, t.now, EventLease, "", "lease %s released by %s", l.ID, l.Owner)
 	cs.Lease = nil
 	t.dirty = true
+	updateHealth(cs)
 	return http.StatusNoContent, nil, nil
 }

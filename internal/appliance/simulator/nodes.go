@@ -324,7 +324,9 @@ func (st *State) bootDone(cs *clusterState, t *taskState, at time.Time) {
 		if t.Fault == api.FaultStorageFailure {
 			code, what = api.CodeStorageUpdateFailed, "booted "+target+" but its storage update failed"
 		}
-		if t.AutoRevert {
+		// A storage failure is reverted by the appliance itself, with the
+		// node (S19); a boot failure only when the request asked for it.
+		if t.AutoRevert || t.Fault == api.FaultStorageFailure {
 			st.event(cs, at, EventNodeState, n.Name, "node %s %s; reverting node and storage to %s", n.Name, what, old)
 			t.Phase, t.Result = phaseRevert, map[string]string{"code": code, "what": what}
 			st.schedule(scaled(at, cs.Config.RebootSeconds, t.Factor), actRevertDone, t, "", n.Name)

@@ -217,7 +217,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		return
 	}
 
-	p, diags := r.computePlan(ctx, snap, plan)
+	p, diags := r.data.computePlan(ctx, snap, plan.Version.ValueString(), plan.ImageID, plan.Strategy)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -269,127 +269,6 @@ func (r *clusterActiveVersionResource) markUnknown(plan *clusterActiveVersionMod
 	plan.RollbackAvailable = types.BoolUnknown()
 }
 
-// computePlan finds the target image and asks the planner. It returns a nil
-// plan (and no error) when the image is not known yet.
-func (r *clusterActiveVersionResource) computePlan(ctx context.Context, snap *appliance.Cluster, m clusterActiveVersionModel) (*rollout.Plan, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	version := m.Version.ValueString()
-	target, imageID, known, err := r.findTarget(ctx, snap, version, m.ImageID)
-	if err != nil {
-		diags.AddAttributeError(path.Root("image_id"), "Cannot find the image to activate", err.Error())
-		return nil, diags
-	}
-	if target == nil {
-		if !m.ImageID.IsUnknown() && !m.ImageID.IsNull() {
-			diags.AddAttributeError(path.Root("image_id"), "Image not found", fmt.Sprintf("cluster %s has no image %s", snap.Name, m.ImageID.ValueString()))
-			return nil, diags
-		}
-		if m.ImageID.IsUnknown() {
-			return nil, diags
-		}
-		diags.AddAttributeError(path.Root("version"), "No image for this version",
-			fmt.Sprintf("cluster %s has no image of version %s and no node holds it in its alternate partition. Declare an appliance_software_image for it and set image_id = appliance_software_image.<name>.id.", snap.Name, version))
-		return nil, diags
-	}
-	policy, pdiags := m.Strategy.policy()
-	diags.Append(pdiags...)
-	if diags.HasError() {
-		return nil, diags
-	}
-	p, err := rollout.Compute(rollout.Request{Cluster: unstaged(snap, target), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
-	if err != nil {
-		var ve *rollout.ValidationError
-		if errors.As(err, &ve) {
-			diags.AddAttributeError(path.Root("version"), "Rollout refused", ve.Error())
-		} else {
-			diags.AddAttributeError(path.Root("version"), "Cannot plan the rollout", err.Error())
-		}
-		return nil, diags
-	}
-	return p, diags
-}
-
-// unstaged returns the snapshot as if the target were staged nowhere it is an
-// upgrade. Stage steps are post-conditions that the executor skips when they
-// already hold, so showing them either way is true; and it keeps the plan
-// that Terraform computes again at apply, after an appliance_software_image
-// of the same apply has staged the image, equal to the plan it showed.
-func unstaged(snap *appliance.Cluster, target *appliance.Manifest) *appliance.Cluster {
-	tv, err := appliance.ParseVersion(target.Version)
-	if err != nil {
-		return snap
-	}
-	out := snap.Clone()
-	for i := range out.Nodes {
-		n := &out.Nodes[i]
-		active, err := appliance.ParseVersion(n.Active.Version)
-		if err == nil && active.Less(tv) && appliance.SameVersion(n.Alternate.Version, target.Version) {
-			n.Alternate = appliance.Partition{}
-		}
-	}
-	return out
-}
-
-// findTarget returns the manifest of the image to activate, its ID, and the
-// other images the cluster knows (for upgrade-path hints).
-func (r *clusterActiveVersionResource) findTarget(ctx context.Context, snap *appliance.Cluster, version string, imageID types.String) (*appliance.Manifest, string, []appliance.Manifest, error) {
-	images, err := r.data.client.ListImages(ctx, snap.Name)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("listing the images of cluster %s: %s", snap.Name, describeAPIError(err))
-	}
-	var known []appliance.Manifest
-	var target *appliance.Manifest
-	var targetID string
-	for i := range images {
-		img := &images[i]
-		known = append(known, img.Manifest)
-		switch {
-		case !imageID.IsNull() && !imageID.IsUnknown():
-			if img.ID == imageID.ValueString() {
-				target, targetID = &img.Manifest, img.ID
-			}
-		case appliance.SameVersion(img.Manifest.Version, version) && target == nil:
-			target, targetID = &img.Manifest, img.ID
-		}
-	}
-	if target != nil && !appliance.SameVersion(target.Version, version) {
-		return nil, "", nil, fmt.Errorf("image %s installs version %s, not %s: set version to %s or pick another image", targetID, target.Version, version, target.Version)
-	}
-	if target == nil && imageID.IsUnknown() {
-		if m, ok := r.data.plannedImage(snap.Name, version); ok {
-			target = &m
-		}
-	}
-	if target == nil {
-		target = rollbackManifest(snap, version)
-	}
-	return target, targetID, known, nil
-}
-
-// rollbackManifest describes the image in the alternate partitions when it
-// is the one asked for and no image record exists for it (the factory image,
-// or one whose record was deleted): activating it is a rollback (S21).
-func rollbackManifest(snap *appliance.Cluster, version string) *appliance.Manifest {
-	if len(snap.Nodes) == 0 {
-		return nil
-	}
-	var comps []appliance.Component
-	for _, n := range snap.Nodes {
-		if !appliance.SameVersion(n.Alternate.Version, version) && !appliance.SameVersion(n.Active.Version, version) {
-			return nil
-		}
-		if comps == nil && appliance.SameVersion(n.Alternate.Version, version) {
-			for _, name := range appliance.SortedKeys(n.Alternate.Components) {
-				comps = append(comps, appliance.Component{Name: name, Payload: name + ".img", SHA256: strings.Repeat("0", 64)})
-			}
-		}
-	}
-	if len(comps) == 0 {
-		comps = []appliance.Component{{Name: "os", Payload: "os.img", SHA256: strings.Repeat("0", 64)}}
-	}
-	return &appliance.Manifest{Version: version, SupportedFrom: []string{version}, Components: comps, Description: "the image in the alternate partition"}
-}
-
 func (r *clusterActiveVersionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan clusterActiveVersionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -437,7 +316,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		if !needsRollout(snap, plan.Version.ValueString()) {
 			return nil
 		}
-		p, pdiags := r.computePlan(ctx, snap, plan)
+		p, pdiags := r.data.computePlan(ctx, snap, plan.Version.ValueString(), plan.ImageID, plan.Strategy)
 		diags.Append(pdiags...)
 		if pdiags.HasError() {
 			return errAlreadyReported

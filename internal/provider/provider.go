@@ -208,6 +208,8 @@ func (p *applianceProvider) Resources(context.Context) []func() resource.Resourc
 func (p *applianceProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		newClusterDataSource,
+		newUpgradePathDataSource,
+		newRolloutPlanDataSource,
 	}
 }
 

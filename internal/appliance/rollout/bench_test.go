@@ -61,3 +61,23 @@ func BenchmarkComputeRolling10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkComputeAnyHost10000: resources any node may host, rolling 10% at
+// a time, HA off: the resource constraint spans the whole phase.
+func BenchmarkComputeAnyHost10000(b *testing.B) {
+	c := bigCluster(10000, 1000)
+	c.HAEnabled = false
+	for i := range c.Resources {
+		c.Resources[i].AllowedNodes = nil
+	}
+	req := Request{Cluster: c, Target: manifest("1.1", "1.0"), Policy: Policy{Order: OrderRolling, MaxUnavailable: "10%"}}
+	if p, err := Compute(req); err != nil || p.Waves != 10 {
+		b.Fatalf("%v %v", p, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compute(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

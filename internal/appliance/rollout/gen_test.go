@@ -217,11 +217,8 @@ func genConflicts(rng *rand.Rand, maxNodes int) Request {
 			break
 		}
 		g := appliance.HAGroup{Name: fmt.Sprintf("g%d", i), MinAvailable: 1 + rng.Intn(m-1)}
-		for _, nd := range c.Nodes[i : i+m] {
-			g.Members = append(g.Members, nd.Name)
-			c.Nodes[i].HAGroup = g.Name
-		}
 		for j := i; j < i+m; j++ {
+			g.Members = append(g.Members, c.Nodes[j].Name)
 			c.Nodes[j].HAGroup = g.Name
 		}
 		c.HAGroups = append(c.HAGroups, g)

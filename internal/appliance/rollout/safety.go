@@ -45,7 +45,7 @@ type replay struct {
 	pending []int
 	resIdx  map[string]int
 	hint    []int32 // step -> node index, from the planner; checked before use
-	stepIdx    int     // index of the step being replayed
+	stepIdx int     // index of the step being replayed
 }
 
 // verify proves the rules of DESIGN.md "Planning" on p: HA groups never

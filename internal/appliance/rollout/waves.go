@@ -51,6 +51,7 @@ func newPhaseSolver(in *input, nodes []int, inPhase []bool) *phaseSolver {
 		return s
 	}
 	availCount := -1
+	fullAdded := false // resources any node may host share one set: the whole phase
 	for k := range in.res {
 		r := &in.res[k]
 		if !r.online {
@@ -66,9 +67,10 @@ func newPhaseSolver(in *input, nodes []int, inPhase []bool) *phaseSolver {
 					}
 				}
 			}
-			if availCount != len(nodes) {
-				continue // some available node outside the phase can always host it
+			if availCount != len(nodes) || fullAdded {
+				continue // some node outside the phase can host it, or the same set is in already
 			}
+			fullAdded = true
 			set = make([]int, len(nodes))
 			for k := range nodes {
 				set[k] = k

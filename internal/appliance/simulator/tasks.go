@@ -193,9 +193,31 @@ func (st *State) apply(tm timer) {
 	updateHealth(cs)
 }
 
-// progress estimates a running task's percent done at now.
+// view is the task as the API shows it at now: a deep copy (it may be
+// encoded after the transaction ends), with a running task's progress
+// estimated from its schedule.
 func (t *taskState) view(now time.Time) api.Task {
 	out := t.Task
+	if t.Result != nil {
+		out.Result = make(map[string]string, len(t.Result))
+		for k, v := range t.Result {
+			out.Result[k] = v
+		}
+	}
+	if t.Error != nil {
+		e := *t.Error
+		if e.Details != nil {
+			e.Details = make(map[string]any, len(t.Error.Details))
+			for k, v := range t.Error.Details {
+				e.Details[k] = v
+			}
+		}
+		out.Error = &e
+	}
+	if t.FinishedAt != nil {
+		f := *t.FinishedAt
+		out.FinishedAt = &f
+	}
 	if !t.Done() {
 		total := t.DueAt.Sub(t.StartedAt)
 		p := 0

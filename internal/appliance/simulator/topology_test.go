@@ -104,3 +104,19 @@ func TestRoutesAreAllServed(t *testing.T) {
 		}
 	}
 }
+
+// testdata/two-sites.json is the documented example of a topology file.
+func TestExampleTopologyFileLoads(t *testing.T) {
+	topo, err := LoadTopologyFile("testdata/two-sites.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessOpts(t, Options{TopologyFile: "testdata/two-sites.json"})
+	c := h.cluster("paris")
+	if r := c.Resources[0]; r.CurrentNode != "p1" || r.State != "online" {
+		t.Fatalf("resource defaults %+v", r)
+	}
+	if len(topo.Clusters) != 2 || topo.Faults[0].Factor != 2 {
+		t.Fatalf("topology %+v", topo)
+	}
+}

@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+)
+
+// computePlan finds the target image and asks the planner. It returns a nil
+// plan (and no error) when the image is not known yet.
+func (d *providerData) computePlan(ctx context.Context, snap *appliance.Cluster, version string, imageIDAttr types.String, strategy *strategyModel) (*rollout.Plan, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	target, imageID, known, err := d.findTarget(ctx, snap, version, imageIDAttr)
+	if err != nil {
+		diags.AddAttributeError(path.Root("image_id"), "Cannot find the image to activate", err.Error())
+		return nil, diags
+	}
+	if target == nil {
+		if !imageIDAttr.IsUnknown() && !imageIDAttr.IsNull() {
+			diags.AddAttributeError(path.Root("image_id"), "Image not found", fmt.Sprintf("cluster %s has no image %s", snap.Name, imageIDAttr.ValueString()))
+			return nil, diags
+		}
+		if imageIDAttr.IsUnknown() {
+			return nil, diags
+		}
+		diags.AddAttributeError(path.Root("version"), "No image for this version",
+			fmt.Sprintf("cluster %s has no image of version %s and no node holds it in its alternate partition. Declare an appliance_software_image for it and set image_id = appliance_software_image.<name>.id.", snap.Name, version))
+		return nil, diags
+	}
+	policy, pdiags := strategy.policy()
+	diags.Append(pdiags...)
+	if diags.HasError() {
+		return nil, diags
+	}
+	p, err := rollout.Compute(rollout.Request{Cluster: unstaged(snap, target), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
+	if err != nil {
+		var ve *rollout.ValidationError
+		if errors.As(err, &ve) {
+			diags.AddAttributeError(path.Root("version"), "Rollout refused", ve.Error())
+		} else {
+			diags.AddAttributeError(path.Root("version"), "Cannot plan the rollout", err.Error())
+		}
+		return nil, diags
+	}
+	return p, diags
+}
+
+// unstaged returns the snapshot as if the target were staged nowhere it is an
+// upgrade. Stage steps are post-conditions that the executor skips when they
+// already hold, so showing them either way is true; and it keeps the plan
+// that Terraform computes again at apply, after an appliance_software_image
+// of the same apply has staged the image, equal to the plan it showed.
+func unstaged(snap *appliance.Cluster, target *appliance.Manifest) *appliance.Cluster {
+	tv, err := appliance.ParseVersion(target.Version)
+	if err != nil {
+		return snap
+	}
+	out := snap.Clone()
+	for i := range out.Nodes {
+		n := &out.Nodes[i]
+		active, err := appliance.ParseVersion(n.Active.Version)
+		if err == nil && active.Less(tv) && appliance.SameVersion(n.Alternate.Version, target.Version) {
+			n.Alternate = appliance.Partition{}
+		}
+	}
+	return out
+}
+
+// findTarget returns the manifest of the image to activate, its ID, and the
+// other images the cluster knows (for upgrade-path hints).
+func (d *providerData) findTarget(ctx context.Context, snap *appliance.Cluster, version string, imageID types.String) (*appliance.Manifest, string, []appliance.Manifest, error) {
+	images, err := d.client.ListImages(ctx, snap.Name)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("listing the images of cluster %s: %s", snap.Name, describeAPIError(err))
+	}
+	var known []appliance.Manifest
+	var target *appliance.Manifest
+	var targetID string
+	for i := range images {
+		img := &images[i]
+		known = append(known, img.Manifest)
+		switch {
+		case !imageID.IsNull() && !imageID.IsUnknown():
+			if img.ID == imageID.ValueString() {
+				target, targetID = &img.Manifest, img.ID
+			}
+		case appliance.SameVersion(img.Manifest.Version, version) && target == nil:
+			target, targetID = &img.Manifest, img.ID
+		}
+	}
+	if target != nil && !appliance.SameVersion(target.Version, version) {
+		return nil, "", nil, fmt.Errorf("image %s installs version %s, not %s: set version to %s or pick another image", targetID, target.Version, version, target.Version)
+	}
+	if target == nil && imageID.IsUnknown() {
+		if m, ok := d.plannedImage(snap.Name, version); ok {
+			target = &m
+		}
+	}
+	if target == nil {
+		target = rollbackManifest(snap, version)
+	}
+	return target, targetID, known, nil
+}
+
+// rollbackManifest describes the image in the alternate partitions when it
+// is the one asked for and no image record exists for it (the factory image,
+// or one whose record was deleted): activating it is a rollback (S21).
+func rollbackManifest(snap *appliance.Cluster, version string) *appliance.Manifest {
+	if len(snap.Nodes) == 0 {
+		return nil
+	}
+	var comps []appliance.Component
+	for _, n := range snap.Nodes {
+		if !appliance.SameVersion(n.Alternate.Version, version) && !appliance.SameVersion(n.Active.Version, version) {
+			return nil
+		}
+		if comps == nil && appliance.SameVersion(n.Alternate.Version, version) {
+			for _, name := range appliance.SortedKeys(n.Alternate.Components) {
+				comps = append(comps, appliance.Component{Name: name, Payload: name + ".img", SHA256: strings.Repeat("0", 64)})
+			}
+		}
+	}
+	if len(comps) == 0 {
+		comps = []appliance.Component{{Name: "os", Payload: "os.img", SHA256: strings.Repeat("0", 64)}}
+	}
+	return &appliance.Manifest{Version: version, SupportedFrom: []string{version}, Components: comps, Description: "the image in the alternate partition"}
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -363,4 +364,85 @@ func TestAccClusterActiveVersion_LeaseHeldByAnotherRollout(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccClusterActiveVersion_InterruptedApplyResumes: the apply is cut off
+// by its timeout while n3 reboots slowly. The lease is given back at once,
+// and once n3 is back the next apply finishes the rollout without touching
+// a node twice.
+func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"})
+	cfg := upgradeConfig(sim, img, "")
+	atOneZero := strings.Replace(cfg, "version  = appliance_software_image.next.version", `version  = "1.0"`, 1)
+	hurried := upgradeConfig(sim, img, "  timeouts {\n    update = \"1s\"\n  }")
+	ctx := context.Background()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: atOneZero},
+			{
+				PreConfig: func() {
+					// n3 takes 200 times longer to reboot: 3 s of wall time.
+					if _, err := sim.client.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n3", Factor: 200}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      hurried,
+				ExpectError: regexp.MustCompile(`(?s)rollout stopped at step \d+ \(wave 2: (activate|await_healthy) n[23].*context deadline exceeded`),
+			},
+			{
+				PreConfig: func() {
+					// The interrupted apply gave the lease back: another holder gets it.
+					l, err := sim.client.AcquireLease(ctx, "demo", api.LeaseRequest{Owner: "probe", OperationKey: "probe", TTLSeconds: 60})
+					if err != nil {
+						t.Fatalf("the interrupted apply kept the lease: %v", err)
+					}
+					if err := sim.client.ReleaseLease(ctx, "demo", l.ID); err != nil {
+						t.Fatal(err)
+					}
+					if err := sim.client.ClearFaults(ctx); err != nil {
+						t.Fatal(err)
+					}
+					sim.waitRunning("demo", "n3", 20*time.Second)
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							w := activationWaves(lines)
+							for _, done := range []string{"n1", "n2", "n3"} {
+								if _, ok := w[done]; ok {
+									return fmt.Errorf("%s is already on 1.1 but the plan activates it again: %v", done, w)
+								}
+							}
+							if _, ok := w["n4"]; !ok {
+								return fmt.Errorf("n4 is left to do but not in the plan: %v", w)
+							}
+							return nil
+						}),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+			},
+		},
+	})
+}
+
+// waitRunning polls until node is back, running and healthy.
+func (s *testSim) waitRunning(cluster, node string, limit time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		n := s.cluster(cluster).Node(node)
+		if n.State == "running" && n.Healthy {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("%s did not come back within %s", node, limit)
 }

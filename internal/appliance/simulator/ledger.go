@@ -38,8 +38,7 @@ func updateAvailability(cs *clusterState, at time.Time) {
 				serving++
 			}
 		}
-		// A group with min_available 0 may lose members, but not all of them.
-		if serving < g.MinAvailable || serving == 0 {
+		if serving < g.MinAvailable {
 			out[OutageHAGroup+"/"+g.Name] = true
 		}
 	}

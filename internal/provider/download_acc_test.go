@@ -1,0 +1,86 @@
+package provider
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// siteSHA256 asks the simulator's download site for a bundle's checksum,
+// as an operator copies it from a vendor's download page.
+func (s *testSim) siteSHA256(version string) string {
+	s.t.Helper()
+	resp, err := http.Get(s.server.URL() + "/site/bundles/" + version + ".tar.sha256")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("download site: HTTP %d %s", resp.StatusCode, b)
+	}
+	return strings.Fields(string(b))[0]
+}
+
+func downloadConfig(sim *testSim, version, sum string) string {
+	return sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster    = "demo"
+  source_url = "%s/site/bundles/%s.tar"
+  sha256     = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.next.version
+  image_id = appliance_software_image.next.id
+}
+`, sim.server.URL(), version, sum)
+}
+
+// TestAccSoftwareImage_S1_ClusterDownloadsByURL: the cluster fetches the
+// image itself; its manifest is known only after the download, so the
+// rollout is computed at apply (and said so), and the cluster ends on it.
+func TestAccSoftwareImage_S1_ClusterDownloadsByURL(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: downloadConfig(sim, "1.1", sim.siteSHA256("1.1")),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), knownvalue.ListSizeExact(4)),
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollout_plan"), knownvalue.ListSizeExact(12)),
+			},
+		}},
+	})
+}
+
+// TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails: a download
+// whose bytes do not match sha256 is refused and leaves no image behind.
+func TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      downloadConfig(sim, "1.1", strings.Repeat("0", 64)),
+			ExpectError: regexp.MustCompile(`(?is)sha256`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -83,4 +84,56 @@ func TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails(t *testing.T) {
 		}},
 	})
 	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_DriftAlternateOverwrittenOutOfBand: someone stages
+// another image into n2's alternate partition by hand; the plan shows n2
+// missing from staged_nodes and the apply stages the image there again.
+func TestAccSoftwareImage_DriftAlternateOverwrittenOutOfBand(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+`, sim.bundle("1.1", []string{"1.0"}))
+	other := sim.bundle("1.2", []string{"1.0"})
+	all := knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("n1"), knownvalue.StringExact("n2"), knownvalue.StringExact("n3"), knownvalue.StringExact("n4")})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					ctx := t.Context()
+					img, err := sim.client.UploadImage(ctx, "demo", other)
+					if err != nil {
+						t.Fatal(err)
+					}
+					task, err := sim.client.Stage(ctx, "demo", "n2", img.ID, "")
+					if err == nil {
+						task, err = sim.client.WaitTask(ctx, task.ID)
+					}
+					if err != nil || task.State != "succeeded" {
+						t.Fatalf("staging 1.2 on n2 by hand: %v %+v", err, task)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("appliance_software_image.next", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), all),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), all),
+				},
+				Check: func(*terraform.State) error {
+					if v := sim.cluster("demo").Node("n2").Alternate.Version; v != "1.1" {
+						return fmt.Errorf("n2's alternate holds %s after the apply, want 1.1", v)
+					}
+					return nil
+				},
+			},
+		},
+	})
 }

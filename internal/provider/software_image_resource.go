@@ -301,8 +301,12 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 	if m.Stage.ValueBool() {
 		// Staging rewrites alternate partitions, which a rollout boots: it
 		// runs under the cluster's lease like a rollout does.
-		err := executor.WithLease(ctx, c, cluster, r.data.owner, "stage/"+m.ID.ValueString(), func(ctx context.Context, leaseID string) error {
-			return stageImage(ctx, c.WithLease(leaseID), snap, m.ID.ValueString(), m.Version.ValueString())
+		// The operation key is new for every staging, so that its requests'
+		// idempotency keys guard against retries of this staging only and
+		// never replay an earlier one's answer.
+		op := fmt.Sprintf("stage/%s@%d", m.ID.ValueString(), time.Now().UnixNano())
+		err := executor.WithLease(ctx, c, cluster, r.data.owner, op, func(ctx context.Context, leaseID string) error {
+			return stageImage(ctx, c.WithLease(leaseID), snap, m.ID.ValueString(), m.Version.ValueString(), op)
 		})
 		if err != nil {
 			diags.AddError("Staging failed on cluster "+cluster,
@@ -319,7 +323,7 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 // stageImage stages the image on every node that needs it: the primary
 // first, because the other nodes fetch the package from it (S11), then the
 // rest together.
-func stageImage(ctx context.Context, c *client.Client, snap *appliance.Cluster, imageID, version string) error {
+func stageImage(ctx context.Context, c *client.Client, snap *appliance.Cluster, imageID, version, op string) error {
 	need := nodesNeeding(snap, version)
 	var first, rest []string
 	for _, n := range need {
@@ -335,7 +339,7 @@ func stageImage(ctx context.Context, c *client.Client, snap *appliance.Cluster, 
 	for _, group := range [][]string{first, rest} {
 		var tasks []*api.Task
 		for _, n := range group {
-			t, err := c.Stage(ctx, snap.Name, n, imageID, "stage/"+imageID+"/"+n)
+			t, err := c.Stage(ctx, snap.Name, n, imageID, op+"/"+n)
 			if err != nil {
 				return fmt.Errorf("node %s: %w", n, err)
 			}

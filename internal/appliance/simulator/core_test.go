@@ -277,3 +277,19 @@ func TestStatusPageAndRolloutStatus(t *testing.T) {
 		t.Fatalf("status page %d:\n%s", resp.StatusCode, page)
 	}
 }
+
+// A lease id is a capability: no event carries it (the status page shows
+// events without a token).
+func TestLeaseIDInNoEvent(t *testing.T) {
+	h := newHarness(t, "")
+	var l api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "op"}, 200, &l)
+	h.call("DELETE", "/v1/clusters/demo/lease/"+l.ID, nil, 204, nil)
+	evs := h.events("demo")
+	if !hasEvent(evs, EventLease, "taken by alice") || !hasEvent(evs, EventLease, "released by alice") {
+		t.Fatalf("lease events %+v", evs)
+	}
+	if hasEvent(evs, "", l.ID) {
+		t.Fatalf("an event shows the lease id: %+v", evs)
+	}
+}

@@ -135,6 +135,11 @@ func (t *tx) diskFull(cs *clusterState, size int64) *api.Error {
 		t.dirty = true
 		return apiError(http.StatusInsufficientStorage, api.CodeDiskFull, "cluster %s has no room for the image (injected fault)", cs.Cluster.Name)
 	}
+	return capacity(cs, size)
+}
+
+// capacity checks that the image store has room for size more bytes.
+func capacity(cs *clusterState, size int64) *api.Error {
 	if cs.Config.DiskBytes > 0 && size > 0 {
 		var used int64
 		for _, im := range cs.Images {
@@ -251,6 +256,12 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		cs, err := t.clusterOf(r)
 		if err != nil {
 			return err
+		}
+		if cs.imageBySHA(sha) == nil {
+			// The size announced may have been unknown (chunked upload).
+			if e := capacity(cs, size); e != nil {
+				return e
+			}
 		}
 		im, c, e := t.addImage(cs, m, sha, size, "upload")
 		if e != nil {

@@ -7,6 +7,10 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 )
 
+// A lease id is a capability (it lets a request act on a leased cluster),
+// so it appears in no event message: events are shown on the status page,
+// which needs no token.
+//
 // Leases expire in wall-clock time, not simulated time: they protect
 // against a crashed or concurrent process, whose pace is wall-clock
 // whatever the time scale (at x1000 a 5-minute lease would otherwise last
@@ -25,7 +29,7 @@ func (t *tx) liveLease(cs *clusterState) *api.Lease {
 		return nil
 	}
 	if !wallNow().Before(cs.Lease.ExpiresAt) {
-		t.st.event(cs, t.now, EventLease, "", "lease %s of %s expired", cs.Lease.ID, cs.Lease.Owner)
+		t.st.event(cs, t.now, EventLease, "", "lease of %s (operation %s) expired", cs.Lease.Owner, cs.Lease.OperationKey)
 		cs.Lease = nil
 		t.dirty = true
 		return nil
@@ -81,7 +85,7 @@ func (s *Server) acquireLease(t *tx, r *http.Request, body []byte) (int, any, er
 		return http.StatusOK, *l, nil
 	}
 	cs.Lease = &api.Lease{ID: "lease-" + randomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey, ExpiresAt: expires}
-	t.st.event(cs, t.now, EventLease, "", "lease %s taken by %s (operation %s)", cs.Lease.ID, req.Owner, req.OperationKey)
+	t.st.event(cs, t.now, EventLease, "", "lease taken by %s (operation %s)", req.Owner, req.OperationKey)
 	t.dirty = true
 	updateHealth(cs)
 	return http.StatusOK, *cs.Lease, nil
@@ -99,7 +103,7 @@ func (s *Server) releaseLease(t *tx, r *http.Request, _ []byte) (int, any, error
 		// every exit path of a rollout may release without checking.
 		return http.StatusNoContent, nil, nil
 	}
-	t.st.event(cs, t.now, EventLease, "", "lease %s released by %s", l.ID, l.Owner)
+	t.st.event(cs, t.now, EventLease, "", "lease released by %s (operation %s)", l.Owner, l.OperationKey)
 	cs.Lease = nil
 	t.dirty = true
 	updateHealth(cs)

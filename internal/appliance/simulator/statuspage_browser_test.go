@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image/png"
 	"io"
 	"net/http"
@@ -91,15 +90,15 @@ func runChromium(t *testing.T, chromium string, args ...string) []byte {
 	err := cmd.Run()
 	_ = killGroup() // the helpers of a browser that exited normally
 	if ctx.Err() != nil {
-		t.Fatalf("chromium %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), browserTimeout, tail(stderr.String(), 2000))
+		t.Fatalf("chromium %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), browserTimeout, lastChars(stderr.String(), 2000))
 	}
 	if err != nil {
-		t.Fatalf("chromium %s: %v; stderr:\n%s", strings.Join(args, " "), err, tail(stderr.String(), 2000))
+		t.Fatalf("chromium %s: %v; stderr:\n%s", strings.Join(args, " "), err, lastChars(stderr.String(), 2000))
 	}
 	return stdout.Bytes()
 }
 
-func tail(s string, n int) string {
+func lastChars(s string, n int) string {
 	if len(s) > n {
 		return "..." + s[len(s)-n:]
 	}
@@ -245,9 +244,9 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 	t.Run("DOM", func(t *testing.T) {
 		dom := string(runChromium(t, chromium, "--dump-dom", url))
 		if !strings.Contains(dom, "</html>") {
-			t.Fatalf("chromium dumped no document:\n%s", tail(dom, 2000))
+			t.Fatalf("chromium dumped no document:\n%s", lastChars(dom, 2000))
 		}
-		text := visibleText(dom)
+		text := pageText(dom)
 		for _, want := range []string{after.Name, "active", "alternate", "leased by browser-test"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the page does not show %q; it shows:\n%s", want, text)
@@ -255,8 +254,8 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 		}
 		// Each node's row shows its name, and its active and alternate
 		// versions in the columns headed so.
-		rows := tableRows(dom)
-		header := indexOf(rows, "node")
+		rows := pageRows(dom)
+		header := rowStartingWith(rows, "node")
 		if header == nil {
 			t.Fatalf("no node table with a header row on the page; rows: %q", rows)
 		}
@@ -271,7 +270,7 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 		}
 		activeCol, altCol := col("active"), col("alternate")
 		for _, n := range after.Nodes {
-			row := indexOf(rows, n.Name)
+			row := rowStartingWith(rows, n.Name)
 			switch {
 			case row == nil:
 				t.Errorf("node %s has no row on the page", n.Name)
@@ -346,37 +345,37 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 }
 
 var (
-	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
-	spaceRE  = regexp.MustCompile(`\s+`)
-	rowRE    = regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)
-	cellRE   = regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`)
-	hiddenRE = regexp.MustCompile(`(?is)<(head|script|style)[^>]*>.*?</(head|script|style)>`)
+	pageTagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
+	pageSpaceRE  = regexp.MustCompile(`\s+`)
+	pageRowRE    = regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)
+	pageCellRE   = regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`)
+	pageHiddenRE = regexp.MustCompile(`(?is)<(head|script|style)[^>]*>.*?</(head|script|style)>`)
 )
 
-// visibleText is the text of the body, tags dropped, spaces collapsed:
+// pageText is the text of the body, tags dropped, spaces collapsed:
 // roughly what a person reads.
-func visibleText(dom string) string {
-	s := hiddenRE.ReplaceAllString(dom, " ")
-	s = tagRE.ReplaceAllString(s, " ")
+func pageText(dom string) string {
+	s := pageHiddenRE.ReplaceAllString(dom, " ")
+	s = pageTagRE.ReplaceAllString(s, " ")
 	s = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&nbsp;", " ", "&middot;", "·").Replace(s)
-	return strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+	return strings.TrimSpace(pageSpaceRE.ReplaceAllString(s, " "))
 }
 
-// tableRows returns the text of every cell of every table row.
-func tableRows(dom string) [][]string {
+// pageRows returns the text of every cell of every table row.
+func pageRows(dom string) [][]string {
 	var rows [][]string
-	for _, r := range rowRE.FindAllStringSubmatch(dom, -1) {
+	for _, r := range pageRowRE.FindAllStringSubmatch(dom, -1) {
 		var cells []string
-		for _, c := range cellRE.FindAllStringSubmatch(r[1], -1) {
-			cells = append(cells, visibleText(c[1]))
+		for _, c := range pageCellRE.FindAllStringSubmatch(r[1], -1) {
+			cells = append(cells, pageText(c[1]))
 		}
 		rows = append(rows, cells)
 	}
 	return rows
 }
 
-// indexOf returns the first row whose first cell is first.
-func indexOf(rows [][]string, first string) []string {
+// rowStartingWith returns the first row whose first cell is first.
+func rowStartingWith(rows [][]string, first string) []string {
 	for _, r := range rows {
 		if len(r) > 0 && r[0] == first {
 			return r
@@ -384,5 +383,3 @@ func indexOf(rows [][]string, first string) []string {
 	}
 	return nil
 }
-
-var _ = fmt.Sprint // keep fmt for debugging output in failures

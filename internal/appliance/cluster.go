@@ -223,6 +223,11 @@ func (c *Cluster) Validate() error {
 	if c.Name == "" {
 		return fmt.Errorf("cluster has no name")
 	}
+	// Maps, not the lookup helpers: a snapshot can hold 10,000 nodes.
+	groupNames := make(map[string]bool, len(c.HAGroups))
+	for _, g := range c.HAGroups {
+		groupNames[g.Name] = true
+	}
 	nodes := map[string]bool{}
 	for _, n := range c.Nodes {
 		if n.Name == "" {
@@ -239,7 +244,7 @@ func (c *Cluster) Validate() error {
 		if !known {
 			return fmt.Errorf("cluster %s: node %s has unknown role %q", c.Name, n.Name, n.Role)
 		}
-		if n.HAGroup != "" && c.Group(n.HAGroup) == nil {
+		if n.HAGroup != "" && !groupNames[n.HAGroup] {
 			return fmt.Errorf("cluster %s: node %s names HA group %s, which does not exist", c.Name, n.Name, n.HAGroup)
 		}
 	}

@@ -68,4 +68,3 @@ func TestRunCommandPrintsURLAndTokenAndStopsOnSIGTERM(t *testing.T) {
 		t.Error("the token leaked into the state file or stderr")
 	}
 }
-

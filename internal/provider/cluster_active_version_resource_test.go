@@ -37,6 +37,12 @@ resource "appliance_cluster_active_version" "demo" {
 `, bundlePath, extra)
 }
 
+// declaredAt rewrites an upgradeConfig to declare the cluster at version, as
+// an operator's configuration stands before the upgrade is written.
+func declaredAt(cfg, version string) string {
+	return strings.Replace(cfg, "version  = appliance_software_image.next.version", fmt.Sprintf("version  = %q", version), 1)
+}
+
 func allNodes(version string) knownvalue.Check {
 	return knownvalue.MapExact(map[string]knownvalue.Check{
 		"n1": knownvalue.StringExact(version), "n2": knownvalue.StringExact(version),
@@ -279,9 +285,7 @@ func TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes(t *te
 	sim := startSim(t, "primary-ha")
 	img := sim.bundle("1.1", []string{"1.0"})
 	cfg := upgradeConfig(sim, img, "")
-	// The cluster is declared at 1.0 first, as an operator's existing
-	// configuration would be; the upgrade is then an update.
-	atOneZero := strings.Replace(cfg, "version  = appliance_software_image.next.version", `version  = "1.0"`, 1)
+	atOneZero := declaredAt(cfg, "1.0")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
@@ -375,7 +379,7 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	img := sim.bundle("1.1", []string{"1.0"})
 	cfg := upgradeConfig(sim, img, "")
-	atOneZero := strings.Replace(cfg, "version  = appliance_software_image.next.version", `version  = "1.0"`, 1)
+	atOneZero := declaredAt(cfg, "1.0")
 	hurried := upgradeConfig(sim, img, "  timeouts {\n    update = \"1s\"\n  }")
 	ctx := context.Background()
 	resource.Test(t, resource.TestCase{

@@ -34,22 +34,12 @@ func (compareVersionsFunction) Definition(_ context.Context, _ function.Definiti
 }
 
 func (compareVersionsFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	var a, b string
-	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &a, &b))
-	if resp.Error != nil {
+	va, vb, ferr := versionArgs(ctx, req)
+	if ferr != nil {
+		resp.Error = ferr
 		return
 	}
-	va, err := appliance.ParseVersion(a)
-	if err != nil {
-		resp.Error = function.NewArgumentFuncError(0, err.Error())
-		return
-	}
-	vb, err := appliance.ParseVersion(b)
-	if err != nil {
-		resp.Error = function.NewArgumentFuncError(1, err.Error())
-		return
-	}
-	resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, int64(va.Compare(vb))))
+	resp.Error = resp.Result.Set(ctx, int64(va.Compare(vb)))
 }
 
 type compatibleFunction struct{}
@@ -74,20 +64,28 @@ func (compatibleFunction) Definition(_ context.Context, _ function.DefinitionReq
 }
 
 func (compatibleFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	var a, b string
-	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &a, &b))
-	if resp.Error != nil {
+	va, vb, ferr := versionArgs(ctx, req)
+	if ferr != nil {
+		resp.Error = ferr
 		return
+	}
+	resp.Error = resp.Result.Set(ctx, va.CompatibleWith(vb))
+}
+
+// versionArgs parses the two version arguments both functions take, naming
+// the argument that is malformed.
+func versionArgs(ctx context.Context, req function.RunRequest) (appliance.Version, appliance.Version, *function.FuncError) {
+	var a, b string
+	if err := req.Arguments.Get(ctx, &a, &b); err != nil {
+		return appliance.Version{}, appliance.Version{}, err
 	}
 	va, err := appliance.ParseVersion(a)
 	if err != nil {
-		resp.Error = function.NewArgumentFuncError(0, err.Error())
-		return
+		return appliance.Version{}, appliance.Version{}, function.NewArgumentFuncError(0, err.Error())
 	}
 	vb, err := appliance.ParseVersion(b)
 	if err != nil {
-		resp.Error = function.NewArgumentFuncError(1, err.Error())
-		return
+		return appliance.Version{}, appliance.Version{}, function.NewArgumentFuncError(1, err.Error())
 	}
-	resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, va.CompatibleWith(vb)))
+	return va, vb, nil
 }

@@ -193,3 +193,17 @@ func TestSim_S19_StorageFailureRevertsEvenWithoutAutoRevert(t *testing.T) {
 		t.Fatalf("is1 %+v", n)
 	}
 }
+
+func TestSim_S22_NodeRejoinsAfterAnotherReboot(t *testing.T) {
+	h := newHarness(t, "")
+	im := h.image("demo", spec("1.1", []string{"1.0"}))
+	h.succeed(h.stage("demo", "n1", im.ID))
+	h.addFault(api.Fault{Kind: api.FaultFewerMembers, Node: "n1", Count: 1})
+	h.succeed(h.activate("demo", "n1", true))
+	var tk api.Task
+	h.call("POST", "/v1/clusters/demo/nodes/n1/revert", nil, 202, &tk)
+	h.succeed(tk)
+	if c := h.cluster("demo"); c.ReportedMembers != 4 || !c.Healthy {
+		t.Fatalf("after a reboot: members %d healthy %v", c.ReportedMembers, c.Healthy)
+	}
+}

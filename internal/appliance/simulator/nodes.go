@@ -258,6 +258,7 @@ func (st *State) reboot(cs *clusterState, n *appliance.Node, t *taskState, now t
 	ni := cs.internal(n.Name)
 	ni.Task = t.ID
 	ni.FailedBoot = false
+	ni.NotJoined = false // a reboot is the node's chance to rejoin (S22)
 	n.State, n.Healthy, n.HealthySince = appliance.NodeRebooting, false, nil
 	st.event(cs, now, EventNodeState, n.Name, format, args...)
 	reboot := cs.Config.RebootSeconds

@@ -176,9 +176,8 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 	chromium := chromiumOrSkip(t)
 
 	const token = "status-page-secret-token-4f1c9e" // distinctive, so a leak is found
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	srv, err := Start(ctx, Options{
+	// Closed by the test itself, not by a context: one Close, at the end.
+	srv, err := Start(context.Background(), Options{
 		StatePath: filepath.Join(t.TempDir(), "state.json"),
 		Topology:  DefaultPreset,
 		Token:     token,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // store keeps the State in a JSON file shared by every simulator (in this
@@ -31,8 +32,24 @@ func newStore(path string, create func() (*State, error)) *store {
 	s := &store{path: path, create: create}
 	if path != "" {
 		s.lock = fileLock{path: path + ".lock"}
+		removeStaleTemps(path)
 	}
 	return s
+}
+
+// staleTemp is the age from which a temporary state file is taken to be
+// left by a process killed between writing it and renaming it.
+const staleTemp = 10 * time.Minute
+
+// removeStaleTemps deletes temporary files that a killed writer left next
+// to the state; a fresh one may belong to a writer at work and is kept.
+func removeStaleTemps(path string) {
+	matches, _ := filepath.Glob(path + ".tmp-*")
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 // update runs fn on the current state inside a transaction. fn reports

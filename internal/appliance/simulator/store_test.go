@@ -176,3 +176,29 @@ func TestStartServesAndCloses(t *testing.T) {
 		t.Fatal("still serving after Close")
 	}
 }
+
+func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	stale, fresh := path+".tmp-111", path+".tmp-222"
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{StatePath: path, Token: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a stale temporary file survived")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh temporary file (a writer at work) was removed")
+	}
+}

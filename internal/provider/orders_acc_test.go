@@ -200,3 +200,35 @@ func (s *testSim) installLicense(cluster, series string) {
 		s.t.Fatalf("installing license: HTTP %d", resp.StatusCode)
 	}
 }
+
+// TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility: in a
+// supercluster a patch release rolls one cluster at a time (S24), while a
+// minor release is refused at plan time, naming the two strategies that
+// work (S25, S26).
+func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "supercluster")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      clusterUpgradeConfig(sim, "dma1", sim.bundle("1.1", []string{"1.0"}), ""),
+				ExpectError: regexp.MustCompile(`(?s)supercluster sc1 with dma2 \(1\.0\), dma3 \(1\.0\).*S23.*S25.*S26`),
+			},
+			{
+				Config: clusterUpgradeConfig(sim, "dma1", sim.bundle("1.0.1", []string{"1.0"}), ""),
+				Check: func(*terraform.State) error {
+					for _, n := range sim.cluster("dma1").Nodes {
+						if n.Active.Version != "1.0.1" {
+							return fmt.Errorf("%s runs %s, want the patch 1.0.1", n.Name, n.Active.Version)
+						}
+					}
+					if v := sim.cluster("dma2").Nodes[0].Active.Version; v != "1.0" {
+						return fmt.Errorf("dma2 was touched: %s", v)
+					}
+					return sim.expectNoOutage("dma1")
+				},
+			},
+		},
+	})
+}

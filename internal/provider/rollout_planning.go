@@ -35,6 +35,10 @@ func (d *providerData) computePlan(ctx context.Context, snap *appliance.Cluster,
 			fmt.Sprintf("cluster %s has no image of version %s and no node holds it in its alternate partition. Declare an appliance_software_image for it and set image_id = appliance_software_image.<name>.id.", snap.Name, version))
 		return nil, diags
 	}
+	if err := d.checkSupercluster(ctx, snap, target.Version); err != nil {
+		diags.AddAttributeError(path.Root("version"), "Version incompatible with the supercluster", err.Error())
+		return nil, diags
+	}
 	policy, pdiags := strategy.policy()
 	diags.Append(pdiags...)
 	if diags.HasError() {
@@ -132,4 +136,40 @@ func rollbackManifest(snap *appliance.Cluster, version string) *appliance.Manife
 		comps = []appliance.Component{{Name: "os", Payload: "os.img", SHA256: strings.Repeat("0", 64)}}
 	}
 	return &appliance.Manifest{Version: version, SupportedFrom: []string{version}, Components: comps, Description: "the image in the alternate partition"}
+}
+
+// checkSupercluster refuses, at plan time, a version that the other clusters
+// of the cluster's supercluster could not work with (S23): patch releases are
+// compatible, major and minor releases are not.
+func (d *providerData) checkSupercluster(ctx context.Context, snap *appliance.Cluster, version string) error {
+	if snap.Supercluster == "" {
+		return nil
+	}
+	target, err := appliance.ParseVersion(version)
+	if err != nil {
+		return nil // the planner names a malformed version
+	}
+	clusters, err := d.client.ListClusters(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the clusters of supercluster %s: %s", snap.Supercluster, describeAPIError(err))
+	}
+	var clash []string
+	for _, c := range clusters {
+		if c.Name == snap.Name || c.Supercluster != snap.Supercluster {
+			continue
+		}
+		for _, n := range c.Nodes {
+			if v, err := appliance.ParseVersion(n.Active.Version); err == nil && !v.CompatibleWith(target) {
+				clash = append(clash, fmt.Sprintf("%s (%s)", c.Name, n.Active.Version))
+				break
+			}
+		}
+	}
+	if len(clash) == 0 {
+		return nil
+	}
+	return fmt.Errorf("cluster %s is in supercluster %s with %s, and %s is not compatible with that (S23: only patch releases are compatible). "+
+		"Either upgrade every cluster together in a maintenance window (S25: simplest, the service is down for the window), "+
+		"or take %s out of the supercluster first, upgrade it, and join it to a new supercluster on %s (S26: service stays up at reduced capacity)",
+		snap.Name, snap.Supercluster, strings.Join(clash, ", "), version, snap.Name, version)
 }

@@ -84,18 +84,34 @@ func runChromium(t *testing.T, chromium string, args ...string) []byte {
 		return err
 	}
 	cmd.Cancel = killGroup
-	cmd.WaitDelay = 5 * time.Second // helpers holding stdout must not block Wait
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Output goes to files, not pipes: Wait then returns when Chromium
+	// exits, even if a helper it left behind still holds the output open
+	// (killGroup ends the helpers right after).
+	dir := t.TempDir()
+	stdout, stderr := createFile(t, filepath.Join(dir, "stdout")), createFile(t, filepath.Join(dir, "stderr"))
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	_ = killGroup() // the helpers of a browser that exited normally
+	_ = killGroup() // the helpers of a browser that exited by itself
+	stdout.Close()
+	stderr.Close()
+	out, _ := os.ReadFile(stdout.Name())
+	errOut, _ := os.ReadFile(stderr.Name())
 	if ctx.Err() != nil {
-		t.Fatalf("chromium %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), browserTimeout, lastChars(stderr.String(), 2000))
+		t.Fatalf("chromium %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), browserTimeout, lastChars(string(errOut), 2000))
 	}
 	if err != nil {
-		t.Fatalf("chromium %s: %v; stderr:\n%s", strings.Join(args, " "), err, lastChars(stderr.String(), 2000))
+		t.Fatalf("chromium %s: %v; stderr:\n%s", strings.Join(args, " "), err, lastChars(string(errOut), 2000))
 	}
-	return stdout.Bytes()
+	return out
+}
+
+func createFile(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func lastChars(s string, n int) string {

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,10 +23,15 @@ type store struct {
 	// create builds the state of a missing file from the topology.
 	create func() (*State, error)
 
-	mu       sync.Mutex // orders this store's transactions; the file lock orders processes
-	lock     fileLock
-	cache    *State
-	cacheFor fs.FileInfo // the file the cache was read from or written to
+	mu    sync.Mutex // orders this store's transactions; the file lock orders processes
+	lock  fileLock
+	cache *State
+	// cacheOf is the file content the cache was decoded from or encoded
+	// to. Comparing bytes (not inode, size and mtime, which a coarse clock
+	// and inode reuse can make equal for different content) tells whether
+	// another writer changed the file; decoding only then keeps the common
+	// case cheap.
+	cacheOf []byte
 }
 
 func newStore(path string, create func() (*State, error)) *store {
@@ -82,12 +88,17 @@ func (s *store) update(fn func(st *State) (dirty bool, err error)) (err error) {
 			s.cache = nil
 			return serr
 		}
+	} else if ferr != nil && s.path != "" {
+		// A refused request must leave no trace: reload from the file next
+		// time. (A memory-only state has nothing to reload from; handlers
+		// validate before they change anything, so there is nothing to undo.)
+		s.cache = nil
 	}
 	return ferr
 }
 
-// load makes s.cache the state on disk, reading the file only when another
-// writer replaced it since we last saw it. A missing file is created from
+// load makes s.cache the state on disk, decoding the file only when
+// another writer changed it since we last saw it. A missing file is created from
 // the topology; a damaged one is an error, never a silent reset.
 func (s *store) load() (created bool, err error) {
 	if s.path == "" {
@@ -100,30 +111,26 @@ func (s *store) load() (created bool, err error) {
 		}
 		return false, nil
 	}
-	fi, err := os.Stat(s.path)
+	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		st, err := s.create()
 		if err != nil {
 			return false, err
 		}
-		s.cache = st
+		s.cache, s.cacheOf = st, nil
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("reading simulator state: %w", err)
 	}
-	if s.cache != nil && s.cacheFor != nil && sameFile(s.cacheFor, fi) {
+	if s.cache != nil && bytes.Equal(data, s.cacheOf) {
 		return false, nil
-	}
-	data, err := os.ReadFile(s.path)
-	if err != nil {
-		return false, fmt.Errorf("reading simulator state: %w", err)
 	}
 	st, err := decodeState(data)
 	if err != nil {
 		return false, fmt.Errorf("simulator state file %s is damaged (%v); move it away to start again from the topology", s.path, err)
 	}
-	s.cache, s.cacheFor = st, fi
+	s.cache, s.cacheOf = st, data
 	return false, nil
 }
 
@@ -176,11 +183,7 @@ func (s *store) save() error {
 		_ = d.Sync() // best effort: makes the rename itself durable
 		d.Close()
 	}
-	fi, err := os.Stat(s.path)
-	if err != nil {
-		return fmt.Errorf("saving simulator state: %w", err)
-	}
-	s.cacheFor = fi
+	s.cacheOf = data
 	return nil
 }
 
@@ -189,10 +192,4 @@ func (s *store) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lock.close()
-}
-
-// sameFile reports whether two stats show the same, unchanged file: every
-// save renames a new file into place, so the identity changes on each write.
-func sameFile(a, b fs.FileInfo) bool {
-	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }

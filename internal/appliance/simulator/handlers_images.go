@@ -1,15 +1,9 @@
 package simulator
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
@@ -150,149 +144,6 @@ func capacity(cs *clusterState, size int64) *api.Error {
 		}
 	}
 	return nil
-}
-
-// hashingReader hashes and counts what is read through it.
-type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (hr *hashingReader) Read(p []byte) (int, error) {
-	n, err := hr.r.Read(p)
-	hr.h.Write(p[:n])
-	hr.n += int64(n)
-	return n, err
-}
-
-// verifyStream verifies a bundle stream, hashing every byte of it, and
-// keeps nothing but the manifest, the sha256 and the size. A
-// *bundle.CorruptError is the bundle's fault (S6); any other error is the
-// stream's (a dropped connection) and says nothing about the bundle.
-func verifyStream(r io.Reader) (m *appliance.Manifest, sha string, size int64, readErr, bundleErr error) {
-	hr := &hashingReader{r: r, h: sha256.New()}
-	m, err := verifyBundle(hr)
-	if err == nil {
-		// Verify reads to the end; drain anyway, so that the hash covers all.
-		_, err = io.Copy(io.Discard, hr)
-	}
-	if err != nil {
-		var ce *bundle.CorruptError
-		if errors.As(err, &ce) {
-			return nil, "", hr.n, nil, err
-		}
-		return nil, "", hr.n, err, nil
-	}
-	return m, hex.EncodeToString(hr.h.Sum(nil)), hr.n, nil, nil
-}
-
-// handleUpload answers POST /v1/clusters/{c}/images: the bundle is
-// streamed through sha256 and bundle verification without being kept, and
-// without holding the state lock while the bytes arrive.
-func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(r) {
-		writeError(w, apiError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
-		return
-	}
-	want := strings.ToLower(strings.TrimSpace(r.Header.Get(api.HeaderContentSHA256)))
-	if b, err := hex.DecodeString(want); err != nil || len(b) != sha256.Size {
-		writeError(w, badRequest("the %s header must carry the bundle's sha256 in hex", api.HeaderContentSHA256))
-		return
-	}
-	var existing *api.Image
-	var faultStatus int
-	drop := false
-	err := s.tx(func(t *tx) error {
-		cs, err := t.clusterOf(r)
-		if err != nil {
-			return err
-		}
-		if faultStatus = t.httpFault(cs.Cluster.Name); faultStatus != 0 {
-			return nil
-		}
-		if im := cs.imageBySHA(want); im != nil {
-			existing = &im.Image
-			return nil
-		}
-		if e := t.diskFull(cs, r.ContentLength); e != nil {
-			return e
-		}
-		if _, ok := t.st.takeFault(api.FaultDropUpload, cs.Cluster.Name, ""); ok {
-			drop, t.dirty = true, true
-		}
-		return nil
-	})
-	switch {
-	case faultStatus != 0:
-		writeFault(w, faultStatus)
-		return
-	case err != nil:
-		writeError(w, asAPIError(err))
-		return
-	case existing != nil:
-		writeJSON(w, http.StatusOK, existing)
-		return
-	case drop:
-		dropConnection(w, r)
-		return
-	}
-	m, sha, size, readErr, bundleErr := verifyStream(r.Body)
-	if readErr != nil {
-		writeError(w, badRequest("the upload was interrupted: %v", readErr))
-		return
-	}
-	if bundleErr != nil {
-		writeError(w, unprocessable(api.CodeCorruptImage, "%v", bundleErr))
-		return
-	}
-	if sha != want {
-		writeError(w, unprocessable(api.CodeCorruptImage, "the uploaded bytes have sha256 %s, but %s says %s", sha, api.HeaderContentSHA256, want))
-		return
-	}
-	var out api.Image
-	created := false
-	err = s.tx(func(t *tx) error {
-		cs, err := t.clusterOf(r)
-		if err != nil {
-			return err
-		}
-		if cs.imageBySHA(sha) == nil {
-			// The size announced may have been unknown (chunked upload).
-			if e := capacity(cs, size); e != nil {
-				return e
-			}
-		}
-		im, c, e := t.addImage(cs, m, sha, size, "upload")
-		if e != nil {
-			return e
-		}
-		out, created = im.Image, c
-		return nil
-	})
-	if err != nil {
-		writeError(w, asAPIError(err))
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, out)
-}
-
-// dropConnection reads a little of the body and closes the connection
-// without an answer: the "dropped connection" fault.
-func dropConnection(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.CopyN(io.Discard, r.Body, 64<<10)
-	rc := http.NewResponseController(w)
-	conn, _, err := rc.Hijack()
-	if err != nil {
-		// HTTP/2 cannot be hijacked: abort the stream instead.
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.SetDeadline(time.Now())
-	conn.Close()
 }
 
 // writeJSON writes v as JSON with status.

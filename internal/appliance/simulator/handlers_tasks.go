@@ -13,10 +13,15 @@ import (
 // maxWait bounds a task long-poll.
 const maxWait = 60 * time.Second
 
-// pollTick is how often a long-poll looks again when nothing in this
-// process tells it: another process may finish the task, and a manual
-// clock moved by a test does not announce itself.
-const pollTick = 50 * time.Millisecond
+// pollTick and manualPollTick bound how long a long-poll sleeps before it
+// looks again when nothing in this process wakes it: another process may
+// finish the task (a download), and a manual clock moved directly by a
+// test does not announce itself. With the scaled clock a long-poll
+// otherwise sleeps exactly until the next timer falls due.
+const (
+	pollTick       = 250 * time.Millisecond
+	manualPollTick = 20 * time.Millisecond
+)
 
 // parseWait reads ?wait=30s (a Go duration, or plain seconds).
 func parseWait(v string) (time.Duration, error) {
@@ -58,9 +63,12 @@ func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
 				return notFound("no task %q", id)
 			}
 			view = tk.view(t.now)
-			if due, ok := t.st.nextDue(); ok && s.opts.Clock == nil {
-				sleep = t.st.Clock.wallDelay(t.now, due)
-			} else {
+			switch due, ok := t.st.nextDue(); {
+			case s.opts.Clock != nil:
+				sleep = manualPollTick
+			case ok:
+				sleep = min(t.st.Clock.wallDelay(t.now, due), pollTick)
+			default:
 				sleep = pollTick
 			}
 			return nil
@@ -75,7 +83,7 @@ func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
 			_ = json.NewEncoder(w).Encode(view)
 			return
 		}
-		sleep = min(max(sleep, time.Millisecond), pollTick, left)
+		sleep = min(max(sleep, time.Millisecond), left)
 		tm := time.NewTimer(sleep)
 		select {
 		case <-r.Context().Done():

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -69,7 +70,7 @@ func oaStr(v any) string {
 	return s
 }
 
-// strings of a YAML sequence of scalars.
+// oaStrings returns the scalars of a YAML sequence as strings.
 func oaStrings(v any) []string {
 	var out []string
 	for _, x := range oaList(v) {
@@ -563,45 +564,55 @@ func oaCheckPropType(doc map[string]any, where string, prop map[string]any, t re
 	return nil
 }
 
-// oaGoConsts returns the string constants of a Go file that keep(name,
-// typeName) selects; read from the source, because constants cannot be
-// enumerated by reflection.
-func oaGoConsts(t *testing.T, file string, keep func(name, typeName string) bool) []string {
+// oaGoConsts returns the string constants of a Go package (its non-test
+// files in dir) that keep(name, typeName) selects. They are read from the
+// source because constants cannot be enumerated by reflection; the whole
+// package is read, so that moving a constant to another file changes nothing.
+func oaGoConsts(t *testing.T, dir string, keep func(name, typeName string) bool) []string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
-		t.Fatalf("parsing %s: %v", file, err)
+		t.Fatal(err)
 	}
 	var out []string
-	for _, d := range f.Decls {
-		gd, ok := d.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
 			continue
 		}
-		for _, spec := range gd.Specs {
-			vs := spec.(*ast.ValueSpec)
-			typeName := ""
-			if id, ok := vs.Type.(*ast.Ident); ok {
-				typeName = id.Name
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatalf("parsing %s: %v", file, err)
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
 			}
-			for i, n := range vs.Names {
-				if i >= len(vs.Values) || !keep(n.Name, typeName) {
-					continue
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				typeName := ""
+				if id, ok := vs.Type.(*ast.Ident); ok {
+					typeName = id.Name
 				}
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					continue
+				for i, n := range vs.Names {
+					if i >= len(vs.Values) || !keep(n.Name, typeName) {
+						continue
+					}
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						continue
+					}
+					v, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatalf("%s: constant %s: %v", file, n.Name, err)
+					}
+					out = append(out, v)
 				}
-				v, err := strconv.Unquote(lit.Value)
-				if err != nil {
-					t.Fatalf("%s: constant %s: %v", file, n.Name, err)
-				}
-				out = append(out, v)
 			}
 		}
 	}
 	if len(out) == 0 {
-		t.Fatalf("%s: no constant selected: the file changed shape, update the test", file)
+		t.Fatalf("%s: no constant selected: the package changed shape, update the test", dir)
 	}
 	return out
 }
@@ -665,16 +676,16 @@ func oaEnumChecks(t *testing.T) []oaEnumCheck {
 		roles[i] = string(r)
 	}
 	return []oaEnumCheck{
-		{"ErrorCode", append(oaGoConsts(t, "../api/api.go", oaPrefixed("Code")), oaSimulatorOnlyCodes...)},
-		{"FaultKind", oaGoConsts(t, "../api/api.go", oaPrefixed("Fault"))},
-		{"Task.state", oaGoConsts(t, "../api/api.go", oaPrefixed("Task"))},
-		{"Task.kind", oaGoConsts(t, "tasks.go", oaPrefixed("Task"))},
-		{"Event.kind", oaGoConsts(t, "events.go", oaPrefixed("Event"))},
-		{"Outage.kind", oaGoConsts(t, "ledger.go", oaPrefixed("Outage"))},
-		{"NodeState", oaGoConsts(t, "../cluster.go", oaOfType("NodeState"))},
+		{"ErrorCode", append(oaGoConsts(t, "../api", oaPrefixed("Code")), oaSimulatorOnlyCodes...)},
+		{"FaultKind", oaGoConsts(t, "../api", oaPrefixed("Fault"))},
+		{"Task.state", oaGoConsts(t, "../api", oaPrefixed("Task"))},
+		{"Task.kind", oaGoConsts(t, ".", oaPrefixed("Task"))},
+		{"Event.kind", oaGoConsts(t, ".", oaPrefixed("Event"))},
+		{"Outage.kind", oaGoConsts(t, ".", oaPrefixed("Outage"))},
+		{"NodeState", oaGoConsts(t, "..", oaOfType("NodeState"))},
 		{"Role", roles},
-		{"Role", oaGoConsts(t, "../cluster.go", oaOfType("Role"))},
-		{"Resource.state", oaGoConsts(t, "../cluster.go", oaPrefixed("Resource"))},
+		{"Role", oaGoConsts(t, "..", oaOfType("Role"))},
+		{"Resource.state", oaGoConsts(t, "..", oaPrefixed("Resource"))},
 	}
 }
 

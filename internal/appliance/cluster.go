@@ -132,6 +132,11 @@ type Cluster struct {
 	// NeedsFinalize is set by appliances that run a cluster-wide step after the
 	// last node is on the new version (S16).
 	NeedsFinalize bool `json:"needs_finalize,omitempty"`
+	// FinalizedVersion is the version the last finalize ran for; a rollout
+	// interrupted after its last activation but before finalize shows here,
+	// so that the next one runs finalize instead of skipping it. Empty when
+	// the appliance does not report it.
+	FinalizedVersion string `json:"finalized_version,omitempty"`
 	// Healthy is the cluster's own health verdict.
 	Healthy bool `json:"healthy"`
 	// Rollout is the progress of a rollout under way, for status displays.

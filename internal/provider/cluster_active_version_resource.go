@@ -241,12 +241,17 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		target[n.Name] = plan.Version.ValueString()
 	}
 	plan.NodeVersions = versionMap(target)
-	if v, ok := snap.UniformVersion(); ok {
+	switch v, ok := snap.UniformVersion(); {
+	case ok && appliance.SameVersion(v, plan.Version.ValueString()):
+		// Nothing is activated (a finalize left over): the partitions stay.
+		setPartitionFacts(&plan, snap)
+	case ok:
 		plan.PreviousVersion = types.StringValue(v)
-	} else {
+		plan.RollbackAvailable = types.BoolUnknown()
+	default:
 		plan.PreviousVersion = types.StringUnknown()
+		plan.RollbackAvailable = types.BoolUnknown()
 	}
-	plan.RollbackAvailable = types.BoolUnknown()
 	tflog.Info(ctx, "rollout planned", map[string]any{"cluster": snap.Name, "from": p.FromVersion, "to": p.ToVersion, "order": string(p.Order), "steps": len(p.Steps), "waves": p.Waves})
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -450,8 +455,15 @@ func (r *clusterActiveVersionResource) ImportState(ctx context.Context, req reso
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }
 
-// needsRollout reports whether some node does not run version.
+// needsRollout reports whether some node does not run version, or the
+// cluster-wide finalize for it has not run (an interrupted rollout, S16).
 func needsRollout(snap *appliance.Cluster, version string) bool {
+	if snap.NeedsFinalize && snap.FinalizedVersion != "" {
+		c, err := appliance.CompareVersions(snap.FinalizedVersion, version)
+		if v, ok := snap.UniformVersion(); err == nil && c < 0 && ok && appliance.SameVersion(v, version) {
+			return true
+		}
+	}
 	for _, n := range snap.Nodes {
 		if !appliance.SameVersion(n.Active.Version, version) {
 			return true

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -230,5 +231,64 @@ func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T)
 				},
 			},
 		},
+	})
+}
+
+// TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout: every
+// node already runs 6.5 (activated by hand, as if a rollout stopped just
+// before its end), but the shared media were never finalized: the plan is
+// finalize alone, and the apply runs it, bringing the pools back home.
+func TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "netware")
+	sim.installLicense("ncs", "6.5")
+	ctx := context.Background()
+	img, err := sim.client.UploadImage(ctx, "ncs", sim.bundle("6.5", []string{"6.0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"nw1", "nw2", "nw3", "nw4"} {
+		task, err := sim.client.Stage(ctx, "ncs", n, img.ID, "")
+		if err == nil {
+			_, err = sim.client.WaitTask(ctx, task.ID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim.activateOutOfBand("ncs", n)
+		sim.waitRunning("ncs", n, 10*time.Second)
+	}
+	if c := sim.cluster("ncs"); c.FinalizedVersion != "6.0" {
+		t.Fatalf("setup: finalized_version is %q, want 6.0", c.FinalizedVersion)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: sim.providerConfig() + `
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "ncs"
+  version = "6.5"
+}`,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+					if len(lines) != 1 || !strings.Contains(lines[0], "finalize cluster at 6.5") {
+						return fmt.Errorf("want the finalize step alone")
+					}
+					return nil
+				}),
+			}},
+			Check: func(*terraform.State) error {
+				c := sim.cluster("ncs")
+				if c.FinalizedVersion != "6.5" {
+					return fmt.Errorf("finalized_version is %q after the apply, want 6.5", c.FinalizedVersion)
+				}
+				for _, r := range c.Resources {
+					if r.State != "online" || r.CurrentNode != r.PreferredNode {
+						return fmt.Errorf("resource %s is %s on %q, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+					}
+				}
+				return nil
+			},
+		}},
 	})
 }

@@ -35,6 +35,12 @@ func Compute(req Request) (*Plan, error) {
 		Warnings:    in.warnings,
 	}
 	if in.needCount == 0 {
+		if in.finalizePending() {
+			p.Steps = append(p.Steps, in.finalizeStep(1))
+			if err := in.verify(p, nil); err != nil {
+				return nil, err
+			}
+		}
 		return p, nil
 	}
 	wave, waves, bound := in.assignWaves()

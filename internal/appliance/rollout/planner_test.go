@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 )
 
 func TestCompute_S11_PrimaryFirst(t *testing.T) {
@@ -47,5 +50,34 @@ func TestCompute_PureAndDeterministic(t *testing.T) {
 		if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(p1, p2) {
 			t.Fatalf("case %d: two runs differ:\n%v %v\n%v %v", c, p1, err1, p2, err2)
 		}
+	}
+}
+
+// TestCompute_S16_FinalizeResumedAfterInterruption: every node runs the
+// target but the cluster reports finalize ran for the old version: the plan
+// is the finalize alone, not empty; once finalized, it is empty. A rollback
+// never finalizes backwards.
+func TestCompute_S16_FinalizeResumedAfterInterruption(t *testing.T) {
+	c := &appliance.Cluster{
+		Name: "ncs", NeedsFinalize: true, FinalizedVersion: "6.0", HAEnabled: true, Healthy: true, ReportedMembers: 2,
+		Nodes: []appliance.Node{
+			{Name: "a", Role: appliance.RoleMember, State: appliance.NodeRunning, Healthy: true,
+				Active: appliance.Partition{Version: "6.5", Bootable: true}, Alternate: appliance.Partition{Version: "6.0", Bootable: true}},
+			{Name: "b", Role: appliance.RoleMember, State: appliance.NodeRunning, Healthy: true,
+				Active: appliance.Partition{Version: "6.5", Bootable: true}, Alternate: appliance.Partition{Version: "6.0", Bootable: true}},
+		},
+	}
+	target := &appliance.Manifest{Version: "6.5", SupportedFrom: []string{"6.0"},
+		Components: []appliance.Component{{Name: "os", Payload: "payloads/os", SHA256: strings.Repeat("ab", 32), Size: 1}}}
+	p, err := Compute(Request{Cluster: c, Target: target, Policy: Policy{Order: OrderRolling}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 1 || p.Steps[0].Kind != StepFinalize || p.Steps[0].Version != "6.5" {
+		t.Fatalf("want finalize 6.5 alone, got %v", p.Lines())
+	}
+	c.FinalizedVersion = "6.5"
+	if p, err = Compute(Request{Cluster: c, Target: target, Policy: Policy{Order: OrderRolling}}); err != nil || len(p.Steps) != 0 {
+		t.Fatalf("finalized cluster: want no steps, got %v, %v", p, err)
 	}
 }

@@ -189,20 +189,36 @@ func (e *emitter) finish(last int) {
 		}
 	}
 	if in.c.NeedsFinalize {
-		var shared []string
-		for _, r := range in.res {
-			if r.shared && r.online {
-				shared = append(shared, r.name)
-			}
-		}
-		reason := "cluster-wide, after the last node"
-		if len(shared) > 0 {
-			reason = "shared storage upgraded once; offline briefly: " + listNames(shared)
-		}
-		e.add(-1, Step{Wave: last, Kind: StepFinalize, Version: in.targetStr, Offline: true, Reason: reason})
+		e.add(-1, in.finalizeStep(last))
 	}
 	if in.set.settleSeconds > 0 {
 		d := time.Duration(in.set.settleSeconds) * time.Second
 		e.add(-1, Step{Wave: last, Kind: StepSettle, Version: in.targetStr, Reason: "cluster re-forms, up to " + d.String()})
 	}
+}
+
+// finalizeStep is the cluster-wide step after the last node (S16).
+func (in *input) finalizeStep(wave int) Step {
+	var shared []string
+	for _, r := range in.res {
+		if r.shared && r.online {
+			shared = append(shared, r.name)
+		}
+	}
+	reason := "cluster-wide, after the last node"
+	if len(shared) > 0 {
+		reason = "shared storage upgraded once; offline briefly: " + listNames(shared)
+	}
+	return Step{Wave: wave, Kind: StepFinalize, Version: in.targetStr, Offline: true, Reason: reason}
+}
+
+// finalizePending reports a rollout whose nodes all run the target but
+// whose finalize has not run for it: interrupted between the two (S16).
+func (in *input) finalizePending() bool {
+	if !in.c.NeedsFinalize || in.rollback || in.c.FinalizedVersion == "" {
+		return false
+	}
+	c, err := appliance.CompareVersions(in.c.FinalizedVersion, in.targetStr)
+	return err == nil && c < 0 // shared media are finalized forward only
+
 }

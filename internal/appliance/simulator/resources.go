@@ -181,6 +181,7 @@ func (st *State) finalizeDone(cs *clusterState, t *taskState, at time.Time) {
 	updateAvailability(cs, at)
 	setWindow(cs, at, "")
 	cs.Finalized = t.Result["version"]
+	cs.Cluster.FinalizedVersion = cs.Finalized
 	st.event(cs, at, EventFinalize, "", "finalize to %s done: shared media upgraded once and refreshed on every node", cs.Finalized)
 	st.succeed(cs, t, at, t.Result)
 }

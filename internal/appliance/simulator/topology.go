@@ -160,6 +160,7 @@ func newState(name string, t *Topology, clock clockState, now time.Time) (*State
 		}
 		if v, ok := c.UniformVersion(); ok {
 			cs.Finalized = v
+			cs.Cluster.FinalizedVersion = v
 		}
 		updateHealth(cs)
 		st.Clusters = append(st.Clusters, cs)

@@ -245,10 +245,10 @@ func done(snap *appliance.Cluster, s rollout.Step) bool {
 	case rollout.StepSettle:
 		return clusterSettled(snap)
 	case rollout.StepFinalize:
-		// Finalize leaves no mark of its own beyond resources back online
-		// on their preferred nodes; it is safe to run again, so it runs
-		// whenever its turn comes.
-		return false
+		// Appliances that report the finalized version say when it ran;
+		// for the others it runs whenever its turn comes (it is safe to
+		// run again).
+		return snap.FinalizedVersion != "" && appliance.SameVersion(snap.FinalizedVersion, s.Version)
 	}
 	return false
 }
@@ -259,6 +259,9 @@ func done(snap *appliance.Cluster, s rollout.Step) bool {
 func verified(snap *appliance.Cluster, s rollout.Step) bool {
 	if s.Kind != rollout.StepFinalize {
 		return done(snap, s)
+	}
+	if snap.FinalizedVersion != "" && !appliance.SameVersion(snap.FinalizedVersion, s.Version) {
+		return false
 	}
 	for _, res := range snap.Resources {
 		if res.State != appliance.ResourceOnline || res.CurrentNode != res.PreferredNode {

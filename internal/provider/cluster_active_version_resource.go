@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
 
@@ -65,10 +63,6 @@ func (r *clusterActiveVersionResource) Metadata(_ context.Context, req resource.
 }
 
 func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	orders := make([]string, len(rollout.Orders))
-	for i, o := range rollout.Orders {
-		orders[i] = string(o)
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The version every node of a cluster runs. Changing `version` plans the whole rollout " +
 			"(stage, fail over, activate, wait healthy, fail back, finalize, settle) and shows it in `rollout_plan` at " +
@@ -100,46 +94,7 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 			"strategy": schema.SingleNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "How the rollout proceeds. Omitted: the order suits the cluster's roles, HA partners are never down together, resources fail over and back, failed activations revert.",
-				Attributes: map[string]schema.Attribute{
-					"order": schema.StringAttribute{
-						Optional: true,
-						MarkdownDescription: "Activation order: `auto` (default; from the roles the cluster reports), `primary_first` (S11), " +
-							"`standby_first` (S13), `active_first` (S14) or `rolling` (S15).",
-						Validators: []validator.String{stringvalidator.OneOf(orders...)},
-					},
-					"max_unavailable": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "How many nodes may be down at once: a count (`2`) or a percentage of the nodes (`25%`).",
-						Validators:          []validator.String{stringvalidator.RegexMatches(maxUnavailablePattern, "must be a whole number such as 2, or a percentage such as 25%")},
-					},
-					"ha_mode": schema.BoolAttribute{
-						Optional:            true,
-						MarkdownDescription: "Keep HA partners from being down together (S12). Default: on when HA is active on the cluster.",
-					},
-					"failover_resources": schema.BoolAttribute{
-						Optional:            true,
-						MarkdownDescription: "Move resources off a node before it reboots and back after (S15). Default `true`.",
-					},
-					"auto_revert": schema.BoolAttribute{
-						Optional:            true,
-						MarkdownDescription: "Revert a node to its previous version when its activation fails, and stop the rollout (S18, S19). Default `true`.",
-					},
-					"min_healthy_time": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "How long a node must stay healthy before the next wave, as a Go duration. Default `0s`.",
-						Validators:          []validator.String{durationValidator{}},
-					},
-					"healthy_deadline": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "How long to wait for a node to be healthy after its reboot before the rollout fails (S22). Default `30m`.",
-						Validators:          []validator.String{durationValidator{}},
-					},
-					"settle_time": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "Time the cluster needs to re-form after the update, overriding what it reports (S17).",
-						Validators:          []validator.String{durationValidator{}},
-					},
-				},
+				Attributes:          strategyAttributes(),
 			},
 			"rollout_plan": schema.ListAttribute{
 				Computed:    true,

@@ -1,10 +1,8 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -188,17 +186,8 @@ func (s *testSim) bundleWith(version string, supportedFrom []string, components 
 // as an operator would with iManager.
 func (s *testSim) installLicense(cluster, series string) {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.server.URL()+"/v1/clusters/"+cluster+"/licenses",
-		bytes.NewReader([]byte(fmt.Sprintf(`{"series":%q}`, series))))
-	req.Header.Set("Authorization", "Bearer "+s.server.Token())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req.WithContext(context.Background()))
-	if err != nil {
+	if _, err := s.client.InstallLicense(context.Background(), cluster, series); err != nil {
 		s.t.Fatalf("installing license: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		s.t.Fatalf("installing license: HTTP %d", resp.StatusCode)
 	}
 }
 

@@ -202,6 +202,7 @@ func (p *applianceProvider) Resources(context.Context) []func() resource.Resourc
 	return []func() resource.Resource{
 		newSoftwareImageResource,
 		newClusterActiveVersionResource,
+		newSuperclusterVersionResource,
 	}
 }
 

@@ -17,6 +17,20 @@ import (
 // computePlan finds the target image and asks the planner. It returns a nil
 // plan (and no error) when the image is not known yet.
 func (d *providerData) computePlan(ctx context.Context, snap *appliance.Cluster, version string, imageIDAttr types.String, strategy *strategyModel) (*rollout.Plan, diag.Diagnostics) {
+	return d.planWith(ctx, snap, version, imageIDAttr, strategy, planOptions{})
+}
+
+// planOptions adapt planning for a cluster rolled as part of a supercluster.
+type planOptions struct {
+	// inSupercluster: the supercluster resource orders the clusters and
+	// answers for S23 itself.
+	inSupercluster bool
+	// maintenanceWindow: the service is down anyway (S25), so every node
+	// may go at once, roles still in order.
+	maintenanceWindow bool
+}
+
+func (d *providerData) planWith(ctx context.Context, snap *appliance.Cluster, version string, imageIDAttr types.String, strategy *strategyModel, opts planOptions) (*rollout.Plan, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	target, imageID, known, err := d.findTarget(ctx, snap, version, imageIDAttr)
 	if err != nil {
@@ -35,14 +49,20 @@ func (d *providerData) computePlan(ctx context.Context, snap *appliance.Cluster,
 			fmt.Sprintf("cluster %s has no image of version %s and no node holds it in its alternate partition. Declare an appliance_software_image for it and set image_id = appliance_software_image.<name>.id.", snap.Name, version))
 		return nil, diags
 	}
-	if err := d.checkSupercluster(ctx, snap, target.Version); err != nil {
-		diags.AddAttributeError(path.Root("version"), "Version incompatible with the supercluster", err.Error())
-		return nil, diags
+	if !opts.inSupercluster {
+		if err := d.checkSupercluster(ctx, snap, target.Version); err != nil {
+			diags.AddAttributeError(path.Root("version"), "Version incompatible with the supercluster", err.Error())
+			return nil, diags
+		}
 	}
 	policy, pdiags := strategy.policy()
 	diags.Append(pdiags...)
 	if diags.HasError() {
 		return nil, diags
+	}
+	if opts.maintenanceWindow {
+		off := false
+		policy.HAMode, policy.FailoverResources, policy.MaxUnavailable = &off, &off, "100%"
 	}
 	p, err := rollout.Compute(rollout.Request{Cluster: unstaged(snap, target), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
 	if err != nil {

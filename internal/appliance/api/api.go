@@ -102,6 +102,24 @@ type MoveResourceRequest struct {
 	Node string `json:"node"`
 }
 
+// LicenseRequest installs the cluster licenses for a version series, such
+// as "6.5" (S10: needed before a cluster of three or more nodes updates).
+type LicenseRequest struct {
+	Series string `json:"series"`
+}
+
+// SuperclusterRequest makes a cluster join a supercluster, or leave it with
+// an empty name (S26: leave, upgrade, join a new supercluster).
+type SuperclusterRequest struct {
+	Name string `json:"name"`
+}
+
+// MaintenanceRequest opens or closes a declared maintenance window (S25):
+// outages inside it are Declared in the ledger.
+type MaintenanceRequest struct {
+	Open bool `json:"open"`
+}
+
 // LeaseRequest takes or renews the cluster's rollout lease.
 type LeaseRequest struct {
 	Owner        string `json:"owner"`

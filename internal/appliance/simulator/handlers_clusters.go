@@ -78,10 +78,8 @@ func (s *Server) getLedger(t *tx, r *http.Request, _ []byte) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-// LicenseRequest installs a license for a version series (S10).
-type LicenseRequest struct {
-	Series string `json:"series"`
-}
+// LicenseRequest is the body of POST /v1/clusters/{c}/licenses.
+type LicenseRequest = api.LicenseRequest
 
 func (s *Server) addLicense(t *tx, r *http.Request, body []byte) (int, any, error) {
 	cs, err := t.clusterOf(r)
@@ -111,11 +109,8 @@ func (s *Server) addLicense(t *tx, r *http.Request, body []byte) (int, any, erro
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
 
-// SuperclusterRequest makes a cluster join a supercluster, or leave it
-// with an empty name (S26: leave, upgrade, join a new supercluster).
-type SuperclusterRequest struct {
-	Name string `json:"name"`
-}
+// SuperclusterRequest is the body of POST /v1/clusters/{c}/supercluster.
+type SuperclusterRequest = api.SuperclusterRequest
 
 func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any, error) {
 	cs, err := t.clusterOf(r)
@@ -163,11 +158,8 @@ func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any,
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
 
-// MaintenanceRequest opens or closes a declared maintenance window (S25):
-// outages inside it are Declared in the ledger.
-type MaintenanceRequest struct {
-	Open bool `json:"open"`
-}
+// MaintenanceRequest is the body of POST /v1/clusters/{c}/maintenance.
+type MaintenanceRequest = api.MaintenanceRequest
 
 func (s *Server) setMaintenance(t *tx, r *http.Request, body []byte) (int, any, error) {
 	cs, err := t.clusterOf(r)

@@ -1,0 +1,564 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*superclusterVersionResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*superclusterVersionResource)(nil)
+	_ resource.ResourceWithImportState = (*superclusterVersionResource)(nil)
+)
+
+// The supercluster strategies of DOMAIN.md.
+const (
+	scAuto              = "auto"
+	scRolling           = "rolling"            // S24: patch releases, one cluster at a time
+	scMaintenanceWindow = "maintenance_window" // S25: everything down together, fastest
+	scIncremental       = "incremental"        // S26: leave, upgrade, join a new supercluster
+)
+
+func newSuperclusterVersionResource() resource.Resource { return &superclusterVersionResource{} }
+
+type superclusterVersionResource struct{ data *providerData }
+
+type superclusterVersionModel struct {
+	ID                     types.String   `tfsdk:"id"`
+	Supercluster           types.String   `tfsdk:"supercluster"`
+	Version                types.String   `tfsdk:"version"`
+	Strategy               types.String   `tfsdk:"strategy"`
+	Images                 types.Map      `tfsdk:"images"`
+	ClusterStrategy        *strategyModel `tfsdk:"cluster_strategy"`
+	Clusters               types.List     `tfsdk:"clusters"`
+	RolloutPlan            types.List     `tfsdk:"rollout_plan"`
+	ExpectedUnavailability types.String   `tfsdk:"expected_unavailability"`
+	ClusterVersions        types.Map      `tfsdk:"cluster_versions"`
+	Timeouts               timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *superclusterVersionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_supercluster_version"
+}
+
+func (r *superclusterVersionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "One version across every cluster of a supercluster. All clusters of a supercluster must run " +
+			"compatible versions (S23): patch releases are compatible and roll one cluster at a time (`rolling`, S24); a major " +
+			"or minor release needs either a `maintenance_window` (S25: every cluster down and upgraded together, the service " +
+			"unavailable, fastest) or `incremental` (S26: each cluster leaves, upgrades and joins a new supercluster, the " +
+			"service up at reduced capacity, much longer). The plan shows the order of the clusters, every step inside each, " +
+			"and the expected unavailability. Destroying the resource only removes it from the state.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The supercluster's name.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"supercluster": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Name of the supercluster.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"version": schema.StringAttribute{
+				Required: true, Validators: []validator.String{versionValidator{}},
+				MarkdownDescription: "The version every cluster should run. After a refresh, the lowest version any cluster runs.",
+			},
+			"strategy": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "`auto` (default: `rolling` when the version is compatible with what the clusters run, " +
+					"otherwise the plan asks you to choose), `rolling`, `maintenance_window` or `incremental`.",
+				Validators: []validator.String{stringvalidator.OneOf(scAuto, scRolling, scMaintenanceWindow, scIncremental)},
+			},
+			"images": schema.MapAttribute{
+				Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "The image to activate on each cluster, by cluster name, e.g. " +
+					"`{ for k, v in appliance_software_image.next : k => v.id }`. A cluster left out uses its image of `version`.",
+			},
+			"cluster_strategy": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "How each cluster's own rollout proceeds, as `strategy` of `appliance_cluster_active_version`. In a maintenance window every node may go at once.",
+				Attributes:          strategyAttributes(),
+			},
+			"clusters": schema.ListAttribute{
+				Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "The member clusters, in the order they are upgraded.",
+			},
+			"rollout_plan": schema.ListAttribute{
+				Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "Every step, one per line, prefixed with its cluster, computed at plan time.",
+			},
+			"expected_unavailability": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "What the service loses while the plan runs.",
+			},
+			"cluster_versions": schema.MapAttribute{
+				Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "The version each cluster runs (the lowest of its nodes), by cluster name.",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
+		},
+	}
+}
+
+func (r *superclusterVersionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// superPlan is the plan of a supercluster: the clusters in order, each with
+// its own rollout.
+type superPlan struct {
+	strategy       string
+	order          []string
+	plans          map[string]*rollout.Plan // clusters with something to do
+	lines          []string
+	unavailability string
+}
+
+// members returns the supercluster's clusters: those that name it, those in
+// the temporary supercluster of an incremental upgrade, and those the state
+// remembers (a cluster that left and was not yet back).
+func members(all []appliance.Cluster, name string, remembered []string) map[string]*appliance.Cluster {
+	keep := map[string]bool{}
+	for _, n := range remembered {
+		keep[n] = true
+	}
+	out := map[string]*appliance.Cluster{}
+	for i := range all {
+		c := &all[i]
+		if c.Supercluster == name || strings.HasPrefix(c.Supercluster, name+"@") || keep[c.Name] {
+			out[c.Name] = c
+		}
+	}
+	return out
+}
+
+// tempSupercluster is where clusters wait during an incremental upgrade (S26).
+func tempSupercluster(name, version string) string { return name + "@" + version }
+
+// plan computes the supercluster's plan from what the clusters report.
+func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVersionModel, remembered []string) (*superPlan, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
+	all, err := r.data.client.ListClusters(ctx)
+	if err != nil {
+		diags.AddError("Cannot list the clusters", describeAPIError(err))
+		return nil, diags
+	}
+	found := members(all, name, remembered)
+	if len(found) == 0 {
+		diags.AddAttributeError(path.Root("supercluster"), "No such supercluster",
+			fmt.Sprintf("no cluster reports membership of supercluster %q; the appliance_cluster data source shows each cluster's supercluster", name))
+		return nil, diags
+	}
+	sp := &superPlan{strategy: m.Strategy.ValueString(), order: appliance.SortedKeys(found), plans: map[string]*rollout.Plan{}}
+	target, _ := appliance.ParseVersion(version) // validated by the schema
+
+	// S23: is the target compatible with what every member runs?
+	var incompatible []string
+	for _, n := range sp.order {
+		if v, err := appliance.ParseVersion(found[n].LowestVersion()); err == nil && !v.CompatibleWith(target) {
+			incompatible = append(incompatible, fmt.Sprintf("%s (%s)", n, found[n].LowestVersion()))
+		}
+	}
+	switch {
+	case sp.strategy == "" || sp.strategy == scAuto:
+		if len(incompatible) > 0 {
+			diags.AddAttributeError(path.Root("strategy"), "Choose how to cross an incompatible release",
+				fmt.Sprintf("%s is not compatible with %s (S23: only patch releases are compatible), so the clusters of %s cannot be upgraded one by one in place. "+
+					"Set strategy = \"maintenance_window\" (S25: every cluster down and upgraded together; simplest and fastest, an hour or two, the service unavailable) "+
+					"or strategy = \"incremental\" (S26: each cluster leaves, upgrades and joins a new supercluster; the service stays up at reduced capacity, five times as long or more)",
+					version, strings.Join(incompatible, ", "), name))
+			return nil, diags
+		}
+		sp.strategy = scRolling
+	case sp.strategy == scRolling && len(incompatible) > 0:
+		diags.AddAttributeError(path.Root("strategy"), "Rolling needs a compatible release",
+			fmt.Sprintf("%s is not compatible with %s (S23): a rolling upgrade would leave incompatible clusters in one supercluster. Use maintenance_window (S25) or incremental (S26).",
+				version, strings.Join(incompatible, ", ")))
+		return nil, diags
+	}
+
+	images := map[string]types.String{}
+	if !m.Images.IsNull() && !m.Images.IsUnknown() {
+		for k, v := range m.Images.Elements() {
+			if s, ok := v.(types.String); ok {
+				images[k] = s
+			}
+		}
+	}
+	opts := planOptions{inSupercluster: true, maintenanceWindow: sp.strategy == scMaintenanceWindow}
+	var body [][]string
+	for _, n := range sp.order {
+		img, ok := images[n]
+		if !ok {
+			img = types.StringNull()
+			if m.Images.IsUnknown() {
+				img = types.StringUnknown()
+			}
+		}
+		snap := found[n]
+		if !needsRollout(snap, version) {
+			continue
+		}
+		p, pdiags := r.data.planWith(ctx, snap, version, img, m.ClusterStrategy, opts)
+		diags.Append(pdiags...)
+		if pdiags.HasError() {
+			return nil, diags
+		}
+		if p == nil {
+			diags.AddAttributeError(path.Root("images"), "No image for a cluster",
+				fmt.Sprintf("cluster %s has no image of version %s yet: declare an appliance_software_image for it", n, version))
+			return nil, diags
+		}
+		sp.plans[n] = p
+		var lines []string
+		for _, l := range p.Lines() {
+			_, step, _ := strings.Cut(l, ". ")
+			lines = append(lines, n+": "+step)
+		}
+		body = append(body, lines)
+	}
+	var lines []string
+	switch sp.strategy {
+	case scRolling:
+		sp.unavailability = "none: one cluster at a time, each keeping its HA partners and resources served (S24)"
+		for _, b := range body {
+			lines = append(lines, b...)
+		}
+	case scMaintenanceWindow:
+		sp.unavailability = "the whole supercluster, from the opening to the closing of the maintenance window (S25)"
+		if len(body) > 0 {
+			lines = append(lines, "open the maintenance window on "+strings.Join(sp.order, ", ")+": the service is unavailable until it closes")
+			for _, b := range body {
+				lines = append(lines, b...)
+			}
+			lines = append(lines, "close the maintenance window on "+strings.Join(sp.order, ", "))
+		}
+	case scIncremental:
+		sp.unavailability = "none, at reduced capacity: one cluster at a time is out of the supercluster while it upgrades (S26)"
+		temp := tempSupercluster(name, version)
+		i := 0
+		for _, n := range sp.order {
+			if sp.plans[n] == nil {
+				continue
+			}
+			lines = append(lines, n+": leave supercluster "+name)
+			lines = append(lines, body[i]...)
+			lines = append(lines, n+": join supercluster "+temp+" (the new supercluster, beside "+name+" until the end)")
+			i++
+		}
+		if len(body) > 0 {
+			lines = append(lines, strings.Join(sp.order, ", ")+": rejoin supercluster "+name+" on "+version)
+		}
+	}
+	for i := range lines {
+		lines[i] = fmt.Sprintf("%d. %s", i+1, lines[i])
+	}
+	sp.lines = lines
+	return sp, diags
+}
+
+func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		if !req.State.Raw.IsNull() {
+			resp.Diagnostics.AddWarning("The clusters keep their versions",
+				"Destroying appliance_supercluster_version only removes it from the Terraform state; nothing is downgraded.")
+		}
+		return
+	}
+	if r.data == nil {
+		return
+	}
+	var plan, state superclusterVersionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	creating := req.State.Raw.IsNull()
+	if !creating {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() || plan.Supercluster.IsUnknown() || plan.Version.IsUnknown() || plan.Strategy.IsUnknown() {
+		return
+	}
+	plan.ID = plan.Supercluster
+	sp, diags := r.plan(ctx, plan, listStrings(state.Clusters))
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.Clusters = stringList(sp.order)
+	plan.ExpectedUnavailability = types.StringValue(sp.unavailability)
+	if len(sp.lines) == 0 {
+		versions, vdiags := r.clusterVersions(ctx, sp.order)
+		resp.Diagnostics.Append(vdiags...)
+		plan.ClusterVersions = versions
+		if creating || state.RolloutPlan.IsNull() {
+			plan.RolloutPlan = stringList(nil)
+		} else {
+			plan.RolloutPlan = state.RolloutPlan
+		}
+	} else {
+		target := map[string]string{}
+		for _, n := range sp.order {
+			target[n] = plan.Version.ValueString()
+		}
+		plan.ClusterVersions = versionMap(target)
+		plan.RolloutPlan = stringList(sp.lines)
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *superclusterVersionResource) clusterVersions(ctx context.Context, names []string) (types.Map, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	out := map[string]string{}
+	for _, n := range names {
+		snap, err := r.data.client.GetCluster(ctx, n)
+		if err != nil {
+			diags.AddError("Cannot read cluster "+n, describeAPIError(err))
+			return types.MapNull(types.StringType), diags
+		}
+		out[n] = clusterVersion(snap)
+	}
+	return versionMap(out), diags
+}
+
+func (r *superclusterVersionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan superclusterVersionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, 4*time.Hour)
+	resp.Diagnostics.Append(diags...)
+	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
+}
+
+func (r *superclusterVersionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan superclusterVersionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 4*time.Hour)
+	resp.Diagnostics.Append(diags...)
+	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
+}
+
+// apply recomputes the plan, checks it holds nothing the operator was not
+// shown, and runs it.
+func (r *superclusterVersionResource) apply(ctx context.Context, plan superclusterVersionModel, timeout time.Duration, st stateSetter, diags *diag.Diagnostics) {
+	if diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	shown := plan.RolloutPlan
+	order := listStrings(plan.Clusters)
+	sp, pdiags := r.plan(ctx, plan, order)
+	diags.Append(pdiags...)
+	if pdiags.HasError() {
+		return
+	}
+	var runErr error
+	if !shown.IsUnknown() && !shown.IsNull() {
+		if extra := notShown(sp.lines, listStrings(shown)); extra != "" {
+			runErr = fmt.Errorf("the clusters changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra)
+		}
+	} else {
+		shown = stringList(sp.lines)
+	}
+	if runErr == nil && len(sp.lines) > 0 {
+		runErr = r.run(ctx, plan, sp)
+	}
+
+	// Whatever happened, the state says what every cluster runs now.
+	versions, vdiags := r.clusterVersions(context.WithoutCancel(ctx), sp.order)
+	diags.Append(vdiags...)
+	plan.ID = plan.Supercluster
+	plan.Clusters = stringList(sp.order)
+	plan.RolloutPlan = shown
+	plan.ExpectedUnavailability = types.StringValue(sp.unavailability)
+	plan.ClusterVersions = versions
+	if runErr != nil {
+		plan.Version = types.StringValue(lowestOf(versions))
+		diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" failed", runErr.Error())
+	}
+	diags.Append(st.Set(ctx, &plan)...)
+}
+
+// run executes the supercluster plan, cluster by cluster (or all at once
+// inside a maintenance window), each cluster's rollout under its own lease.
+func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVersionModel, sp *superPlan) error {
+	c := r.data.client
+	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
+	policy, _ := m.ClusterStrategy.policy()
+	rollCluster := func(ctx context.Context, cluster string) error {
+		p := sp.plans[cluster]
+		if p == nil {
+			return nil
+		}
+		tflog.Info(ctx, "supercluster: rolling cluster", map[string]any{"supercluster": name, "cluster": cluster, "steps": len(p.Steps)})
+		key := fmt.Sprintf("%s/%s->%s@%d", name, cluster, version, time.Now().UnixNano())
+		err := executor.WithLease(ctx, c, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
+			return executor.Run(ctx, c.WithLease(leaseID), p, executor.Options{
+				OperationKey: key, AutoRevert: policy.AutoRevert,
+				MinHealthyTime: policy.MinHealthyTime, HealthyDeadline: policy.HealthyDeadline,
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", cluster, err)
+		}
+		return nil
+	}
+
+	switch sp.strategy {
+	case scRolling:
+		for _, cl := range sp.order {
+			if err := rollCluster(ctx, cl); err != nil {
+				return err
+			}
+		}
+	case scMaintenanceWindow:
+		for _, cl := range sp.order {
+			if _, err := c.SetMaintenance(ctx, cl, true); err != nil {
+				return fmt.Errorf("opening the maintenance window on %s: %s", cl, describeAPIError(err))
+			}
+		}
+		// Every cluster at once: the window is the price, speed is the point.
+		var wg sync.WaitGroup
+		errs := make([]error, len(sp.order))
+		for i, cl := range sp.order {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = rollCluster(ctx, cl)
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("%w. The maintenance window stays open on %s: the service is still down; fix the failure and apply again", err, strings.Join(sp.order, ", "))
+		}
+		for _, cl := range sp.order {
+			if _, err := c.SetMaintenance(ctx, cl, false); err != nil {
+				return fmt.Errorf("closing the maintenance window on %s: %s", cl, describeAPIError(err))
+			}
+		}
+	case scIncremental:
+		temp := tempSupercluster(name, version)
+		for _, cl := range sp.order {
+			if sp.plans[cl] == nil {
+				continue
+			}
+			if _, err := c.SetSupercluster(ctx, cl, ""); err != nil {
+				return fmt.Errorf("taking %s out of supercluster %s: %s", cl, name, describeAPIError(err))
+			}
+			if err := rollCluster(ctx, cl); err != nil {
+				return fmt.Errorf("%w. %s is out of supercluster %s; the next apply continues from here", err, cl, name)
+			}
+			if _, err := c.SetSupercluster(ctx, cl, temp); err != nil {
+				return fmt.Errorf("joining %s to supercluster %s: %s", cl, temp, describeAPIError(err))
+			}
+		}
+		for _, cl := range sp.order {
+			if _, err := c.SetSupercluster(ctx, cl, name); err != nil {
+				return fmt.Errorf("joining %s back to supercluster %s: %s", cl, name, describeAPIError(err))
+			}
+		}
+	}
+	return nil
+}
+
+func (r *superclusterVersionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state superclusterVersionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	all, err := r.data.client.ListClusters(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot list the clusters", describeAPIError(err))
+		return
+	}
+	found := members(all, state.Supercluster.ValueString(), listStrings(state.Clusters))
+	if len(found) == 0 {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	order := appliance.SortedKeys(found)
+	versions := map[string]string{}
+	for _, n := range order {
+		versions[n] = clusterVersion(found[n])
+	}
+	state.ID = state.Supercluster
+	state.Clusters = stringList(order)
+	state.ClusterVersions = versionMap(versions)
+	if low := lowestOf(state.ClusterVersions); !appliance.SameVersion(low, state.Version.ValueString()) {
+		state.Version = types.StringValue(low)
+	}
+	if state.RolloutPlan.IsNull() || state.RolloutPlan.IsUnknown() {
+		state.RolloutPlan = stringList(nil)
+	}
+	if state.ExpectedUnavailability.IsNull() || state.ExpectedUnavailability.IsUnknown() {
+		state.ExpectedUnavailability = types.StringValue("")
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Delete forgets: no cluster is ever downgraded by removing a resource.
+func (r *superclusterVersionResource) Delete(ctx context.Context, _ resource.DeleteRequest, _ *resource.DeleteResponse) {
+	tflog.Info(ctx, "appliance_supercluster_version removed from state; the clusters keep their versions")
+}
+
+// ImportState takes the supercluster's name.
+func (r *superclusterVersionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if req.ID == "" {
+		resp.Diagnostics.AddError("Invalid import ID", "expected the supercluster's name, e.g. sc1")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("supercluster"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+// lowestOf returns the oldest version in a map of versions.
+func lowestOf(m types.Map) string {
+	var low string
+	var lowV appliance.Version
+	keys := make([]string, 0, len(m.Elements()))
+	for k := range m.Elements() {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s, ok := m.Elements()[k].(types.String)
+		if !ok {
+			continue
+		}
+		v, err := appliance.ParseVersion(s.ValueString())
+		if err != nil {
+			continue
+		}
+		if low == "" || v.Less(lowV) {
+			low, lowV = s.ValueString(), v
+		}
+	}
+	return low
+}

@@ -137,6 +137,9 @@ type Cluster struct {
 	// so that the next one runs finalize instead of skipping it. Empty when
 	// the appliance does not report it.
 	FinalizedVersion string `json:"finalized_version,omitempty"`
+	// MaintenanceWindow is set while a declared maintenance window is open
+	// (S25): outages inside it are announced, not failures.
+	MaintenanceWindow bool `json:"maintenance_window,omitempty"`
 	// Healthy is the cluster's own health verdict.
 	Healthy bool `json:"healthy"`
 	// Rollout is the progress of a rollout under way, for status displays.

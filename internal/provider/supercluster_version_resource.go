@@ -253,6 +253,9 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			for _, b := range body {
 				lines = append(lines, b...)
 			}
+		}
+		// A window left open by an interrupted apply is closed too.
+		if len(body) > 0 || anyMember(found, func(c *appliance.Cluster) bool { return c.MaintenanceWindow }) {
 			lines = append(lines, "close the maintenance window on "+strings.Join(sp.order, ", "))
 		}
 	case scIncremental:
@@ -268,7 +271,8 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			lines = append(lines, n+": join supercluster "+temp+" (the new supercluster, beside "+name+" until the end)")
 			i++
 		}
-		if len(body) > 0 {
+		// Clusters left outside by an interrupted apply come home too.
+		if len(body) > 0 || anyMember(found, func(c *appliance.Cluster) bool { return c.Supercluster != name }) {
 			lines = append(lines, strings.Join(sp.order, ", ")+": rejoin supercluster "+name+" on "+version)
 		}
 	}
@@ -536,6 +540,15 @@ func (r *superclusterVersionResource) ImportState(ctx context.Context, req resou
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("supercluster"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+func anyMember(found map[string]*appliance.Cluster, pred func(*appliance.Cluster) bool) bool {
+	for _, c := range found {
+		if pred(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // lowestOf returns the oldest version in a map of versions.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -208,6 +209,117 @@ func TestAccSuperclusterVersion_S26_IncrementalLeaveUpgradeJoin(t *testing.T) {
 				statecheck.ExpectKnownValue(superAddr, tfjsonpath.New("cluster_versions"), allClusters("1.1")),
 			},
 			Check: func(*terraform.State) error { return sim.expectSuperclusterHome("1.1") },
+		}},
+	})
+}
+
+// upgradeByHand stages and activates version on every node of cluster, one
+// node at a time, through the API: what an interrupted apply left done.
+func (s *testSim) upgradeByHand(cluster, bundlePath string) {
+	s.t.Helper()
+	ctx := s.t.Context()
+	img, err := s.client.UploadImage(ctx, cluster, bundlePath)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, n := range s.cluster(cluster).Nodes {
+		task, err := s.client.Stage(ctx, cluster, n.Name, img.ID, "")
+		if err == nil {
+			_, err = s.client.WaitTask(ctx, task.ID)
+		}
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.activateOutOfBand(cluster, n.Name)
+		s.waitRunning(cluster, n.Name, 10*time.Second)
+	}
+}
+
+// TestAccSuperclusterVersion_S26_ResumesWithTheRejoin: an incremental
+// upgrade stopped after every cluster was upgraded and moved to the new
+// supercluster, before they rejoined sc1: the plan is the rejoin alone.
+func TestAccSuperclusterVersion_S26_ResumesWithTheRejoin(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "supercluster")
+	b := sim.bundle("1.1", []string{"1.0"})
+	for _, c := range []string{"dma1", "dma2", "dma3"} {
+		if _, err := sim.client.SetSupercluster(t.Context(), c, ""); err != nil {
+			t.Fatal(err)
+		}
+		sim.upgradeByHand(c, b)
+		if _, err := sim.client.SetSupercluster(t.Context(), c, "sc1@1.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: sim.providerConfig() + `
+resource "appliance_supercluster_version" "sc1" {
+  supercluster = "sc1"
+  version      = "1.1"
+  strategy     = "incremental"
+}`,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectRolloutPlan(superAddr, func(lines []string) error {
+					if len(lines) != 1 || !strings.Contains(lines[0], "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1") {
+						return fmt.Errorf("want the rejoin alone")
+					}
+					return nil
+				}),
+			}},
+			Check: func(*terraform.State) error {
+				for _, c := range []string{"dma1", "dma2", "dma3"} {
+					if sc := sim.cluster(c).Supercluster; sc != "sc1" {
+						return fmt.Errorf("%s is in %q, want sc1", c, sc)
+					}
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// TestAccSuperclusterVersion_S25_ClosesAWindowLeftOpen: the clusters were
+// upgraded inside a maintenance window that an interrupted apply left open:
+// the plan closes it, and nothing else.
+func TestAccSuperclusterVersion_S25_ClosesAWindowLeftOpen(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "supercluster")
+	b := sim.bundle("1.1", []string{"1.0"})
+	for _, c := range []string{"dma1", "dma2", "dma3"} {
+		if _, err := sim.client.SetMaintenance(t.Context(), c, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []string{"dma1", "dma2", "dma3"} {
+		sim.upgradeByHand(c, b)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: sim.providerConfig() + `
+resource "appliance_supercluster_version" "sc1" {
+  supercluster = "sc1"
+  version      = "1.1"
+  strategy     = "maintenance_window"
+}`,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectRolloutPlan(superAddr, func(lines []string) error {
+					if len(lines) != 1 || !strings.Contains(lines[0], "close the maintenance window on dma1, dma2, dma3") {
+						return fmt.Errorf("want the closing alone")
+					}
+					return nil
+				}),
+			}},
+			Check: func(*terraform.State) error {
+				for _, c := range []string{"dma1", "dma2", "dma3"} {
+					if sim.cluster(c).MaintenanceWindow {
+						return fmt.Errorf("%s: the maintenance window is still open", c)
+					}
+				}
+				return nil
+			},
 		}},
 	})
 }

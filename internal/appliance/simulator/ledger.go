@@ -96,6 +96,7 @@ func setWindow(cs *clusterState, at time.Time, reason string) {
 	} else {
 		cs.Window = &declaredWindow{Reason: reason, Start: at}
 	}
+	cs.Cluster.MaintenanceWindow = reason == "maintenance"
 	updateAvailability(cs, at)
 }
 

@@ -24,7 +24,7 @@ func (s *testSim) siteSHA256(version string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		s.t.Fatalf("download site: HTTP %d %s", resp.StatusCode, b)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
@@ -80,7 +81,7 @@ func (v urlSchemeValidator) ValidateString(ctx context.Context, req validator.St
 		return
 	}
 	u, err := url.Parse(req.ConfigValue.ValueString())
-	if err != nil || u.Host == "" || !(u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ftp") {
+	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "ftp"}, u.Scheme) {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image URL",
 			fmt.Sprintf("%q %s.", redactURL(req.ConfigValue.ValueString()), v.Description(ctx)))
 		return

@@ -64,7 +64,11 @@ resource "appliance_cluster_active_version" "demo" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	defer func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
+	}()
 	c, err := client.New(client.Config{Endpoint: srv.URL(), Token: srv.Token()})
 	if err != nil {
 		t.Fatal(err)

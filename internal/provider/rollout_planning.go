@@ -167,7 +167,7 @@ func (d *providerData) checkSupercluster(ctx context.Context, snap *appliance.Cl
 	}
 	target, err := appliance.ParseVersion(version)
 	if err != nil {
-		return nil // the planner names a malformed version
+		return nil //nolint:nilerr // not this check's error: the planner names a malformed version
 	}
 	clusters, err := d.client.ListClusters(ctx)
 	if err != nil {

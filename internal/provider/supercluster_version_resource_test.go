@@ -105,7 +105,7 @@ func TestAccSuperclusterVersion_S23_S24_PatchRollsOneClusterAtATime(t *testing.T
 							_, end1 := clusterSpan(lines, "dma1")
 							start2, end2 := clusterSpan(lines, "dma2")
 							start3, _ := clusterSpan(lines, "dma3")
-							if end1 < 0 || start2 < 0 || start3 < 0 || !(end1 < start2 && end2 < start3) {
+							if end1 < 0 || start2 < 0 || start3 < 0 || !(end1 < start2 && end2 < start3) { //nolint:staticcheck // QF1001: "not a < b and c < d" reads better than its De Morgan form
 								return fmt.Errorf("S24: clusters must roll one after another")
 							}
 							return nil

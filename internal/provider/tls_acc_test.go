@@ -27,7 +27,11 @@ func TestAccProvider_TLSWithPrivateCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	defer func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
+	}()
 	if !strings.HasPrefix(srv.URL(), "https://") {
 		t.Fatalf("simulator with GenerateTLS serves %s", srv.URL())
 	}

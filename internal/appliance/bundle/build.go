@@ -124,7 +124,9 @@ func BuildFile(path string, spec Spec) (*appliance.Manifest, error) {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		// Best effort: the build already failed, and that is the error to
+		// report; a leftover hidden .tmp file is harmless.
+		_ = os.Remove(tmp)
 		return nil, err
 	}
 	return m, nil
@@ -192,7 +194,12 @@ func prepare(version string, c ComponentSpec, buf []byte) (*source, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	// The spool is scratch space: once the bundle is written (or failed)
+	// its content is of no use, so closing and removing it is best effort.
+	cleanup := func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
 	if err := copyExactly(io.MultiWriter(h, f), c.Content, c.Size, buf); err != nil {
 		cleanup()
 		return nil, "", err

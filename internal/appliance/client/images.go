@@ -49,7 +49,7 @@ func hashFile(ctx context.Context, path string) (string, int64, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("image file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose on Close
 	st, err := f.Stat()
 	if err != nil {
 		return "", 0, fmt.Errorf("image file: %w", err)

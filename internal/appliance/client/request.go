@@ -119,7 +119,9 @@ func (c *Client) doRaw(ctx context.Context, cl call) error {
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	defer resp.Body.Close()
+	// The body is read to the end (or to the size limit) below; a failed
+	// Close cannot change the answer.
+	defer func() { _ = resp.Body.Close() }()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("%s: %w", what, decodeError(resp))

@@ -148,7 +148,10 @@ func TestRetriesAConnectionThatWasNeverMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close() // nothing listens: every dial is refused
+	// Nothing listens: every dial is refused.
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	c, err := New(Config{Endpoint: "http://" + addr, Token: testToken, RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -209,5 +212,7 @@ func dropConnection(t *testing.T, w http.ResponseWriter) {
 		t.Error(err)
 		return
 	}
-	conn.Close()
+	if err := conn.Close(); err != nil {
+		t.Error(err)
+	}
 }

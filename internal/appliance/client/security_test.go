@@ -30,7 +30,7 @@ func TestTheTokenAppearsInNoErrorAndNoLogLine(t *testing.T) {
 			w.Header().Set("Retry-After", "0")
 			writeAPIError(w, 503, api.CodeUnavailable, "storm for %s", auth)
 		case "/v1/clusters/text":
-			http.Error(w, "denied: "+auth, 403)
+			http.Error(w, "denied: "+auth, http.StatusForbidden)
 		case "/v1/clusters/drop":
 			dropConnection(t, w)
 		case "/v1/clusters/redirect":
@@ -43,9 +43,14 @@ func TestTheTokenAppearsInNoErrorAndNoLogLine(t *testing.T) {
 	c := newClient(t, f, func(cfg *Config) { cfg.Logger = logs; cfg.RetryMax = 2 })
 	ctx := context.Background()
 
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadAddr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil { // nothing listens: every dial is refused
+		t.Fatal(err)
+	}
 	dead, _ := New(Config{Endpoint: "http://" + deadAddr, Token: testToken, Logger: logs, RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
 
 	var errs []error
@@ -53,7 +58,7 @@ func TestTheTokenAppearsInNoErrorAndNoLogLine(t *testing.T) {
 		_, err := c.GetCluster(ctx, name)
 		errs = append(errs, err)
 	}
-	_, err := c.Stage(ctx, "drop", "n1", "img", "")
+	_, err = c.Stage(ctx, "drop", "n1", "img", "")
 	errs = append(errs, err)
 	_, err = dead.ListClusters(ctx)
 	errs = append(errs, err)

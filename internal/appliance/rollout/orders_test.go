@@ -60,7 +60,7 @@ func TestCompute_S13_StandbyFirstPromotion(t *testing.T) {
 	for i, s := range p.Steps {
 		idx[string(s.Kind)+" "+s.Node] = i
 	}
-	if !(idx["await_healthy mgmt2"] < idx["promote mgmt2"] && idx["promote mgmt2"] < idx["activate mgmt1"]) {
+	if !(idx["await_healthy mgmt2"] < idx["promote mgmt2"] && idx["promote mgmt2"] < idx["activate mgmt1"]) { //nolint:staticcheck // QF1001: "not a < b < c" reads better than its De Morgan form
 		t.Errorf("want standby mgmt2 healthy, then promoted, then master mgmt1 activated:\n%s", lines(p))
 	}
 	for _, cn := range []string{"cn1", "cn2", "cn3"} {
@@ -127,7 +127,7 @@ func TestCompute_S15_RollingFailoverFailback(t *testing.T) {
 				back = i
 			}
 		}
-		if !(move >= 0 && move < act && act < await && await < back) {
+		if !(move >= 0 && move < act && act < await && await < back) { //nolint:staticcheck // QF1001: "not 0 <= a < b < c < d" reads better than its De Morgan form
 			t.Errorf("%s on %s: move %d activate %d await %d fail back %d\n%s", r.res, r.node, move, act, await, back, lines(p))
 		}
 	}

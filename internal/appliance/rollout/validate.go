@@ -99,7 +99,8 @@ func (in *input) checkVersions(vc versionCache) error {
 		for i := range in.nodes {
 			if in.nodes[i].needs {
 				alt := c.Nodes[i].Alternate
-				in.nodes[i].stage = !(alt.Bootable && in.isTarget(alt.Version))
+				alreadyStaged := alt.Bootable && in.isTarget(alt.Version)
+				in.nodes[i].stage = !alreadyStaged
 			}
 		}
 		return nil

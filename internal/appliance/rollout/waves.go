@@ -71,9 +71,9 @@ func newPhaseSolver(in *input, nodes []int, inPhase []bool) *phaseSolver {
 				continue // some node outside the phase can host it, or the same set is in already
 			}
 			fullAdded = true
-			set = make([]int, len(nodes))
+			set = make([]int, 0, len(nodes))
 			for k := range nodes {
-				set[k] = k
+				set = append(set, k)
 			}
 		} else {
 			whole := true

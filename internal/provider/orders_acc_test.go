@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -231,22 +230,7 @@ func TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout(t *testing.
 	testAccPreCheck(t)
 	sim := startSim(t, "netware")
 	sim.installLicense("ncs", "6.5")
-	ctx := context.Background()
-	img, err := sim.client.UploadImage(ctx, "ncs", sim.bundle("6.5", []string{"6.0"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"nw1", "nw2", "nw3", "nw4"} {
-		task, err := sim.client.Stage(ctx, "ncs", n, img.ID, "")
-		if err == nil {
-			_, err = sim.client.WaitTask(ctx, task.ID)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		sim.activateOutOfBand("ncs", n)
-		sim.waitRunning("ncs", n, 10*time.Second)
-	}
+	sim.upgradeByHand("ncs", sim.bundle("6.5", []string{"6.0"}))
 	if c := sim.cluster("ncs"); c.FinalizedVersion != "6.0" {
 		t.Fatalf("setup: finalized_version is %q, want 6.0", c.FinalizedVersion)
 	}

@@ -23,11 +23,11 @@ func checkActivationOrder(cs *clusterState, n *appliance.Node) *api.Error {
 	c := &cs.Cluster
 	target, err := appliance.ParseVersion(n.Alternate.Version)
 	if err != nil {
-		return nil
+		return nil //nolint:nilerr // not a failure: an unreadable target version cannot be ordered, so no order rule refuses it
 	}
 	running, err := appliance.ParseVersion(n.Active.Version)
 	if err != nil || !running.Less(target) {
-		return nil
+		return nil //nolint:nilerr // not a failure: an unreadable running version, or a rollback, is not constrained
 	}
 	if len(c.Licenses) > 0 && len(c.Nodes) >= c.LicenseMinNodes {
 		licensed := false
@@ -151,7 +151,7 @@ func (st *State) checkSupercluster(cs *clusterState, version string) *api.Error 
 	}
 	v, err := appliance.ParseVersion(version)
 	if err != nil {
-		return nil
+		return nil //nolint:nilerr // not a failure: an unreadable version cannot be compared, so S23 does not refuse it
 	}
 	for _, o := range st.Clusters {
 		if o == cs || o.Cluster.Supercluster != name {

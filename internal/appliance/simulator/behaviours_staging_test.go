@@ -28,7 +28,7 @@ func TestSim_S1_DownloadByURLFromBuiltInSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close() // fully read
 	sum := strings.Fields(string(b))[0]
 	var tk api.Task
 	h.call("POST", "/v1/clusters/demo/downloads", api.DownloadRequest{URL: site, SHA256: sum}, 202, &tk)
@@ -122,7 +122,7 @@ func fakeFTP(t *testing.T, path string, content []byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() }) // stops the accept loop; nothing to check
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -130,7 +130,7 @@ func fakeFTP(t *testing.T, path string, content []byte) string {
 				return
 			}
 			go func(c net.Conn) {
-				defer c.Close()
+				defer func() { _ = c.Close() }() // the session is over either way
 				w := func(s string) { fmt.Fprintf(c, "%s\r\n", s) }
 				w("220 fake ftp")
 				buf := make([]byte, 1024)
@@ -149,8 +149,19 @@ func fakeFTP(t *testing.T, path string, content []byte) string {
 					case strings.HasPrefix(line, "TYPE"):
 						w("200 binary")
 					case strings.HasPrefix(line, "PASV"):
-						data, _ = net.Listen("tcp", "127.0.0.1:0")
-						p := data.Addr().(*net.TCPAddr).Port
+						data, err = net.Listen("tcp", "127.0.0.1:0")
+						if err != nil {
+							t.Errorf("fake ftp: data listener: %v", err)
+							w("425 cannot open a data connection")
+							continue
+						}
+						addr, ok := data.Addr().(*net.TCPAddr)
+						if !ok {
+							t.Errorf("fake ftp: data listener address %v is not TCP", data.Addr())
+							w("425 cannot open a data connection")
+							continue
+						}
+						p := addr.Port
 						w(fmt.Sprintf("227 Entering Passive Mode (127,0,0,1,%d,%d)", p>>8, p&255))
 					case strings.HasPrefix(line, "RETR"):
 						if strings.TrimSpace(strings.TrimPrefix(line, "RETR")) != path {
@@ -162,9 +173,15 @@ func fakeFTP(t *testing.T, path string, content []byte) string {
 						if err != nil {
 							return
 						}
-						dc.Write(content)
-						dc.Close()
-						data.Close()
+						// The test checks the bytes the simulator got; a failed
+						// write or close of the data connection explains why.
+						if _, err := dc.Write(content); err != nil {
+							t.Errorf("fake ftp: sending %s: %v", path, err)
+						}
+						if err := dc.Close(); err != nil {
+							t.Errorf("fake ftp: closing the data connection: %v", err)
+						}
+						_ = data.Close() // one transfer per PASV: the listener is done
 						w("226 done")
 					case strings.HasPrefix(line, "QUIT"):
 						w("221 bye")
@@ -198,7 +215,7 @@ func TestSim_S2_UploadIsStreamedAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close() // fully read
 	runtime.ReadMemStats(&after)
 	if resp.StatusCode != 201 {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
@@ -224,9 +241,11 @@ func TestSim_S2_UploadIsStreamedAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close() // fully read
 	var again api.Image
-	readAllJSON(body, &again)
+	if _, err := readAllJSON(body, &again); err != nil {
+		t.Fatalf("re-upload: %d %s: %v", resp.StatusCode, body, err)
+	}
 	if resp.StatusCode != 200 || again.ID != im.ID {
 		t.Fatalf("re-upload: %d %s", resp.StatusCode, body)
 	}
@@ -240,7 +259,7 @@ func TestSim_S2_DroppedUploadLeavesNothing(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	req.Header.Set(api.HeaderContentSHA256, sum)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close() // the test fails on the status alone
 		t.Fatalf("dropped upload answered %d", resp.StatusCode)
 	}
 	var l api.ImageList

@@ -32,12 +32,17 @@ func (s *syncBuffer) String() string {
 }
 
 func freePort(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	addr := ln.Addr().String()
+	// The port is free for the caller only once this listener is closed.
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 func TestRunCommandRejectsBadFlags(t *testing.T) {
@@ -55,7 +60,11 @@ func TestGeneratedTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	if !strings.HasPrefix(s.URL(), "https://") {
 		t.Fatalf("url %s", s.URL())
 	}
@@ -68,7 +77,7 @@ func TestGeneratedTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // only the status matters
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}

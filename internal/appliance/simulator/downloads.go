@@ -97,13 +97,13 @@ func (s *Server) runDownload(id, cluster string, u, proxy *url.URL, want string,
 		t.dirty = true
 		if failure != nil {
 			t.st.fail(cs, tk, t.now, failure.Code, "%s", failure.Message)
-			return nil
+			return nil //nolint:nilerr // the failure is the task's outcome, recorded on it: the transaction itself succeeded
 		}
 		im, _, e := t.addImage(cs, m, sha, size, tk.Target)
 		if e != nil {
 			t.st.fail(cs, tk, t.now, e.Code, "%s", e.Message)
 			tk.Error.Details = e.Details
-			return nil
+			return nil //nolint:nilerr // the failure is the task's outcome, recorded on it: the transaction itself succeeded
 		}
 		tk.ImageID = im.ID
 		at := tk.StartedAt.Add(time.Duration(cs.Config.DownloadSeconds) * time.Second)
@@ -157,7 +157,9 @@ func (s *Server) fetchAndVerify(ctx context.Context, u, proxy *url.URL, corrupt 
 	if err != nil {
 		return nil, "", 0, &api.Error{Code: api.CodeDownloadFailed, Message: err.Error()}
 	}
-	defer body.Close()
+	// Only read: what matters (a short or failed transfer) surfaces as a
+	// read error in verifyStream, so the error of Close adds nothing.
+	defer func() { _ = body.Close() }()
 	var r io.Reader = body
 	if corrupt {
 		r = &corruptingReader{r: body, at: 512}
@@ -177,7 +179,13 @@ func (s *Server) open(ctx context.Context, u, proxy *url.URL) (io.ReadCloser, er
 	if u.Scheme == "ftp" {
 		return ftpRetrieve(ctx, u)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dt, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		// Another transport type cannot be told to ignore the environment's
+		// proxy: refuse rather than download through an unintended proxy.
+		return nil, fmt.Errorf("downloading %s: http.DefaultTransport is a %T, not an *http.Transport", redactURL(u), http.DefaultTransport)
+	}
+	tr := dt.Clone()
 	tr.Proxy = nil // the request's proxy, or none: never the environment's
 	if proxy != nil {
 		tr.Proxy = http.ProxyURL(proxy)
@@ -192,7 +200,7 @@ func (s *Server) open(ctx context.Context, u, proxy *url.URL) (io.ReadCloser, er
 		return nil, fmt.Errorf("downloading %s: %v", redactURL(u), scrub(err, u))
 	}
 	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
+		_ = resp.Body.Close() // the body is abandoned: the status is the error to report
 		return nil, fmt.Errorf("downloading %s: HTTP %s", redactURL(u), resp.Status)
 	}
 	return resp.Body, nil

@@ -28,7 +28,7 @@ func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			conn.Close()
+			_ = conn.Close() // abandoned after a failed step: that step's error is the one to report
 		}
 	}()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
@@ -72,18 +72,20 @@ func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	}
 	path := strings.TrimPrefix(u.Path, "/")
 	if err := tp.PrintfLine("RETR %s", path); err != nil {
-		data.Close()
+		_ = data.Close() // nothing read yet: the RETR error is the one to report
 		return nil, fail("RETR", err)
 	}
 	if _, _, err := tp.ReadResponse(1); err != nil { // 125 or 150
-		data.Close()
+		_ = data.Close() // nothing read yet: the RETR error is the one to report
 		return nil, fail("RETR", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	ok = true
 	body := &ftpBody{data: data, ctrl: tp, conn: conn}
-	// Closing the simulator (or the task's context) aborts the transfer.
-	body.stop = context.AfterFunc(ctx, func() { data.Close(); conn.Close() })
+	// Closing the simulator (or the task's context) aborts the transfer; the
+	// reader then fails, which reports the abort, so the errors of Close add
+	// nothing.
+	body.stop = context.AfterFunc(ctx, func() { _ = data.Close(); _ = conn.Close() })
 	return body, nil
 }
 
@@ -143,7 +145,9 @@ func (b *ftpBody) Read(p []byte) (int, error) {
 
 func (b *ftpBody) Close() error {
 	b.stop()
-	b.data.Close()
+	// The data connection is only read, and the transfer's verdict (226) was
+	// taken by Read: an error closing it cannot lose anything.
+	_ = b.data.Close()
 	_ = b.ctrl.PrintfLine("QUIT")
 	return b.conn.Close()
 }

@@ -53,7 +53,10 @@ func newHarnessOpts(t *testing.T, opts Options) *harness {
 	h.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		h.ts.Close()
-		srv.Close()
+		// Close releases the state file's lock: a failure would leak it.
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
 	})
 	return h
 }
@@ -84,7 +87,7 @@ func (h *harness) do(method, path string, body any, hdr ...string) (int, []byte)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, out
 }
@@ -220,7 +223,7 @@ func (h *harness) upload(cluster string, data []byte, sha string) (int, []byte) 
 	if err != nil {
 		h.t.Fatalf("upload: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }

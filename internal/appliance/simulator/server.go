@@ -125,7 +125,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
-		s.Close()
+		// Close only releases what New took (nothing is written): the
+		// listen error is the one to report.
+		_ = s.Close()
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
 	scheme := "http"
@@ -134,16 +136,20 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	case opts.TLSCertFile != "" || opts.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
 		if err != nil {
-			ln.Close()
-			s.Close()
+			// Nothing was served yet and nothing is written: the certificate
+			// error is the one to report.
+			_ = ln.Close()
+			_ = s.Close()
 			return nil, fmt.Errorf("simulator: loading TLS certificate: %w", err)
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	case opts.GenerateTLS:
 		cert, caPEM, err := selfSignedCert()
 		if err != nil {
-			ln.Close()
-			s.Close()
+			// Nothing was served yet and nothing is written: the certificate
+			// error is the one to report.
+			_ = ln.Close()
+			_ = s.Close()
 			return nil, fmt.Errorf("simulator: generating a TLS certificate: %w", err)
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -163,7 +169,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			s.Close()
+			// The caller stopped the simulator by cancelling ctx: there is
+			// nobody left to report an error of Close to.
+			_ = s.Close()
 		case <-s.ctx.Done():
 		}
 	}()

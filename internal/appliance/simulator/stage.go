@@ -44,7 +44,7 @@ func nodeWithRole(c *appliance.Cluster, role appliance.Role, skip string) *appli
 func checkUpgrade(n *appliance.Node, m *appliance.Manifest) *api.Error {
 	running, err := appliance.ParseVersion(n.Active.Version)
 	if err != nil {
-		return nil // a node with no readable version takes anything
+		return nil //nolint:nilerr // not a failure: a node with no readable version takes anything
 	}
 	if !running.Less(m.ParsedVersion()) {
 		return unprocessable(api.CodeVersionNotNewer,

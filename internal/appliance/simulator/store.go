@@ -164,14 +164,14 @@ func (s *store) save() error {
 	if err != nil {
 		return fmt.Errorf("saving simulator state: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
+	// Best effort, and a no-op once renamed: a temporary file left behind
+	// is removed by removeStaleTemps once stale.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving simulator state: %w", err)
+		return fmt.Errorf("saving simulator state: %w", errors.Join(err, tmp.Close()))
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving simulator state: %w", err)
+		return fmt.Errorf("saving simulator state: %w", errors.Join(err, tmp.Close()))
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("saving simulator state: %w", err)
@@ -180,8 +180,8 @@ func (s *store) save() error {
 		return fmt.Errorf("saving simulator state: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: makes the rename itself durable
-		d.Close()
+		_ = d.Sync()  // best effort: makes the rename itself durable
+		_ = d.Close() // opened read-only for the Sync above: nothing to lose
 	}
 	s.cacheOf = data
 	return nil

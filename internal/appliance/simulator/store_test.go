@@ -100,7 +100,11 @@ func TestMissingStateFileIsCreatedFromTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +169,7 @@ func TestStartServesAndCloses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // only the status matters
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -194,7 +198,11 @@ func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	if _, err := os.Stat(stale); err == nil {
 		t.Error("a stale temporary file survived")
 	}

@@ -31,7 +31,13 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 		}
 		ts := httptest.NewServer(s.Handler())
 		servers = append(servers, ts)
-		t.Cleanup(func() { ts.Close(); s.Close() })
+		t.Cleanup(func() {
+			ts.Close()
+			// Close releases the state file's lock: a failure would leak it.
+			if err := s.Close(); err != nil {
+				t.Errorf("closing simulator %d: %v", i, err)
+			}
+		})
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxIdleConns: 2 * clients}
 	defer tr.CloseIdleConnections()
@@ -51,7 +57,7 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 		if err != nil {
 			return 0, nil, err
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }() // read to the end below
 		b, err := io.ReadAll(resp.Body)
 		return resp.StatusCode, b, err
 	}
@@ -65,8 +71,11 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 		t.Fatal(err)
 	}
 	var im api.Image
-	json.NewDecoder(resp.Body).Decode(&im)
-	resp.Body.Close()
+	err = json.NewDecoder(resp.Body).Decode(&im)
+	_ = resp.Body.Close() // the decode error, checked below, is what matters
+	if err != nil || (resp.StatusCode != 201 && resp.StatusCode != 200) {
+		t.Fatalf("upload: status %d, decoding the image: %v", resp.StatusCode, err)
+	}
 
 	var faultsAdded, holders, maxHolders, requests, serverErrors atomic.Int64
 	var firstErr sync.Once
@@ -100,7 +109,11 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 						continue
 					}
 					var l api.Lease
-					json.Unmarshal(b, &l)
+					if err := json.Unmarshal(b, &l); err != nil {
+						// Without its ID the lease cannot be released: stop this client.
+						t.Errorf("client %d: decoding the lease %s: %v", c, b, err)
+						return
+					}
 					if n := holders.Add(1); n > maxHolders.Load() {
 						maxHolders.Store(n)
 					}
@@ -134,7 +147,9 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 		t.Fatal(st, err)
 	}
 	var fl api.FaultList
-	json.Unmarshal(b, &fl)
+	if err := json.Unmarshal(b, &fl); err != nil {
+		t.Fatalf("decoding the faults %s: %v", b, err)
+	}
 	if int64(len(fl.Faults)) != faultsAdded.Load() {
 		t.Fatalf("lost updates: %d faults recorded, %d added", len(fl.Faults), faultsAdded.Load())
 	}

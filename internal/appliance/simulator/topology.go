@@ -73,7 +73,7 @@ func (t *Topology) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i := range t.Clusters {
-		c := t.Clusters[i].Cluster.Clone()
+		c := t.Clusters[i].Clone()
 		applyClusterDefaults(c)
 		if err := c.Validate(); err != nil {
 			return err
@@ -135,7 +135,7 @@ func newState(name string, t *Topology, clock clockState, now time.Time) (*State
 	}
 	st := &State{Schema: stateSchema, Topology: name, Clock: clock}
 	for _, tc := range t.Clusters {
-		c := tc.Cluster.Clone()
+		c := tc.Clone()
 		applyClusterDefaults(c)
 		for i := range c.Nodes {
 			if c.Nodes[i].Healthy && c.Nodes[i].HealthySince == nil {

@@ -31,6 +31,7 @@ const (
 	CodeNotFound              = "not_found"                // 404
 	CodeLeaseHeld             = "lease_held"               // 409
 	CodeConflict              = "conflict"                 // 409: the node or resource is busy
+	CodeRateLimited           = "rate_limited"             // 429: retry after Retry-After seconds
 	CodeDiskFull              = "disk_full"                // 507
 	CodeInternal              = "internal"                 // 500
 	CodeUnavailable           = "unavailable"              // 503

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -219,8 +220,17 @@ func TestHTTPFaults(t *testing.T) {
 	h := newHarness(t, "")
 	h.addFault(api.Fault{Kind: api.FaultHTTP5xx, Cluster: "demo", Count: 2})
 	for i := 0; i < 2; i++ {
-		if status, _ := h.do("GET", "/v1/clusters/demo", nil); status != 503 {
-			t.Fatalf("request %d: %d", i, status)
+		req, _ := http.NewRequest("GET", h.ts.URL+"/v1/clusters/demo", nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e api.Error
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 503 || e.Code != api.CodeUnavailable || resp.Header.Get("Retry-After") != "1" {
+			t.Fatalf("request %d: %d %q, Retry-After %q; want 503 unavailable, Retry-After 1", i, resp.StatusCode, e.Code, resp.Header.Get("Retry-After"))
 		}
 	}
 	if status, _ := h.do("GET", "/v1/clusters/demo", nil); status != 200 {
@@ -233,9 +243,11 @@ func TestHTTPFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var e429 api.Error
+	_ = json.NewDecoder(resp.Body).Decode(&e429)
 	resp.Body.Close()
-	if resp.StatusCode != 429 || (resp.Header.Get("Retry-After") != "0" && resp.Header.Get("Retry-After") != "1") {
-		t.Fatalf("429 fault: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	if resp.StatusCode != 429 || e429.Code != api.CodeRateLimited || resp.Header.Get("Retry-After") != "0" {
+		t.Fatalf("429 fault: %d %q Retry-After %q; want 429 rate_limited, Retry-After 0", resp.StatusCode, e429.Code, resp.Header.Get("Retry-After"))
 	}
 	var fl api.FaultList
 	h.call("GET", "/v1/faults", nil, 200, &fl)

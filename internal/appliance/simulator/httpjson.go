@@ -18,15 +18,11 @@ const maxJSONBody = 1 << 20
 // never holds the state lock.
 type jsonHandler func(t *tx, r *http.Request, body []byte) (status int, v any, err error)
 
-// json wraps h with authentication, injected HTTP faults (cluster routes),
-// Idempotency-Key replay and JSON encoding.
+// json wraps h with injected HTTP faults (cluster routes), Idempotency-Key
+// replay and JSON encoding. Authentication is not its business: every /v1
+// route is wrapped in requireToken where the routes are listed.
 func (s *Server) json(h jsonHandler, clusterRoute bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="appliance"`)
-			writeError(w, apiError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
-			return
-		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 		if err != nil {
 			writeError(w, badRequest("reading the request body: %v", err))
@@ -112,13 +108,30 @@ func writeError(w http.ResponseWriter, e *api.Error) {
 	_ = json.NewEncoder(w).Encode(e)
 }
 
-// writeFault answers with an injected HTTP fault.
+// requireToken answers 401, with the WWW-Authenticate challenge, to a
+// request without the right bearer token, and passes the others to h. It
+// is the one place where the API refuses a request for its token.
+func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="appliance"`)
+			writeError(w, apiError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// writeFault answers with an injected HTTP fault: a 429 asks to retry at
+// once (Retry-After: 0), a 503 after a second (Retry-After: 1), so that a
+// client that honours the header is seen doing so.
 func writeFault(w http.ResponseWriter, status int) {
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "0")
-		writeError(w, apiError(status, "rate_limited", "too many requests (injected fault)"))
+		writeError(w, apiError(status, api.CodeRateLimited, "too many requests (injected fault)"))
 		return
 	}
+	w.Header().Set("Retry-After", "1")
 	writeError(w, apiError(status, api.CodeUnavailable, "service unavailable (injected fault)"))
 }
 

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"net/http"
+	"strings"
 )
 
 // Route is one route of the API, as a Go 1.22 ServeMux pattern splits it.
@@ -20,6 +21,11 @@ type endpoint struct {
 // checked against the OpenAPI file is the list served.
 func (s *Server) endpoints() []endpoint {
 	e := func(method, pattern string, h http.HandlerFunc) endpoint {
+		if strings.HasPrefix(pattern, "/v1/") {
+			// Every /v1 route needs the bearer token, and every one refuses
+			// a request without it the same way.
+			h = s.requireToken(h)
+		}
 		return endpoint{Route{method, pattern}, h}
 	}
 	return []endpoint{

@@ -127,6 +127,7 @@ type browserClient struct {
 	base    string
 	token   string
 	leaseID string
+	manual  bool // the simulator runs on a manual clock: await advances it
 }
 
 func (c *browserClient) do(method, path string, body io.Reader, want int, out any, header ...string) {
@@ -167,13 +168,20 @@ func (c *browserClient) post(path string, req any, want int, out any) {
 	c.do("POST", path, bytes.NewReader(b), want, out, "Content-Type", "application/json")
 }
 
-// await long-polls a task until it is done, and requires success.
+// await waits for a task and requires success. With a manual clock it
+// moves simulated time on (advance) until the task is done; with a scaled
+// clock it long-polls.
 func (c *browserClient) await(tk api.Task) {
 	c.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !tk.Done() {
 		if time.Now().After(deadline) {
 			c.t.Fatalf("task %s %s on %s did not finish: %+v", tk.ID, tk.Kind, tk.Target, tk)
+		}
+		if c.manual {
+			c.advance(10 * time.Second)
+			c.do("GET", "/v1/tasks/"+tk.ID, nil, http.StatusOK, &tk)
+			continue
 		}
 		c.do("GET", "/v1/tasks/"+tk.ID+"?wait=10s", nil, http.StatusOK, &tk)
 	}
@@ -182,149 +190,342 @@ func (c *browserClient) await(tk api.Task) {
 	}
 }
 
-// TestStatusPage_ShowsClustersInABrowser upgrades a node of the default
-// cluster through the API, then checks in headless Chromium that the
-// status page shows a person what happened (the cluster, every node, the
-// active and alternate versions, who holds the lease) and nothing that
-// grants anything (neither the API token nor the lease id), and that it
-// renders to a screenshot.
-func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
-	chromium := chromiumOrSkip(t)
+// advance moves a manual clock on by d of simulated time.
+func (c *browserClient) advance(d time.Duration) {
+	c.t.Helper()
+	c.post("/v1/clock/advance", AdvanceRequest{Seconds: d.Seconds()}, http.StatusOK, nil)
+}
 
-	const token = "status-page-secret-token-4f1c9e" // distinctive, so a leak is found
+// startBrowserSim starts a simulator on preset with a manual clock, so that
+// the page can be caught in the middle of a reboot, and a client holding
+// the cluster's lease.
+func startBrowserSim(t *testing.T, preset, cluster, token string) (*Server, *browserClient) {
+	t.Helper()
 	// Closed by the test itself, not by a context: one Close, at the end.
 	srv, err := Start(context.Background(), Options{
 		StatePath: filepath.Join(t.TempDir(), "state.json"),
-		Topology:  DefaultPreset,
+		Topology:  preset,
 		Token:     token,
-		// A reboot of 90 simulated seconds takes 0.15 s.
-		TimeScale: 600,
+		Clock:     NewManualClock(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	c := &browserClient{t: t, base: srv.URL(), token: token}
-
-	var before appliance.Cluster
-	c.do("GET", "/v1/clusters/demo", nil, http.StatusOK, &before)
-	if len(before.Nodes) == 0 {
-		t.Fatal("the default preset has no nodes")
-	}
-
-	// A rollout as the provider runs it: under a lease, upload 1.1, stage it
-	// on the primary n1 and activate it (n1 then runs 1.1 with 1.0 in its
-	// alternate partition, S11: the primary goes first), and stage it on n2
-	// (its alternate partition holds 1.1, not yet active).
+	t.Cleanup(func() { srv.Close() })
+	c := &browserClient{t: t, base: srv.URL(), token: token, manual: true}
 	var lease api.Lease
-	c.post("/v1/clusters/demo/lease", api.LeaseRequest{Owner: "browser-test", OperationKey: "demo-1.1", TTLSeconds: 600}, http.StatusOK, &lease)
+	c.post("/v1/clusters/"+cluster+"/lease", api.LeaseRequest{Owner: "browser-test", OperationKey: cluster + "-upgrade", TTLSeconds: 3600}, http.StatusOK, &lease)
 	c.leaseID = lease.ID
+	return srv, c
+}
 
-	bundlePath := filepath.Join(t.TempDir(), "1.1.tar")
+// uploadBundle uploads a one-component bundle of version that updates from
+// the versions from.
+func (c *browserClient) uploadBundle(cluster, version string, from ...string) api.Image {
+	c.t.Helper()
+	bundlePath := filepath.Join(c.t.TempDir(), version+".tar")
 	if _, err := bundle.BuildFile(bundlePath, bundle.Spec{
-		Version: "1.1", SupportedFrom: []string{"1.0"}, Description: "release 1.1",
+		Version: version, SupportedFrom: from, Description: "release " + version,
 		Components: []bundle.ComponentSpec{{Name: "os", Size: 4096}},
 	}); err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
+	}
+	_, sha, _, err := bundle.VerifyFile(bundlePath)
+	if err != nil {
+		c.t.Fatal(err)
 	}
 	f, err := os.Open(bundlePath)
 	if err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
 	defer f.Close()
-	_, sha, _, err := bundle.VerifyFile(bundlePath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var im api.Image
-	c.do("POST", "/v1/clusters/demo/images", f, http.StatusCreated, &im,
+	c.do("POST", "/v1/clusters/"+cluster+"/images", f, http.StatusCreated, &im,
 		"Content-Type", "application/octet-stream", api.HeaderContentSHA256, sha)
+	return im
+}
 
+func (c *browserClient) startTask(path string, req any) api.Task {
+	c.t.Helper()
 	var tk api.Task
-	c.post("/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, http.StatusAccepted, &tk)
-	c.await(tk)
-	c.post("/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{ExpectVersion: "1.1", AutoRevert: true}, http.StatusAccepted, &tk)
-	c.await(tk)
-	c.post("/v1/clusters/demo/nodes/n2/stage", api.StageRequest{ImageID: im.ID}, http.StatusAccepted, &tk)
-	c.await(tk)
+	c.post(path, req, http.StatusAccepted, &tk)
+	return tk
+}
 
-	var after appliance.Cluster
-	c.do("GET", "/v1/clusters/demo", nil, http.StatusOK, &after)
-	if n1 := after.Node("n1"); n1.Active.Version != "1.1" || n1.Alternate.Version != "1.0" {
-		t.Fatalf("after the upgrade n1 runs %q with %q in its alternate partition, want 1.1 and 1.0", n1.Active.Version, n1.Alternate.Version)
-	}
+func (c *browserClient) stage(cluster, node, imageID string) api.Task {
+	c.t.Helper()
+	return c.startTask("/v1/clusters/"+cluster+"/nodes/"+node+"/stage", api.StageRequest{ImageID: imageID})
+}
 
-	url := srv.URL() + "/"
+func (c *browserClient) activate(cluster, node, version string) api.Task {
+	c.t.Helper()
+	return c.startTask("/v1/clusters/"+cluster+"/nodes/"+node+"/activate", api.ActivateRequest{ExpectVersion: version, AutoRevert: true})
+}
 
+func (c *browserClient) cluster(name string) appliance.Cluster {
+	c.t.Helper()
+	var cl appliance.Cluster
+	c.do("GET", "/v1/clusters/"+name, nil, http.StatusOK, &cl)
+	return cl
+}
+
+// statusPageDOM loads the status page in Chromium and returns the DOM it
+// ends up with.
+func statusPageDOM(t *testing.T, chromium, url string) string {
+	t.Helper()
 	dom := string(runChromium(t, chromium, "--dump-dom", url))
 	if !strings.Contains(dom, "</html>") {
 		t.Fatalf("chromium dumped no document:\n%s", lastChars(dom, 2000))
 	}
+	return dom
+}
 
-	t.Run("shows the cluster, every node and its versions", func(t *testing.T) {
-		text := pageText(dom)
-		for _, want := range []string{after.Name, "active", "alternate", "leased by browser-test"} {
+// TestStatusPage_ShowsClustersInABrowser runs a rollout of the default
+// cluster through the API, as the provider would, and checks in headless
+// Chromium what a person sees on the status page in the middle of it (a
+// node rebooting, another staging) and after it: the cluster's verdict,
+// every node's state, health and versions, what the alternate partitions
+// hold, the availability ledger, the events with their dates, who holds
+// the lease; and nothing that grants anything (neither the API token nor
+// the lease id). Both pages render to screenshots.
+func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
+	chromium := chromiumOrSkip(t)
+
+	const token = "status-page-secret-token-4f1c9e" // distinctive, so a leak is found
+	srv, c := startBrowserSim(t, DefaultPreset, "demo", token)
+	url := srv.URL() + "/"
+
+	before := c.cluster("demo")
+	if len(before.Nodes) == 0 {
+		t.Fatal("the default preset has no nodes")
+	}
+
+	// The primary n1 goes first (S11): stage 1.1 and activate it, so that n1
+	// runs 1.1 with 1.0 in its alternate partition. Then n2 has 1.1 staged
+	// and is caught rebooting into it, while n3 is caught staging it.
+	im := c.uploadBundle("demo", "1.1", "1.0")
+	c.await(c.stage("demo", "n1", im.ID))
+	c.await(c.activate("demo", "n1", "1.1"))
+	c.await(c.stage("demo", "n2", im.ID))
+	n2 := c.activate("demo", "n2", "1.1")
+	n3 := c.stage("demo", "n3", im.ID)
+	c.advance(15 * time.Second) // half of n3's staging, a sixth of n2's reboot
+
+	mid := c.cluster("demo")
+	if n := mid.Node("n2"); n.State != appliance.NodeRebooting {
+		t.Fatalf("n2 is %s, want rebooting: the test cannot catch the page mid-reboot", n.State)
+	}
+	if n := mid.Node("n3"); n.Staging == "" {
+		t.Fatalf("n3 is not staging: the test cannot catch the page mid-stage")
+	}
+	dom := statusPageDOM(t, chromium, url)
+	text := pageText(dom)
+
+	t.Run("mid-rollout: the cluster is updating, not failing", func(t *testing.T) {
+		if v := verdictOf(t, dom, "demo"); v != "updating" {
+			t.Errorf("during a planned reboot the cluster shows %q, want \"updating\": %s", v, lineWith(text, "demo"))
+		}
+		if strings.Contains(text, "not healthy") {
+			t.Errorf("during a planned reboot the page says \"not healthy\": %s", lineWith(text, "not healthy"))
+		}
+		for _, want := range []string{"update to 1.1: 1/4 nodes", "leased by browser-test", "4 of 4 members reported"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the page does not show %q; it shows:\n%s", want, text)
 			}
 		}
-		// Each node's row shows its name, and its active and alternate
-		// versions in the columns headed so.
+	})
+	t.Run("mid-rollout: nodes show state, health and what their partitions hold", func(t *testing.T) {
+		nt := nodeTableOf(t, dom)
+		for _, n := range mid.Nodes {
+			if got := nt.cell(n.Name, "active"); got != n.Active.Version {
+				t.Errorf("node %s: the page shows active %q, the API says %q", n.Name, got, n.Active.Version)
+			}
+		}
+		checks := []struct{ node, col, want string }{
+			{"n1", "state", "running"},
+			{"n1", "health", "healthy"},
+			{"n1", "alternate", "1.0 (previous)"}, // the rollback target (S21)
+			{"n2", "alternate", "1.1 (staged)"},   // ready to activate
+			{"n2", "health", "not serving"},
+			{"n3", "alternate", "empty"}, // being overwritten
+			{"n4", "alternate", "empty"},
+			{"n4", "staging", ""},
+		}
+		for _, ck := range checks {
+			if got := nt.cell(ck.node, ck.col); got != ck.want {
+				t.Errorf("node %s: %s shows %q, want %q", ck.node, ck.col, got, ck.want)
+			}
+		}
+		if got := nt.cell("n2", "state"); !regexp.MustCompile(`^rebooting \(activating 1\.1, \d+%\)$`).MatchString(got) {
+			t.Errorf("node n2: state shows %q, want \"rebooting (activating 1.1, N%%)\"", got)
+		}
+		// The version being staged and how far it got, not an image id.
+		if got := nt.cell("n3", "staging"); !regexp.MustCompile(`^1\.1, \d+%$`).MatchString(got) || strings.Contains(got, im.ID) {
+			t.Errorf("node n3: staging shows %q, want \"1.1, N%%\"", got)
+		}
+	})
+	t.Run("events are dated, in UTC", func(t *testing.T) {
 		rows := pageRows(dom)
-		header := rowStartingWith(rows, "node")
-		if header == nil {
-			t.Fatalf("no node table with a header row on the page; rows: %q", rows)
-		}
-		col := func(name string) int {
-			for i, h := range header {
-				if h == name {
-					return i
+		events := 0
+		for _, r := range rows {
+			if len(r) == 2 && r[0] != "time" && strings.HasPrefix(r[0], "2026-") {
+				events++
+				if !pageUTCTimeRE.MatchString(r[0]) {
+					t.Errorf("event time %q is not \"YYYY-MM-DD hh:mm:ss UTC\"", r[0])
 				}
 			}
-			t.Fatalf("the node table has no %q column: %q", name, header)
-			return -1
 		}
-		activeCol, altCol := col("active"), col("alternate")
+		if events == 0 {
+			t.Errorf("the page shows no dated event; rows: %q", rows)
+		}
+	})
+	checkNoSecrets(t, "mid-rollout", dom, token, c.leaseID)
+	checkScreenshot(t, chromium, url, "mid-rollout")
+
+	// The rest of the rollout, in HA order: n3 before n4 (group g2).
+	c.await(n2)
+	c.await(n3)
+	c.await(c.activate("demo", "n3", "1.1"))
+	c.await(c.stage("demo", "n4", im.ID))
+	c.await(c.activate("demo", "n4", "1.1"))
+	after := c.cluster("demo")
+	for _, n := range after.Nodes {
+		if n.Active.Version != "1.1" || n.State != appliance.NodeRunning {
+			t.Fatalf("after the rollout node %s is %s on %s", n.Name, n.State, n.Active.Version)
+		}
+	}
+	dom = statusPageDOM(t, chromium, url)
+	text = pageText(dom)
+
+	t.Run("after the rollout: healthy, no outage", func(t *testing.T) {
+		if v := verdictOf(t, dom, "demo"); v != "healthy" {
+			t.Errorf("after a clean rollout the cluster shows %q, want \"healthy\"", v)
+		}
+		// "Zero outage" rests on the ledger: a rolling upgrade in HA order
+		// leaves no HA group below its minimum.
+		if !strings.Contains(text, "availability ledger: 0 outages") {
+			t.Errorf("the page does not show \"availability ledger: 0 outages\": %s", lineWith(text, "ledger"))
+		}
+		if !strings.Contains(text, "0 outages inside declared windows") {
+			t.Errorf("the page does not show the declared outages apart: %s", lineWith(text, "ledger"))
+		}
+		nt := nodeTableOf(t, dom)
 		for _, n := range after.Nodes {
-			row := rowStartingWith(rows, n.Name)
-			switch {
-			case row == nil:
-				t.Errorf("node %s has no row on the page", n.Name)
-			case len(row) <= max(activeCol, altCol):
-				t.Errorf("node %s: row %q is too short", n.Name, row)
-			default:
-				if row[activeCol] != n.Active.Version {
-					t.Errorf("node %s: the page shows active %q, the API says %q", n.Name, row[activeCol], n.Active.Version)
-				}
-				// The alternate cell may add a remark ("(not bootable)").
-				if !strings.HasPrefix(row[altCol], n.Alternate.Version) || (n.Alternate.Version == "" && row[altCol] != "") {
-					t.Errorf("node %s: the page shows alternate %q, the API says %q", n.Name, row[altCol], n.Alternate.Version)
-				}
+			if got := nt.cell(n.Name, "alternate"); got != "1.0 (previous)" {
+				t.Errorf("node %s: alternate shows %q, want \"1.0 (previous)\"", n.Name, got)
 			}
-		}
-		for _, v := range []string{"1.0", "1.1"} {
-			if !strings.Contains(text, v) {
-				t.Errorf("the page never shows version %s", v)
+			if got := nt.cell(n.Name, "health"); got != "healthy" {
+				t.Errorf("node %s: health shows %q, want \"healthy\"", n.Name, got)
 			}
 		}
 	})
+	checkNoSecrets(t, "after-rollout", dom, token, c.leaseID)
+	checkScreenshot(t, chromium, url, "after-rollout")
+}
 
-	// The page needs no token, so it must show nothing that grants
-	// anything: not the API token, and not the lease id (with it, a client
-	// could act inside another rollout's lease; statuspage.go promises "no
-	// lease ids").
-	t.Run("shows no token", func(t *testing.T) {
+// TestStatusPage_NetWareInABrowser catches a NetWare rolling upgrade (S15)
+// with nw1 rebooting and its pool failed over to nw2, and checks that the
+// page flags the pool away from its preferred node, in words.
+func TestStatusPage_NetWareInABrowser(t *testing.T) {
+	chromium := chromiumOrSkip(t)
+	const token = "status-page-secret-token-netware"
+	srv, c := startBrowserSim(t, PresetNetWare, "ncs", token)
+	c.post("/v1/clusters/ncs/licenses", api.LicenseRequest{Series: "6.5"}, http.StatusOK, nil)
+	im := c.uploadBundle("ncs", "6.5", "6.0")
+	c.await(c.stage("ncs", "nw1", im.ID))
+	c.await(c.startTask("/v1/clusters/ncs/resources/POOL1/move", api.MoveResourceRequest{Node: "nw2"}))
+	c.activate("ncs", "nw1", "6.5")
+	c.advance(30 * time.Second)
+	if cl := c.cluster("ncs"); cl.Node("nw1").State != appliance.NodeRebooting {
+		t.Fatalf("nw1 is %s, want rebooting: the test cannot catch the page mid-reboot", cl.Node("nw1").State)
+	}
+	dom := statusPageDOM(t, chromium, srv.URL()+"/")
+
+	rows := pageRows(dom)
+	header := rowStartingWith(rows, "resource")
+	if header == nil {
+		t.Fatalf("no resource table on the page; rows: %q", rows)
+	}
+	rt := nodeTable{t: t, rows: rows, header: header}
+	if got := rt.cell("POOL1", "on"); got != "nw2" {
+		t.Errorf("POOL1 shows on %q, want nw2", got)
+	}
+	if got := rt.cell("POOL1", "remark"); got != "on nw2, prefers nw1" {
+		t.Errorf("POOL1, away from its preferred node, has remark %q, want \"on nw2, prefers nw1\"", got)
+	}
+	if got := rt.cell("POOL2", "remark"); got != "" {
+		t.Errorf("POOL2, on its preferred node, has remark %q", got)
+	}
+	if got := nodeTableOf(t, dom).cell("nw2", "alternate"); got != "empty" {
+		t.Errorf("nw2 shows alternate %q, want empty", got)
+	}
+	if v := verdictOf(t, dom, "ncs"); v != "updating" {
+		t.Errorf("while nw1 reboots the cluster shows %q, want \"updating\"", v)
+	}
+	checkNoSecrets(t, "netware", dom, token, c.leaseID)
+	checkScreenshot(t, chromium, srv.URL()+"/", "netware")
+}
+
+// TestStatusPage_SettlingInABrowser catches an Image Streamer appliance
+// settling after its update (S17): serving, not yet healthy, and not
+// shown as healthy.
+func TestStatusPage_SettlingInABrowser(t *testing.T) {
+	chromium := chromiumOrSkip(t)
+	const token = "status-page-secret-token-streamer"
+	srv, c := startBrowserSim(t, PresetActiveStandby, "streamer", token)
+	im := c.uploadBundle("streamer", "1.1", "1.0")
+	c.await(c.stage("streamer", "is1", im.ID))
+	c.await(c.activate("streamer", "is1", "1.1"))
+	if cl := c.cluster("streamer"); cl.Node("is1").State != appliance.NodeSettling {
+		t.Fatalf("is1 is %s after its reboot, want settling", cl.Node("is1").State)
+	}
+	dom := statusPageDOM(t, chromium, srv.URL()+"/")
+	nt := nodeTableOf(t, dom)
+	// Settling takes 45 simulated minutes (S17) from the end of the reboot.
+	if got := nt.cell("is1", "state"); !regexp.MustCompile(`^settling \(rejoining the cluster, healthy by 2026-11-22 0\d:\d\d:\d\d UTC\)$`).MatchString(got) {
+		t.Errorf("is1 shows state %q, want \"settling (rejoining the cluster, healthy by <date> UTC)\"", got)
+	}
+	if got := nt.cell("is1", "health"); got != "not yet healthy" {
+		t.Errorf("is1, settling, shows health %q, want \"not yet healthy\"", got)
+	}
+	if !regexp.MustCompile(`<td class="warn">settling`).MatchString(dom) {
+		t.Errorf("is1's settling state is not drawn as work under way (amber)")
+	}
+	if got := nt.cell("is2", "health"); got != "healthy" {
+		t.Errorf("is2 shows health %q, want healthy", got)
+	}
+	if v := verdictOf(t, dom, "streamer"); v != "updating" {
+		t.Errorf("while is1 settles the cluster shows %q, want \"updating\"", v)
+	}
+	checkNoSecrets(t, "settling", dom, token, c.leaseID)
+}
+
+// checkNoSecrets checks that the page, which needs no token, shows nothing
+// that grants anything: not the API token, and not the lease id (with it,
+// a client could act inside another rollout's lease).
+func checkNoSecrets(t *testing.T, label, dom, token, leaseID string) {
+	t.Helper()
+	t.Run(label+": shows no token", func(t *testing.T) {
 		if strings.Contains(dom, token) {
 			t.Errorf("the page shows the API token %q", token)
 		}
 	})
-	t.Run("shows no lease id", func(t *testing.T) {
-		if strings.Contains(dom, lease.ID) {
-			t.Errorf("the page shows the lease id %q (only its owner should show): %s", lease.ID, lineWith(pageText(dom), lease.ID))
+	t.Run(label+": shows no lease id", func(t *testing.T) {
+		if leaseID == "" {
+			t.Fatal("the test holds no lease")
+		}
+		if strings.Contains(dom, leaseID) {
+			t.Errorf("the page shows the lease id %q (only its owner should show): %s", leaseID, lineWith(pageText(dom), leaseID))
 		}
 	})
+}
 
-	t.Run("screenshot", func(t *testing.T) {
+// checkScreenshot renders the page to a 1280x900 screenshot and checks
+// that something was drawn. With STATUSPAGE_SCREENSHOT=/tmp/x.png the
+// screenshot is kept as /tmp/x-<label>.png, for a person to look at.
+func checkScreenshot(t *testing.T, chromium, url, label string) {
+	t.Helper()
+	t.Run("screenshot "+label, func(t *testing.T) {
 		shot := filepath.Join(t.TempDir(), "status.png")
 		runChromium(t, chromium, "--screenshot="+shot, "--window-size=1280,900", url)
 		b, err := os.ReadFile(shot)
@@ -332,6 +533,8 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 			t.Fatalf("chromium wrote no screenshot: %v", err)
 		}
 		if keep := os.Getenv(statusScreenshotEnv); keep != "" {
+			ext := filepath.Ext(keep)
+			keep = strings.TrimSuffix(keep, ext) + "-" + label + ext
 			if err := os.WriteFile(keep, b, 0o644); err != nil {
 				t.Errorf("keeping the screenshot: %v", err)
 			}
@@ -366,53 +569,4 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 			t.Errorf("only %d of %d sampled pixels differ from the background: the page looks blank", drawn, total)
 		}
 	})
-}
-
-var (
-	pageTagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
-	pageSpaceRE  = regexp.MustCompile(`\s+`)
-	pageRowRE    = regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)
-	pageCellRE   = regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`)
-	pageHiddenRE = regexp.MustCompile(`(?is)<(head|script|style)[^>]*>.*?</(head|script|style)>`)
-)
-
-// pageText is the text of the body, tags dropped, spaces collapsed:
-// roughly what a person reads.
-func pageText(dom string) string {
-	s := pageHiddenRE.ReplaceAllString(dom, " ")
-	s = pageTagRE.ReplaceAllString(s, " ")
-	s = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&nbsp;", " ", "&middot;", "·").Replace(s)
-	return strings.TrimSpace(pageSpaceRE.ReplaceAllString(s, " "))
-}
-
-// lineWith returns the words around the first occurrence of sub in text.
-func lineWith(text, sub string) string {
-	i := strings.Index(text, sub)
-	if i < 0 {
-		return ""
-	}
-	return "..." + text[max(0, i-60):min(len(text), i+len(sub)+60)] + "..."
-}
-
-// pageRows returns the text of every cell of every table row.
-func pageRows(dom string) [][]string {
-	var rows [][]string
-	for _, r := range pageRowRE.FindAllStringSubmatch(dom, -1) {
-		var cells []string
-		for _, c := range pageCellRE.FindAllStringSubmatch(r[1], -1) {
-			cells = append(cells, pageText(c[1]))
-		}
-		rows = append(rows, cells)
-	}
-	return rows
-}
-
-// rowStartingWith returns the first row whose first cell is first.
-func rowStartingWith(rows [][]string, first string) []string {
-	for _, r := range rows {
-		if len(r) > 0 && r[0] == first {
-			return r
-		}
-	}
-	return nil
 }

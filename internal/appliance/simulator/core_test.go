@@ -55,7 +55,7 @@ func TestAuthIsRequired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // read-only body
 		if resp.StatusCode != 401 {
 			t.Errorf("%s %s with a wrong token: %d", r.Method, path, resp.StatusCode)
 		}
@@ -64,7 +64,7 @@ func TestAuthIsRequired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // read-only body
 	if resp.StatusCode != 200 {
 		t.Errorf("healthz: %d", resp.StatusCode)
 	}
@@ -228,7 +228,7 @@ func TestHTTPFaults(t *testing.T) {
 		}
 		var e api.Error
 		_ = json.NewDecoder(resp.Body).Decode(&e)
-		resp.Body.Close()
+		_ = resp.Body.Close() // read-only body
 		if resp.StatusCode != 503 || e.Code != api.CodeUnavailable || resp.Header.Get("Retry-After") != "1" {
 			t.Fatalf("request %d: %d %q, Retry-After %q; want 503 unavailable, Retry-After 1", i, resp.StatusCode, e.Code, resp.Header.Get("Retry-After"))
 		}
@@ -245,7 +245,7 @@ func TestHTTPFaults(t *testing.T) {
 	}
 	var e429 api.Error
 	_ = json.NewDecoder(resp.Body).Decode(&e429)
-	resp.Body.Close()
+	_ = resp.Body.Close() // read-only body
 	if resp.StatusCode != 429 || e429.Code != api.CodeRateLimited || resp.Header.Get("Retry-After") != "0" {
 		t.Fatalf("429 fault: %d %q Retry-After %q; want 429 rate_limited, Retry-After 0", resp.StatusCode, e429.Code, resp.Header.Get("Retry-After"))
 	}
@@ -283,7 +283,7 @@ func TestStatusPageAndRolloutStatus(t *testing.T) {
 	}
 	body := make([]byte, 1<<16)
 	n, _ := io.ReadFull(resp.Body, body)
-	resp.Body.Close()
+	_ = resp.Body.Close() // read-only body
 	page := string(body[:n])
 	if resp.StatusCode != 200 || !strings.Contains(page, "demo") || !strings.Contains(page, "update to 1.1: 1/4 nodes") {
 		t.Fatalf("status page %d:\n%s", resp.StatusCode, page)

@@ -589,7 +589,10 @@ func oaGoConsts(t *testing.T, dir string, keep func(name, typeName string) bool)
 				continue
 			}
 			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
+				vs, ok := spec.(*ast.ValueSpec)
+				if !ok {
+					continue
+				}
 				typeName := ""
 				if id, ok := vs.Type.(*ast.Ident); ok {
 					typeName = id.Name
@@ -721,7 +724,9 @@ func TestOpenAPI_BearerAuthExactlyOnV1Routes(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ts.Close()
-		srv.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
 	})
 	// Real values where a public route needs one to answer 200.
 	values := map[string]string{"c": "demo", "n": "n1", "r": "none", "id": "none", "name": "1.1.tar.sha256"}
@@ -735,7 +740,7 @@ func TestOpenAPI_BearerAuthExactlyOnV1Routes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", o, err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // read-only body
 		secured := oaRequiresBearer(doc, o)
 		if got := resp.StatusCode == http.StatusUnauthorized; got != secured {
 			t.Errorf("%s without a token: HTTP %d; the document says bearer required: %v", o, resp.StatusCode, secured)

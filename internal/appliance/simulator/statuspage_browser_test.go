@@ -91,9 +91,9 @@ func runChromium(t *testing.T, chromium string, args ...string) []byte {
 	stdout, stderr := createFile(t, filepath.Join(dir, "stdout")), createFile(t, filepath.Join(dir, "stderr"))
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	_ = killGroup() // the helpers of a browser that exited by itself
-	stdout.Close()
-	stderr.Close()
+	_ = killGroup()    // the helpers of a browser that exited by itself
+	_ = stdout.Close() // our ends of the pipes, already drained
+	_ = stderr.Close()
 	out, _ := os.ReadFile(stdout.Name())
 	errOut, _ := os.ReadFile(stderr.Name())
 	if ctx.Err() != nil {
@@ -147,7 +147,7 @@ func (c *browserClient) do(method, path string, body io.Reader, want int, out an
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only body
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
 		c.t.Fatalf("%s %s: HTTP %d, want %d: %s", method, path, resp.StatusCode, want, b)
@@ -211,7 +211,11 @@ func startBrowserSim(t *testing.T, preset, cluster, token string) (*Server, *bro
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
+	})
 	c := &browserClient{t: t, base: srv.URL(), token: token, manual: true}
 	var lease api.Lease
 	c.post("/v1/clusters/"+cluster+"/lease", api.LeaseRequest{Owner: "browser-test", OperationKey: cluster + "-upgrade", TTLSeconds: 3600}, http.StatusOK, &lease)
@@ -238,7 +242,7 @@ func (c *browserClient) uploadBundle(cluster, version string, from ...string) ap
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened read-only
 	var im api.Image
 	c.do("POST", "/v1/clusters/"+cluster+"/images", f, http.StatusCreated, &im,
 		"Content-Type", "application/octet-stream", api.HeaderContentSHA256, sha)

@@ -25,7 +25,7 @@ func (h *harness) statusPageHTML() string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only body
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		h.t.Fatal(err)

@@ -191,9 +191,11 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		resp.Diagnostics.AddAttributeWarning(path.Root("version"), "Rollout warning", w)
 	}
 	plan.RolloutPlan = stringList(p.Lines())
+	// The nodes will report the image's own spelling of the version
+	// ("1.1" for a configured "1.1.0"), so that is what is planned.
 	target := map[string]string{}
 	for _, n := range snap.Nodes {
-		target[n.Name] = plan.Version.ValueString()
+		target[n.Name] = p.ToVersion
 	}
 	plan.NodeVersions = versionMap(target)
 	switch v, ok := snap.UniformVersion(); {

@@ -450,3 +450,25 @@ func (s *testSim) waitRunning(cluster, node string, limit time.Duration) {
 	}
 	s.t.Fatalf("%s did not come back within %s", node, limit)
 }
+
+// TestAccClusterActiveVersion_VersionSpellingsAreOneRelease: "1.1.0" in the
+// configuration and "1.1" in the image's manifest are the same release: the
+// plan and the state agree, and nothing is left to do afterwards.
+func TestAccClusterActiveVersion_VersionSpellingsAreOneRelease(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := declaredAt(upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""), "1.1.0")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.1.0")),
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+			},
+		}},
+	})
+}

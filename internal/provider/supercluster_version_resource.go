@@ -321,9 +321,17 @@ func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resour
 			plan.RolloutPlan = state.RolloutPlan
 		}
 	} else {
+		current, vdiags := r.clusterVersions(ctx, sp.order)
+		resp.Diagnostics.Append(vdiags...)
 		target := map[string]string{}
-		for _, n := range sp.order {
-			target[n] = plan.Version.ValueString()
+		for n, v := range current.Elements() {
+			if s, ok := v.(types.String); ok {
+				target[n] = s.ValueString()
+			}
+		}
+		// Clusters that roll will report the image's own spelling.
+		for n, p := range sp.plans {
+			target[n] = p.ToVersion
 		}
 		plan.ClusterVersions = versionMap(target)
 		plan.RolloutPlan = stringList(sp.lines)

@@ -243,3 +243,57 @@ resource "appliance_cluster_active_version" "demo" {
 		},
 	})
 }
+
+// TestAccClusterActiveVersion_BadStrategyFailsValidation: every malformed
+// strategy value is refused before anything is read or changed, naming the
+// attribute and the accepted form.
+func TestAccClusterActiveVersion_BadStrategyFailsValidation(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	withStrategy := func(s string) string {
+		return sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = "1.0"
+  strategy = { %s }
+}`, s)
+	}
+	cases := []struct{ strategy, want string }{
+		{`order = "sideways"`, `(?s)strategy.order.*value must be one of`},
+		{`max_unavailable = "150%"`, `(?s)strategy.max_unavailable.*percentage such as 25%`},
+		{`max_unavailable = "0"`, `(?s)strategy.max_unavailable.*whole number such as 2`},
+		{`min_healthy_time = "soon"`, `(?s)Invalid duration.*"soon" must be a Go duration`},
+	}
+	var steps []resource.TestStep
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{Config: withStrategy(c.strategy), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)})
+	}
+	steps = append(steps, resource.TestStep{
+		Config: sim.providerConfig() + `
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "one.two"
+}`,
+		PlanOnly:    true,
+		ExpectError: regexp.MustCompile(`(?s)malformed version "one.two"`),
+	})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+}
+
+func TestAccProvider_SimulatorAndEndpointConflict(t *testing.T) {
+	testAccPreCheck(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: `
+provider "appliance" {
+  endpoint = "https://appliances.example.com"
+  simulator {
+    state_file = "sim.json"
+  }
+}
+data "appliance_cluster" "x" { name = "demo" }`,
+			ExpectError: regexp.MustCompile(`(?s)simulator.*endpoint|endpoint.*simulator`),
+		}},
+	})
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
 
@@ -301,6 +302,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 				AutoRevert:      policy.AutoRevert,
 				MinHealthyTime:  policy.MinHealthyTime,
 				HealthyDeadline: policy.HealthyDeadline,
+				SettleDeadline:  settleDeadline(snap, policy),
 				Progress: func(e executor.Event) {
 					f := map[string]any{"cluster": cluster, "step": e.Index + 1, "of": e.Total, "what": e.Step.String()}
 					switch {
@@ -340,6 +342,16 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 }
 
 var errAlreadyReported = errors.New("already reported")
+
+// settleDeadline is how long the cluster may take to re-form (S17): its own
+// settle time, or the strategy's, plus the healthy deadline as a margin.
+func settleDeadline(snap *appliance.Cluster, policy rollout.Policy) time.Duration {
+	settle := time.Duration(snap.SettleSeconds) * time.Second
+	if policy.SettleTime > 0 {
+		settle = policy.SettleTime
+	}
+	return settle + policy.HealthyDeadline
+}
 
 // notShown returns the first step of got that is not in shown, in order:
 // the steps that were already done when apply began drop out, but nothing

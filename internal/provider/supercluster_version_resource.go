@@ -131,6 +131,7 @@ type superPlan struct {
 	strategy       string
 	order          []string
 	plans          map[string]*rollout.Plan // clusters with something to do
+	snaps          map[string]*appliance.Cluster
 	lines          []string
 	unavailability string
 }
@@ -171,7 +172,7 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			fmt.Sprintf("no cluster reports membership of supercluster %q; the appliance_cluster data source shows each cluster's supercluster", name))
 		return nil, diags
 	}
-	sp := &superPlan{strategy: m.Strategy.ValueString(), order: appliance.SortedKeys(found), plans: map[string]*rollout.Plan{}}
+	sp := &superPlan{strategy: m.Strategy.ValueString(), order: appliance.SortedKeys(found), plans: map[string]*rollout.Plan{}, snaps: found}
 	target, _ := appliance.ParseVersion(version) // validated by the schema
 
 	// S23: is the target compatible with what every member runs?
@@ -434,6 +435,7 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 			return executor.Run(ctx, c.WithLease(leaseID), p, executor.Options{
 				OperationKey: key, AutoRevert: policy.AutoRevert,
 				MinHealthyTime: policy.MinHealthyTime, HealthyDeadline: policy.HealthyDeadline,
+				SettleDeadline: settleDeadline(sp.snaps[cluster], policy),
 			})
 		})
 		if err != nil {

@@ -45,6 +45,10 @@ type Options struct {
 	// HealthyDeadline bounds the wait for a node or the cluster to be healthy
 	// (wall time). Default 30 minutes.
 	HealthyDeadline time.Duration
+	// SettleDeadline bounds the wait for the cluster to re-form after the
+	// update (S17: 45-60 minutes on an Image Streamer), which a per-node
+	// deadline would cut short. Default: HealthyDeadline.
+	SettleDeadline time.Duration
 	// PollInterval is the pause between health reads. Default 250 ms.
 	PollInterval time.Duration
 	// Progress is told of each step as it starts and ends; it may be nil.
@@ -66,6 +70,9 @@ type Event struct {
 func Run(ctx context.Context, c API, plan *rollout.Plan, opts Options) error {
 	if opts.HealthyDeadline <= 0 {
 		opts.HealthyDeadline = 30 * time.Minute
+	}
+	if opts.SettleDeadline <= 0 {
+		opts.SettleDeadline = opts.HealthyDeadline
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 250 * time.Millisecond
@@ -306,7 +313,11 @@ func observed(snap *appliance.Cluster, s rollout.Step) string {
 // awaitHealthy polls until the node (or, for settle, the cluster) is healthy
 // and has stayed so for MinHealthyTime; it fails on the deadline with what it saw (S22).
 func (r *run) awaitHealthy(ctx context.Context, s rollout.Step) error {
-	deadline := time.Now().Add(r.opts.HealthyDeadline)
+	limit := r.opts.HealthyDeadline
+	if s.Kind == rollout.StepSettle {
+		limit = r.opts.SettleDeadline
+	}
+	deadline := time.Now().Add(limit)
 	var healthySince time.Time
 	for {
 		snap, err := r.api.GetCluster(ctx, r.plan.Cluster)
@@ -327,7 +338,7 @@ func (r *run) awaitHealthy(ctx context.Context, s rollout.Step) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not healthy within %s: %s", r.opts.HealthyDeadline, observed(snap, s))
+			return fmt.Errorf("not healthy within %s: %s", limit, observed(snap, s))
 		}
 		select {
 		case <-ctx.Done():

@@ -241,3 +241,26 @@ func TestWithLease_ReleasedOnEveryPath(t *testing.T) {
 		t.Fatalf("lease not released after success: %d held", f.leases)
 	}
 }
+
+// S17: the settle step waits up to SettleDeadline, not the per-node
+// HealthyDeadline, and its error names the limit it ran into.
+func TestRun_S17_SettleHasItsOwnDeadline(t *testing.T) {
+	f := newFake("2.0")
+	f.snap.Healthy = false // the cluster is still re-forming
+	p := &rollout.Plan{Cluster: "c", ToVersion: "2.0", Steps: []rollout.Step{{Wave: 1, Kind: rollout.StepSettle, Version: "2.0"}}}
+	go func() {
+		time.Sleep(60 * time.Millisecond)
+		f.mu.Lock()
+		f.snap.Healthy = true
+		f.mu.Unlock()
+	}()
+	err := Run(context.Background(), f, p, Options{HealthyDeadline: 10 * time.Millisecond, SettleDeadline: 2 * time.Second, PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("a settle within SettleDeadline failed: %v", err)
+	}
+	f.snap.Healthy = false
+	err = Run(context.Background(), f, p, Options{HealthyDeadline: time.Hour, SettleDeadline: 20 * time.Millisecond, PollInterval: 5 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "not healthy within 20ms") {
+		t.Fatalf("want the settle deadline in the error, got %v", err)
+	}
+}

@@ -472,3 +472,54 @@ func TestAccClusterActiveVersion_VersionSpellingsAreOneRelease(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccClusterActiveVersion_SecondUpgradeKeepsEarlierImageQuiet: after
+// 1.0 -> 1.1, the operator adds a 1.2 image and moves the version on. The
+// 1.1 image, still declared, is not staged again (no node needs it), 1.1
+// becomes the rollback target, and a final plan is empty.
+func TestAccClusterActiveVersion_SecondUpgradeKeepsEarlierImageQuiet(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	first := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	second := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_software_image" "after" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.after.version
+  image_id = appliance_software_image.after.id
+}
+`, sim.bundle("1.1", []string{"1.0"}), sim.bundle("1.2", []string{"1.1"}))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: first},
+			{
+				Config: second,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("appliance_software_image.next", plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction("appliance_software_image.after", plancheck.ResourceActionCreate),
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
+						expectRolloutPlan(activeVersionAddr, checkPrimaryFirstHA),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.2")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollback_available"), knownvalue.Bool(true)),
+				},
+				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+			},
+		},
+	})
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 )
 
 // siteSHA256 asks the simulator's download site for a bundle's checksum,
@@ -132,6 +134,35 @@ resource "appliance_software_image" "next" {
 						return fmt.Errorf("n2's alternate holds %s after the apply, want 1.1", v)
 					}
 					return nil
+				},
+			},
+		},
+	})
+}
+
+// TestAccSoftwareImage_S1_FailedDownloadCanBeRetried: a download that failed
+// once (a corrupt transfer) succeeds on the next apply; the first attempt's
+// failure is not replayed.
+func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := downloadConfig(sim, "1.1", sim.siteSHA256("1.1"))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if _, err := sim.client.InjectFault(t.Context(), api.Fault{Kind: api.FaultCorruptDownload, Cluster: "demo", Count: 1}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)corrupt`),
+			},
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
 				},
 			},
 		},

@@ -267,7 +267,9 @@ func (r *softwareImageResource) download(ctx context.Context, plan softwareImage
 	tflog.Info(ctx, "cluster downloads image", map[string]any{"cluster": cluster, "url": redactURL(plan.SourceURL.ValueString())})
 	task, err := r.data.client.DownloadImage(ctx, cluster, api.DownloadRequest{
 		URL: plan.SourceURL.ValueString(), SHA256: plan.SHA256.ValueString(), Proxy: plan.Proxy.ValueString(),
-	}, "download/"+cluster+"/"+plan.SHA256.ValueString()+"/"+redactURL(plan.SourceURL.ValueString()))
+	}, fmt.Sprintf("download/%s/%d", cluster, time.Now().UnixNano()))
+	// The key is new for every attempt: it guards against a retried request
+	// acting twice, and must never replay an earlier attempt's failure.
 	if err != nil {
 		return nil, err
 	}

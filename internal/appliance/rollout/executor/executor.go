@@ -132,6 +132,7 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 		task  *api.Task
 	}
 	var tasks []started
+	var firstErr error
 	for k := i; k < j; k++ {
 		s := r.plan.Steps[k]
 		if done(snap, s) {
@@ -144,13 +145,15 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 		}
 		t, err := r.start(ctx, s, k)
 		if err != nil {
-			return &stepError{index: k, step: s, err: err}
+			// Start nothing more, but still wait for what was started.
+			firstErr = &stepError{index: k, step: s, err: err}
+			r.report(Event{Index: k, Step: s, Err: err})
+			break
 		}
 		tasks = append(tasks, started{k, t})
 	}
 	// Wait for every started task before judging any, so that a failure in
 	// one node of a wave never leaves another's reboot unobserved.
-	var firstErr error
 	for _, st := range tasks {
 		s := r.plan.Steps[st.index]
 		t, err := r.api.WaitTask(ctx, st.task.ID)

@@ -264,3 +264,50 @@ func TestRun_S17_SettleHasItsOwnDeadline(t *testing.T) {
 		t.Fatalf("want the settle deadline in the error, got %v", err)
 	}
 }
+
+// refusingSecond starts the first activation of a wave and refuses the second.
+type refusingSecond struct {
+	*fakeCluster
+	waited []string
+}
+
+func (r *refusingSecond) Activate(ctx context.Context, c, node string, req api.ActivateRequest, key string) (*api.Task, error) {
+	if node == "n3" {
+		return nil, &api.Error{Status: 422, Code: api.CodePreconditionFailed, Message: "n3 refuses"}
+	}
+	return r.fakeCluster.Activate(ctx, c, node, req, key)
+}
+
+func (r *refusingSecond) WaitTask(ctx context.Context, id string) (*api.Task, error) {
+	r.waited = append(r.waited, id)
+	return r.fakeCluster.WaitTask(ctx, id)
+}
+
+// A refusal to start one activation of a wave must not leave the ones
+// already started unobserved: they are waited for, and the failure names
+// the refused step.
+func TestRun_StartFailureStillWaitsForStartedTasks(t *testing.T) {
+	f := &refusingSecond{fakeCluster: newFake("1.0", "1.0", "1.0")}
+	for _, n := range f.snap.Nodes {
+		f.snap.Node(n.Name).Alternate = appliance.Partition{Version: "2.0", Bootable: true}
+	}
+	p := twoWavePlan()
+	err := Run(context.Background(), f, p, Options{OperationKey: "op", PollInterval: time.Millisecond})
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.Step.Node != "n3" {
+		t.Fatalf("want the failure at n3, got %v", err)
+	}
+	var n2Task string
+	for id, tk := range f.tasks {
+		if tk.Kind == "activate" && tk.Target == "n2" {
+			n2Task = id
+		}
+	}
+	found := false
+	for _, id := range f.waited {
+		found = found || id == n2Task
+	}
+	if n2Task == "" || !found {
+		t.Fatalf("n2's activation (task %q) was started but never waited for; waited: %v", n2Task, f.waited)
+	}
+}

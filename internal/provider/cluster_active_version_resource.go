@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -161,13 +162,16 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		return
 	}
 	if !needsRollout(snap, plan.Version.ValueString()) {
-		// Nothing to do: keep what the state says of the last rollout.
+		// Nothing to roll: keep what the state says of the last rollout.
 		plan.NodeVersions = versionMap(snap.ActiveVersions())
-		if creating {
-			plan.RolloutPlan = stringList(nil)
-			setPartitionFacts(&plan, snap)
-		} else {
-			plan.RolloutPlan, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.PreviousVersion, state.RollbackAvailable
+		plan.RolloutPlan, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.PreviousVersion, state.RollbackAvailable
+		if creating || configChanged(plan, state) {
+			// Apply will write what the partitions hold then, which a
+			// staging earlier in the same apply may change.
+			if creating {
+				plan.RolloutPlan = stringList(nil)
+			}
+			plan.PreviousVersion, plan.RollbackAvailable = types.StringUnknown(), types.BoolUnknown()
 		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -212,6 +216,13 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	}
 	tflog.Info(ctx, "rollout planned", map[string]any{"cluster": snap.Name, "from": p.FromVersion, "to": p.ToVersion, "order": string(p.Order), "steps": len(p.Steps), "waves": p.Waves})
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// configChanged reports whether the configuration asks for an update even
+// though no node has to change: a new strategy, image_id or timeouts.
+func configChanged(plan, state clusterActiveVersionModel) bool {
+	return !plan.Version.Equal(state.Version) || !plan.ImageID.Equal(state.ImageID) ||
+		!reflect.DeepEqual(plan.Strategy, state.Strategy) || !plan.Timeouts.Equal(state.Timeouts)
 }
 
 // canPlanWithoutImageID: an image_id that is unknown at plan time comes from

@@ -523,3 +523,43 @@ resource "appliance_cluster_active_version" "demo" {
 		},
 	})
 }
+
+// TestAccClusterActiveVersion_StrategyChangeWhileImageStages: an update
+// that changes only the strategy, applied together with an image that is
+// staged first, must not promise previous_version values the staging then
+// changes ("inconsistent result").
+func TestAccClusterActiveVersion_StrategyChangeWhileImageStages(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	declared := sim.providerConfig() + `
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.0"
+}`
+	withImage := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+resource "appliance_cluster_active_version" "demo" {
+  cluster    = "demo"
+  version    = "1.0"
+  strategy   = { min_healthy_time = "1s" }
+  depends_on = [appliance_software_image.next]
+}`, sim.bundle("1.1", []string{"1.0"}))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: declared},
+			{
+				Config: withImage,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
+					// As documented: what the alternate partitions hold and can boot.
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollback_available"), knownvalue.Bool(true)),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}

@@ -168,3 +168,42 @@ func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
 		},
 	})
 }
+
+// TestAccSoftwareImage_ImportThenConfigureIsNoReplacement: an image whose
+// version is already active, imported with an import block and declared
+// with its source_file, is updated in place (the source is recorded), never
+// replaced nor refused as "not newer"; nothing is left to do afterwards.
+func TestAccSoftwareImage_ImportThenConfigureIsNoReplacement(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	p := sim.bundle("1.1", []string{"1.0"})
+	sim.upgradeByHand("demo", p)
+	images, err := sim.client.ListImages(t.Context(), "demo")
+	if err != nil || len(images) != 1 {
+		t.Fatalf("setup: images %v, %v", images, err)
+	}
+	cfg := sim.providerConfig() + fmt.Sprintf(`
+import {
+  to = appliance_software_image.next
+  id = "demo/%s"
+}
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}`, images[0].ID, p)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("appliance_software_image.next", plancheck.ResourceActionUpdate),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("id"), knownvalue.StringExact(images[0].ID)),
+			},
+		}},
+	})
+}

@@ -85,7 +85,7 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Optional: true,
 				MarkdownDescription: "Path of a bundle on the machine running Terraform; the provider streams it to the cluster " +
 					"(S2). A changed file (new checksum) replaces the image.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.String{replaceUnlessImported()},
 				Validators: []validator.String{
 					stringvalidator.ExactlyOneOf(path.MatchRoot("source_file"), path.MatchRoot("source_url")),
 				},
@@ -93,7 +93,7 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"source_url": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "http, https or ftp URL the cluster downloads the bundle from itself (S1).",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				PlanModifiers:       []planmodifier.String{replaceUnlessImported()},
 				Validators:          []validator.String{urlSchemeValidator{}},
 			},
 			"proxy": schema.StringAttribute{
@@ -188,7 +188,7 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
 		return
 	}
-	if creating && manifest != nil {
+	if creating && manifest != nil && !r.clusterHolds(ctx, plan.Cluster.ValueString(), plan.SHA256.ValueString()) {
 		if err := checkImageFitsCluster(snap, manifest); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image cannot update this cluster", err.Error())
 			return
@@ -455,6 +455,31 @@ func setManifest(m *softwareImageModel, man *appliance.Manifest, _ *diag.Diagnos
 	m.SupportedFrom = stringList(man.SupportedFrom)
 	m.IrreversibleFeatures = stringList(man.IrreversibleFeatures)
 	m.Components = stringList(man.ComponentNames())
+}
+
+// replaceUnlessImported replaces the image when its source changes, but not
+// when the prior state has no source at all: an imported image, whose
+// source the cluster cannot know, gets it recorded in place.
+func replaceUnlessImported() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull()
+	}, "Replaces the image when its source changes, except after an import.", "Replaces the image when its source changes, except after an import.")
+}
+
+// clusterHolds reports whether the cluster already has an image with this
+// checksum: uploading it again adopts that image, which the cluster accepts
+// whatever version it runs now.
+func (r *softwareImageResource) clusterHolds(ctx context.Context, cluster, sum string) bool {
+	images, err := r.data.client.ListImages(ctx, cluster)
+	if err != nil {
+		return false // the checks below then decide, as for a new image
+	}
+	for _, img := range images {
+		if strings.EqualFold(img.SHA256, sum) {
+			return true
+		}
+	}
+	return false
 }
 
 // stagedNodes lists the nodes whose active or alternate partition holds the image.

@@ -128,10 +128,14 @@ func (r *superclusterVersionResource) Configure(_ context.Context, req resource.
 // superPlan is the plan of a supercluster: the clusters in order, each with
 // its own rollout.
 type superPlan struct {
-	strategy       string
-	order          []string
-	plans          map[string]*rollout.Plan // clusters with something to do
-	snaps          map[string]*appliance.Cluster
+	strategy string
+	order    []string
+	plans    map[string]*rollout.Plan // clusters with something to do
+	snaps    map[string]*appliance.Cluster
+	// deferred names clusters whose image is created in this same apply and
+	// could not be read at plan time (a source_url image): the plan is then
+	// computed, and checked, at apply.
+	deferred       []string
 	lines          []string
 	unavailability string
 }
@@ -227,9 +231,13 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 		if pdiags.HasError() {
 			return nil, diags
 		}
+		if p == nil && img.IsUnknown() {
+			sp.deferred = append(sp.deferred, n)
+			continue
+		}
 		if p == nil {
 			diags.AddAttributeError(path.Root("images"), "No image for a cluster",
-				fmt.Sprintf("cluster %s has no image of version %s yet: declare an appliance_software_image for it", n, version))
+				fmt.Sprintf("cluster %s has no image of version %s yet: declare an appliance_software_image for it and name it in images", n, version))
 			return nil, diags
 		}
 		sp.plans[n] = p
@@ -312,6 +320,16 @@ func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resour
 	}
 	plan.Clusters = stringList(sp.order)
 	plan.ExpectedUnavailability = types.StringValue(sp.unavailability)
+	if len(sp.deferred) > 0 {
+		resp.Diagnostics.AddWarning("Rollout plan known after apply",
+			fmt.Sprintf("The images of %s are created in this apply and their manifests are not readable yet, so the rollout cannot be shown now; "+
+				"it is computed and checked at apply, before any node is touched. Use source_file images, or apply the images first, to see it here.",
+				strings.Join(sp.deferred, ", ")))
+		plan.RolloutPlan = types.ListUnknown(types.StringType)
+		plan.ClusterVersions = types.MapUnknown(types.StringType)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
 	if len(sp.lines) == 0 {
 		versions, vdiags := r.clusterVersions(ctx, sp.order)
 		resp.Diagnostics.Append(vdiags...)
@@ -389,6 +407,10 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 	sp, pdiags := r.plan(ctx, plan, order)
 	diags.Append(pdiags...)
 	if pdiags.HasError() {
+		return
+	}
+	if len(sp.deferred) > 0 {
+		diags.AddError("Images missing at apply", "the images of "+strings.Join(sp.deferred, ", ")+" are still unknown at apply: this is a bug in the provider")
 		return
 	}
 	var runErr error

@@ -70,7 +70,8 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 			"(stage, fail over, activate, wait healthy, fail back, finalize, settle) and shows it in `rollout_plan` at " +
 			"`terraform plan`; `terraform apply` runs it under a cluster lease, reverting a node whose activation fails. " +
 			"Setting `version` to the version in the alternate partition is a rollback (S21), refused at plan time when an " +
-			"irreversible feature forbids it (S9). Destroying the resource only removes it from the state: it never downgrades.",
+			"irreversible feature forbids it (S9). Destroying the resource only removes it from the state: it never downgrades. " +
+			"Default `timeouts`: 3h for create and update; an apply cut off by its timeout resumes where it stopped on the next apply.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -249,7 +250,7 @@ func (r *clusterActiveVersionResource) Create(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Create(ctx, 60*time.Minute)
+	timeout, diags := plan.Timeouts.Create(ctx, defaultRolloutTimeout)
 	resp.Diagnostics.Append(diags...)
 	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
 }
@@ -260,7 +261,7 @@ func (r *clusterActiveVersionResource) Update(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 60*time.Minute)
+	timeout, diags := plan.Timeouts.Update(ctx, defaultRolloutTimeout)
 	resp.Diagnostics.Append(diags...)
 	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
 }
@@ -346,13 +347,28 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		// Record the truth, not the wish: the next plan then shows what is left to do.
 		plan.Version = types.StringValue(clusterVersion(snap))
 		if !errors.Is(runErr, errAlreadyReported) {
-			diags.AddError("Rollout of cluster "+cluster+" failed", runErr.Error())
+			diags.AddError("Rollout of cluster "+cluster+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
 		}
 	}
 	diags.Append(st.Set(ctx, &plan)...)
 }
 
 var errAlreadyReported = errors.New("already reported")
+
+// defaultRolloutTimeout bounds an apply when the configuration sets no
+// timeouts: a rollout reboots nodes one wave at a time and may wait 45-60
+// minutes for the cluster to re-form (S17).
+const defaultRolloutTimeout = 3 * time.Hour
+
+// timeoutAdvice explains an apply cut off by its own timeout: what is left
+// running and how to go on.
+func timeoutAdvice(ctx context.Context, timeout time.Duration) string {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ""
+	}
+	return fmt.Sprintf(". The apply's timeout (%s) ran out: the rollout stopped where it was, and nodes already rebooting finish on their own. "+
+		"Run terraform apply again once they are back (the rollout resumes where it stopped), and raise the resource's timeouts if the rollout needs longer", timeout)
+}
 
 // settleDeadline is how long the cluster may take to re-form (S17): its own
 // settle time, or the strategy's, plus the healthy deadline as a margin.

@@ -394,7 +394,7 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 					}
 				},
 				Config:      hurried,
-				ExpectError: regexp.MustCompile(`(?s)rollout stopped at step \d+ \(wave 2: (activate|await_healthy) n[23].*context deadline exceeded`),
+				ExpectError: regexp.MustCompile(`(?s)rollout stopped at step \d+ \(wave 2: (activate|await_healthy) n[23].*context deadline exceeded.*timeout \(1s\) ran out.*apply again`),
 			},
 			{
 				PreConfig: func() {

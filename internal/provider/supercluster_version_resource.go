@@ -40,6 +40,10 @@ const (
 	scIncremental       = "incremental"        // S26: leave, upgrade, join a new supercluster
 )
 
+// defaultSuperclusterTimeout: an incremental upgrade (S26) takes five times
+// as long as a maintenance window or more, cluster after cluster.
+const defaultSuperclusterTimeout = 12 * time.Hour
+
 func newSuperclusterVersionResource() resource.Resource { return &superclusterVersionResource{} }
 
 type superclusterVersionResource struct{ data *providerData }
@@ -69,7 +73,7 @@ func (r *superclusterVersionResource) Schema(ctx context.Context, _ resource.Sch
 			"or minor release needs either a `maintenance_window` (S25: every cluster down and upgraded together, the service " +
 			"unavailable, fastest) or `incremental` (S26: each cluster leaves, upgrades and joins a new supercluster, the " +
 			"service up at reduced capacity, much longer). The plan shows the order of the clusters, every step inside each, " +
-			"and the expected unavailability. Destroying the resource only removes it from the state.",
+			"and the expected unavailability. Destroying the resource only removes it from the state. Default `timeouts`: 12h.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "The supercluster's name.",
@@ -378,7 +382,7 @@ func (r *superclusterVersionResource) Create(ctx context.Context, req resource.C
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Create(ctx, 4*time.Hour)
+	timeout, diags := plan.Timeouts.Create(ctx, defaultSuperclusterTimeout)
 	resp.Diagnostics.Append(diags...)
 	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
 }
@@ -389,7 +393,7 @@ func (r *superclusterVersionResource) Update(ctx context.Context, req resource.U
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 4*time.Hour)
+	timeout, diags := plan.Timeouts.Update(ctx, defaultSuperclusterTimeout)
 	resp.Diagnostics.Append(diags...)
 	r.apply(ctx, plan, timeout, &resp.State, &resp.Diagnostics)
 }
@@ -435,7 +439,7 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 	plan.ClusterVersions = versions
 	if runErr != nil {
 		plan.Version = types.StringValue(lowestOf(versions))
-		diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" failed", runErr.Error())
+		diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
 	}
 	diags.Append(st.Set(ctx, &plan)...)
 }

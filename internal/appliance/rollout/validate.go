@@ -234,7 +234,7 @@ func (in *input) checkHealth() error {
 			}
 			return &ValidationError{Code: api.CodePreconditionFailed,
 				Message: fmt.Sprintf("node %s is %s", n.name, state),
-				Fix:     fmt.Sprintf("bring node %s back to running and healthy before the rollout", n.name)}
+				Fix:     in.recoveryAdvice([]int{i})}
 		}
 	}
 	for _, g := range in.groups {
@@ -242,9 +242,11 @@ func (in *input) checkHealth() error {
 			continue
 		}
 		var downNames, pending []string
+		var downIdx []int
 		for _, m := range g.members {
 			if !in.nodes[m].avail {
 				downNames = append(downNames, in.nodes[m].name)
+				downIdx = append(downIdx, m)
 			}
 			if in.nodes[m].needs {
 				pending = append(pending, in.nodes[m].name)
@@ -255,7 +257,7 @@ func (in *input) checkHealth() error {
 		}
 		return &ValidationError{Code: api.CodePreconditionFailed,
 			Message: fmt.Sprintf("HA group %s cannot spare a member: %s down, and it must keep %d of %d available; %s could never reboot", g.name, listNames(downNames), g.min, len(g.members), listNames(pending)),
-			Fix:     fmt.Sprintf("bring HA partner %s back to running and healthy first", listNames(downNames))}
+			Fix:     in.recoveryAdvice(downIdx)}
 	}
 	if in.set.maxUnavailable > 0 {
 		in.limit = in.set.maxUnavailable - down
@@ -305,4 +307,21 @@ func listNames(names []string) string {
 		return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
 	}
 	return strings.Join(names, ", ")
+}
+
+// recoveryAdvice says what to do about nodes that are not available: wait,
+// when they are only rebooting or settling (a reboot under way, perhaps
+// started by an apply that was interrupted), or bring them back otherwise.
+func (in *input) recoveryAdvice(idx []int) string {
+	names := make([]string, len(idx))
+	transient := true
+	for k, i := range idx {
+		names[k] = in.nodes[i].name
+		st := in.c.Nodes[i].State
+		transient = transient && (st == appliance.NodeRebooting || st == appliance.NodeSettling)
+	}
+	if transient {
+		return fmt.Sprintf("wait until %s is back, running and healthy (a reboot is under way, perhaps from an interrupted apply), then plan again", listNames(names))
+	}
+	return fmt.Sprintf("bring %s back to running and healthy first", listNames(names))
 }

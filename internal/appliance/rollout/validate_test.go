@@ -143,6 +143,25 @@ func TestValidate_S10_HAPartnerDown(t *testing.T) {
 	mustCompute(t, Request{Cluster: c, Target: manifest("1.1", "1.0"), Policy: Policy{HAMode: &off}})
 }
 
+// A partner that is only rebooting (a reboot under way, perhaps from an
+// interrupted apply) is waited for, not "brought back"; a down one is.
+func TestValidate_S10_RebootingPartnerIsWaitedFor(t *testing.T) {
+	c := avere4()
+	c.Nodes[3].State, c.Nodes[3].Healthy = appliance.NodeRebooting, false
+	c.Nodes[3].Active.Version = "1.1"
+	_, err := Compute(Request{Cluster: c, Target: manifest("1.1", "1.0")})
+	ve := validationError(t, err, api.CodePreconditionFailed)
+	if !strings.Contains(ve.Fix, "wait until n4 is back") {
+		t.Errorf("a rebooting partner should be waited for: %v", ve)
+	}
+	c.Nodes[3].State = appliance.NodeDown
+	_, err = Compute(Request{Cluster: c, Target: manifest("1.1", "1.0")})
+	ve = validationError(t, err, api.CodePreconditionFailed)
+	if !strings.Contains(ve.Fix, "bring n4 back") {
+		t.Errorf("a down partner should be brought back: %v", ve)
+	}
+}
+
 func TestValidate_S10_NodeUnhealthy(t *testing.T) {
 	c := avere4()
 	c.Nodes[2].Healthy = false

@@ -22,7 +22,12 @@ const activeVersionAddr = "appliance_cluster_active_version.demo"
 
 // upgradeConfig stages the bundle and activates its version on cluster demo.
 func upgradeConfig(sim *testSim, bundlePath, extra string) string {
-	return sim.providerConfig() + fmt.Sprintf(`
+	return sim.providerConfig() + upgradeResources(bundlePath, extra)
+}
+
+// upgradeResources are upgradeConfig's resources, for any provider block.
+func upgradeResources(bundlePath, extra string) string {
+	return fmt.Sprintf(`
 resource "appliance_software_image" "next" {
   cluster     = "demo"
   source_file = %q

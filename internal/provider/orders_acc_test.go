@@ -243,12 +243,7 @@ resource "appliance_cluster_active_version" "demo" {
   version = "6.5"
 }`,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-					if len(lines) != 1 || !strings.Contains(lines[0], "finalize cluster at 6.5") {
-						return fmt.Errorf("want the finalize step alone")
-					}
-					return nil
-				}),
+				expectOnlyStep(activeVersionAddr, "finalize cluster at 6.5"),
 			}},
 			Check: func(*terraform.State) error {
 				c := sim.cluster("ncs")

@@ -26,24 +26,8 @@ func TestAccProvider_EmbeddedSimulatorPersistsCluster(t *testing.T) {
 	dir := t.TempDir()
 	statePath := filepath.Join(dir, "embedded.json")
 	helper := startSim(t, "primary-ha") // only for making a bundle
-	cfg := fmt.Sprintf(`
-provider "appliance" {
-  simulator {
-    state_file = %q
-  }
-}
-
-resource "appliance_software_image" "next" {
-  cluster     = "demo"
-  source_file = %q
-}
-
-resource "appliance_cluster_active_version" "demo" {
-  cluster  = "demo"
-  version  = appliance_software_image.next.version
-  image_id = appliance_software_image.next.id
-}
-`, statePath, helper.bundle("1.1", []string{"1.0"}))
+	cfg := fmt.Sprintf("provider \"appliance\" {\n  simulator {\n    state_file = %q\n  }\n}\n", statePath) +
+		upgradeResources(helper.bundle("1.1", []string{"1.0"}), "")
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

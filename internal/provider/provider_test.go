@@ -150,6 +150,17 @@ func (c rolloutPlanCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRe
 	resp.Error = fmt.Errorf("%s is not in the plan", c.address)
 }
 
+// expectOnlyStep checks that the planned rollout is one step, containing want:
+// what a resumed rollout has left when everything else is done.
+func expectOnlyStep(address, want string) plancheck.PlanCheck {
+	return expectRolloutPlan(address, func(lines []string) error {
+		if len(lines) != 1 || !strings.Contains(lines[0], want) {
+			return fmt.Errorf("want the single step %q", want)
+		}
+		return nil
+	})
+}
+
 var stepLine = regexp.MustCompile(`^\d+\. wave (\d+): (\S+) (\S+)`)
 
 // activationWaves parses rollout lines into node -> wave of its activation.

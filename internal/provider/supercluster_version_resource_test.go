@@ -261,12 +261,7 @@ resource "appliance_supercluster_version" "sc1" {
   strategy     = "incremental"
 }`,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectRolloutPlan(superAddr, func(lines []string) error {
-					if len(lines) != 1 || !strings.Contains(lines[0], "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1") {
-						return fmt.Errorf("want the rejoin alone")
-					}
-					return nil
-				}),
+				expectOnlyStep(superAddr, "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1"),
 			}},
 			Check: func(*terraform.State) error {
 				for _, c := range []string{"dma1", "dma2", "dma3"} {
@@ -305,12 +300,7 @@ resource "appliance_supercluster_version" "sc1" {
   strategy     = "maintenance_window"
 }`,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectRolloutPlan(superAddr, func(lines []string) error {
-					if len(lines) != 1 || !strings.Contains(lines[0], "close the maintenance window on dma1, dma2, dma3") {
-						return fmt.Errorf("want the closing alone")
-					}
-					return nil
-				}),
+				expectOnlyStep(superAddr, "close the maintenance window on dma1, dma2, dma3"),
 			}},
 			Check: func(*terraform.State) error {
 				for _, c := range []string{"dma1", "dma2", "dma3"} {

@@ -50,6 +50,7 @@ type providerModel struct {
 	CACertPEM      types.String    `tfsdk:"ca_cert_pem"`
 	RetryMax       types.Int64     `tfsdk:"retry_max"`
 	RequestTimeout types.String    `tfsdk:"request_timeout"`
+	RetryAfterMax  types.String    `tfsdk:"retry_after_max"`
 	Simulator      *simulatorModel `tfsdk:"simulator"`
 }
 
@@ -92,6 +93,13 @@ func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Optional:            true,
 				MarkdownDescription: "How many times a failed request that is safe to repeat is retried (connection errors, 429, 502-504). Default 4.",
 				Validators:          []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"retry_after_max": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Longest wait honoured when the API answers 429 or 503 with `Retry-After`, as a Go duration such as `30s`. " +
+					"A longer `Retry-After` is cut to this, and when the retries run out the error says what the cluster asked for. " +
+					"A request never waits past its operation's deadline. Default `30s`.",
+				Validators: []validator.String{durationValidator{}},
 			},
 			"request_timeout": schema.StringAttribute{
 				Optional:            true,
@@ -155,6 +163,9 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	if d := cfg.RequestTimeout.ValueString(); d != "" {
 		ccfg.RequestTimeout, _ = time.ParseDuration(d) // validated by the schema
+	}
+	if d := cfg.RetryAfterMax.ValueString(); d != "" {
+		ccfg.RetryAfterMax, _ = time.ParseDuration(d) // validated by the schema
 	}
 
 	if cfg.Simulator != nil {

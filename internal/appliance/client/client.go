@@ -59,10 +59,12 @@ func (c *Client) WithLease(leaseID string) *Client {
 // Endpoint returns the API endpoint, for messages.
 func (c *Client) Endpoint() string { return c.base.String() }
 
-// retryable returns a retryablehttp client whose attempts are bounded by
-// timeout (0: only by the context). Its construction is cheap; building one
-// per call lets long-polls and uploads have bounds of their own.
+// retryable returns a retryablehttp client for one request, whose attempts
+// are bounded by timeout (0: only by the context). Its construction is
+// cheap; building one per call lets long-polls and uploads have bounds of
+// their own, and gives each request a retry policy of its own.
 func (c *Client) retryable(timeout time.Duration) *retryablehttp.Client {
+	p := &retryPolicy{retryAfterMax: c.cfg.RetryAfterMax}
 	return &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: c.transport,
@@ -75,8 +77,10 @@ func (c *Client) retryable(timeout time.Duration) *retryablehttp.Client {
 		RetryWaitMin: c.cfg.RetryWaitMin,
 		RetryWaitMax: c.cfg.RetryWaitMax,
 		RetryMax:     c.cfg.RetryMax,
-		CheckRetry:   checkRetry,
-		Backoff:      backoff,
-		ErrorHandler: keepLastResponse,
+		CheckRetry:   p.check,
+		Backoff: func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+			return backoff(minWait, maxWait, p.retryAfterMax, attempt, resp)
+		},
+		ErrorHandler: p.giveUp,
 	}
 }

@@ -28,8 +28,16 @@ type Config struct {
 	// negative: never).
 	RetryMax int
 	// RetryWaitMin and RetryWaitMax bound the backoff between retries
-	// (defaults 200ms and 5s). A Retry-After header overrides them.
+	// (defaults 200ms and 5s). A Retry-After header overrides them, up to
+	// RetryAfterMax.
 	RetryWaitMin, RetryWaitMax time.Duration
+	// RetryAfterMax caps the wait a server's Retry-After asks for (default
+	// 30s): one "Retry-After: 3600" must not hang a plan for an hour per
+	// retry. When the server asked for longer and the retries run out, the
+	// error says what was asked and what was waited. A request with a
+	// deadline never sleeps into it: when the wait would pass it, the
+	// request stops at once with an error saying so.
+	RetryAfterMax time.Duration
 	// RequestTimeout bounds each attempt (default 60s). Long-polls get the
 	// poll's wait on top; uploads have no per-attempt bound and rely on ctx.
 	RequestTimeout time.Duration
@@ -44,6 +52,7 @@ const (
 	defaultRetryMax       = 4
 	defaultRetryWaitMin   = 200 * time.Millisecond
 	defaultRetryWaitMax   = 5 * time.Second
+	defaultRetryAfterMax  = 30 * time.Second
 	defaultRequestTimeout = 60 * time.Second
 	defaultUserAgent      = "terraform-provider-appliance"
 )
@@ -63,6 +72,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.RetryWaitMax < cfg.RetryWaitMin {
 		cfg.RetryWaitMax = cfg.RetryWaitMin
+	}
+	if cfg.RetryAfterMax <= 0 {
+		cfg.RetryAfterMax = defaultRetryAfterMax
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = defaultRequestTimeout

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 )
 
 // replayKey marks, in a request's context, a request that the server can
@@ -69,14 +71,12 @@ func notSent(err error) bool {
 	return errors.As(err, &dns) && dns.IsTemporary
 }
 
-// backoff honours Retry-After on 429 and 503 and otherwise waits an
-// exponentially growing, jittered time, so that many clients retrying the
-// same appliance do not retry in step.
-func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
-			return d
-		}
+// backoff honours Retry-After on 429 and 503, up to retryAfterMax, and
+// otherwise waits an exponentially growing, jittered time, so that many
+// clients retrying the same appliance do not retry in step.
+func backoff(minWait, maxWait, retryAfterMax time.Duration, attempt int, resp *http.Response) time.Duration {
+	if d, ok := askedRetryAfter(resp); ok {
+		return min(d, retryAfterMax)
 	}
 	ceiling := minWait << min(attempt, 30)
 	if ceiling <= 0 || ceiling > maxWait {
@@ -86,6 +86,14 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 		return minWait
 	}
 	return minWait + rand.N(ceiling-minWait)
+}
+
+// askedRetryAfter is the wait a 429 or 503 answer asks for, if it asks.
+func askedRetryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp == nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		return 0, false
+	}
+	return retryAfter(resp.Header.Get("Retry-After"))
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
@@ -102,13 +110,94 @@ func retryAfter(v string) (time.Duration, bool) {
 	return 0, false
 }
 
-// keepLastResponse replaces retryablehttp's "giving up" handling: when the
-// retries run out on an HTTP answer, the caller gets that answer, so that the
-// API's error body (code, message) reaches the user instead of a bare
-// "unexpected HTTP status".
-func keepLastResponse(resp *http.Response, err error, attempts int) (*http.Response, error) {
+// retryAfterError is a 429 or 503 whose Retry-After the client did not
+// honour in full: it asked for longer than retry_after_max, or for longer
+// than the request had left before its deadline. It says so, so that the
+// operator knows why the provider gave up while the server said "later",
+// and keeps the API's error for callers that match on its code.
+type retryAfterError struct {
+	asked    time.Duration // what the server's Retry-After asked for
+	cap      time.Duration // retry_after_max
+	attempts int
+	// untilDeadline is set when the wait would have passed the request's
+	// deadline: the client stopped at once instead of sleeping into it.
+	untilDeadline time.Duration
+	pastDeadline  bool
+	err           *api.Error
+}
+
+func (e *retryAfterError) Error() string {
+	asked := "the cluster asked to retry after " + seconds(e.asked)
+	if e.pastDeadline {
+		return fmt.Sprintf("%s; %s, but the operation's deadline is %s away; gave up after %d attempts instead of waiting past it",
+			e.err, asked, seconds(e.untilDeadline), e.attempts)
+	}
+	return fmt.Sprintf("%s; %s; waited at most %s between attempts (the provider's retry_after_max); gave up after %d attempts",
+		e.err, asked, seconds(e.cap), e.attempts)
+}
+
+// Unwrap gives the API's error and, when the deadline stopped the
+// retries, context.DeadlineExceeded: the operation ran out of time.
+func (e *retryAfterError) Unwrap() []error {
+	if e.pastDeadline {
+		return []error{e.err, context.DeadlineExceeded}
+	}
+	return []error{e.err}
+}
+
+// seconds writes d in seconds, as Retry-After does: 3600s, 0.05s.
+func seconds(d time.Duration) string {
+	if d >= time.Second {
+		d = d.Round(time.Second)
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+}
+
+// retryPolicy is the retryablehttp hooks of one request: checkRetry and
+// backoff with the client's bounds, and what to do when retrying stops.
+type retryPolicy struct {
+	retryAfterMax time.Duration
+}
+
+// check is checkRetry, except that it stops at once when the wait the
+// server asks for (capped) would pass the context's deadline: sleeping
+// into the deadline would only end in a bare "context deadline exceeded".
+func (p *retryPolicy) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, cerr := checkRetry(ctx, resp, err)
+	if !retry || cerr != nil {
+		return retry, cerr
+	}
+	asked, ok := askedRetryAfter(resp)
+	if !ok {
+		return true, nil
+	}
+	if deadline, has := ctx.Deadline(); has {
+		if left := time.Until(deadline); min(asked, p.retryAfterMax) >= left {
+			return false, &retryAfterError{asked: asked, cap: p.retryAfterMax, untilDeadline: left, pastDeadline: true}
+		}
+	}
+	return true, nil
+}
+
+// giveUp replaces retryablehttp's "giving up" handling: when the retries
+// run out on an HTTP answer, the caller gets that answer, so that the API's
+// error body (code, message) reaches the user instead of a bare
+// "unexpected HTTP status". When the server asked for a longer wait than
+// the client gave it, the caller gets an error saying so instead.
+func (p *retryPolicy) giveUp(resp *http.Response, err error, attempts int) (*http.Response, error) {
 	if resp != nil {
-		return resp, nil
+		asked, ok := askedRetryAfter(resp)
+		var stop *retryAfterError
+		if !errors.As(err, &stop) && ok && asked > p.retryAfterMax && attempts > 1 {
+			stop = &retryAfterError{asked: asked, cap: p.retryAfterMax}
+		}
+		if stop == nil {
+			return resp, nil
+		}
+		defer func() { _ = resp.Body.Close() }()
+		stop.attempts = attempts
+		stop.err = decodeError(resp)
+		return nil, stop
 	}
 	if attempts > 1 {
 		return nil, fmt.Errorf("giving up after %d attempts: %w", attempts, err)

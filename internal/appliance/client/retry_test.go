@@ -194,13 +194,13 @@ func TestRequestTimeoutBoundsEachAttempt(t *testing.T) {
 
 func TestBackoffStaysWithinItsBounds(t *testing.T) {
 	for attempt := range 40 {
-		d := backoff(200*time.Millisecond, 5*time.Second, attempt, nil)
+		d := backoff(200*time.Millisecond, 5*time.Second, 30*time.Second, attempt, nil)
 		if d < 200*time.Millisecond || d > 5*time.Second {
 			t.Fatalf("attempt %d: %v", attempt, d)
 		}
 	}
 	resp := &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"7"}}}
-	if d := backoff(time.Millisecond, time.Second, 0, resp); d != 7*time.Second {
+	if d := backoff(time.Millisecond, time.Second, 30*time.Second, 0, resp); d != 7*time.Second {
 		t.Fatalf("Retry-After 7 gave %v", d)
 	}
 }
@@ -214,5 +214,65 @@ func dropConnection(t *testing.T, w http.ResponseWriter) {
 	}
 	if err := conn.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Defect 3: one 429 with "Retry-After: 3600" made the provider sleep an hour
+// per retry, during plan too. The wait is capped at RetryAfterMax and the
+// error states what the cluster asked for and what was waited.
+func TestRetry_Defect3_RetryAfterIsCapped(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Retry-After", "3600")
+		writeAPIError(w, 429, api.CodeRateLimited, "slow down")
+	})
+	c := newClient(t, f, func(cfg *Config) { cfg.RetryMax = 2; cfg.RetryAfterMax = 50 * time.Millisecond })
+	start := time.Now()
+	_, err := c.ListClusters(context.Background())
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("took %v: Retry-After was not capped", took)
+	}
+	if f.count() != 3 {
+		t.Fatalf("%d requests, want 1 + RetryMax", f.count())
+	}
+	for _, want := range []string{"slow down", "the cluster asked to retry after 3600s", "waited at most 0.05s", "retry_after_max", "gave up after 3 attempts"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to say %q", err, want)
+		}
+	}
+	if ErrorCode(err) != api.CodeRateLimited {
+		t.Fatalf("the API's error code was lost: %q", ErrorCode(err))
+	}
+}
+
+// Defect 3: a request with a deadline never sleeps into it; when the wait
+// the server asks for (even capped) would pass it, the request stops at
+// once saying so.
+func TestRetry_Defect3_RetryAfterNeverSleepsPastTheDeadline(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Retry-After", "3600")
+		writeAPIError(w, 503, api.CodeUnavailable, "appliance is rebooting")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := newClient(t, f).ListClusters(ctx)
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("took %v: slept towards the deadline instead of stopping", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || ErrorCode(err) != api.CodeUnavailable {
+		t.Fatalf("err = %v, want the 503 and a deadline error", err)
+	}
+	if !strings.Contains(err.Error(), "asked to retry after 3600s") || !strings.Contains(err.Error(), "deadline") || f.count() != 1 {
+		t.Fatalf("err = %v after %d requests", err, f.count())
+	}
+}
+
+func TestRetry_Defect3_DefaultRetryAfterMaxIs30s(t *testing.T) {
+	c, err := New(Config{Endpoint: "http://127.0.0.1:1", Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cfg.RetryAfterMax != 30*time.Second {
+		t.Fatalf("default RetryAfterMax %v, want the documented 30s", c.cfg.RetryAfterMax)
 	}
 }

@@ -36,20 +36,27 @@ func Verify(r io.Reader) (*appliance.Manifest, error) {
 }
 
 // VerifyFile verifies the bundle at path and also returns the sha256 (hex)
-// and size of the whole file, computed in the same single read pass.
+// and size of the whole file, computed in the same single read pass: the
+// whole-file hash runs on a goroutine of its own beside the payload hashes.
+// It always reads the file; InspectFile remembers what it found.
 func VerifyFile(path string) (m *appliance.Manifest, sha256hex string, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", 0, err
 	}
 	defer func() { _ = f.Close() }() // read only: nothing to lose on Close
-	h := sha256.New()
-	cw := &countingWriter{w: h}
-	m, err = Verify(io.TeeReader(f, cw))
+	return verifyOpenFile(f)
+}
+
+func verifyOpenFile(f *os.File) (*appliance.Manifest, string, int64, error) {
+	whole := newAsyncHasher(sha256.New())
+	m, err := Verify(io.TeeReader(f, whole))
+	sum, n := whole.finish()
+	countRead(n)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	return m, hex.EncodeToString(h.Sum(nil)), cw.n, nil
+	return m, hex.EncodeToString(sum), n, nil
 }
 
 func verify(r io.Reader, src *recordingReader) (*appliance.Manifest, error) {
@@ -276,16 +283,5 @@ func (rr *recordingReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF && rr.err == nil {
 		rr.err = err
 	}
-	return n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (cw *countingWriter) Write(p []byte) (int, error) {
-	n, err := cw.w.Write(p)
-	cw.n += int64(n)
 	return n, err
 }

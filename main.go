@@ -1,6 +1,8 @@
 // Command terraform-provider-appliance serves the Terraform provider. With the
 // `simulator` subcommand it runs the bundled appliance simulator standalone;
-// with `bundle` it builds an image bundle for tests, demos and rehearsals.
+// with `bundle` it builds an image bundle for tests, demos and rehearsals;
+// with `rauc-lab` it runs a lab of RAUC nodes reached over SSH (see
+// internal/appliance/driver/rauc/lab).
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
 	"github.com/applianceops/terraform-provider-appliance/internal/bundlecmd"
 	"github.com/applianceops/terraform-provider-appliance/internal/provider"
@@ -27,6 +30,8 @@ func main() {
 			os.Exit(simulator.RunCommand(os.Args[2:], os.Stdout, os.Stderr))
 		case "bundle":
 			os.Exit(bundlecmd.Run(os.Args[2:], os.Stdout, os.Stderr))
+		case "rauc-lab":
+			os.Exit(lab.RunCommand(os.Args[2:], os.Stdout, os.Stderr))
 		case "version", "--version":
 			fmt.Println(version)
 			return

@@ -21,7 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
@@ -157,7 +157,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	snap, err := r.data.client.GetCluster(ctx, plan.Cluster.ValueString())
+	snap, err := r.data.driver.Cluster(ctx, plan.Cluster.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
 		return
@@ -279,12 +279,12 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c := r.data.client
+	d := r.data.driver
 	cluster := plan.Cluster.ValueString()
 	shown := plan.RolloutPlan
 
 	runErr := func() error {
-		snap, err := c.GetCluster(ctx, cluster)
+		snap, err := d.Cluster(ctx, cluster)
 		if err != nil {
 			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err))
 		}
@@ -308,9 +308,10 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		}
 		policy, _ := plan.Strategy.policy()
 		key := fmt.Sprintf("%s->%s@%d", cluster, p.ToVersion, time.Now().UnixNano())
-		return executor.WithLease(ctx, c, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
-			return executor.Run(ctx, c.WithLease(leaseID), p, executor.Options{
+		return executor.WithLease(ctx, d, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
+			return executor.Run(ctx, d, p, executor.Options{
 				OperationKey:    key,
+				LeaseID:         leaseID,
 				AutoRevert:      policy.AutoRevert,
 				MinHealthyTime:  policy.MinHealthyTime,
 				HealthyDeadline: policy.HealthyDeadline,
@@ -334,7 +335,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	}()
 
 	// Whatever happened, the state says what every node runs now.
-	snap, err := c.GetCluster(context.WithoutCancel(ctx), cluster)
+	snap, err := d.Cluster(context.WithoutCancel(ctx), cluster)
 	if err != nil {
 		diags.AddError("Cannot read cluster "+cluster+" after the rollout", describeAPIError(err))
 		return
@@ -414,8 +415,8 @@ func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.Re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	snap, err := r.data.client.GetCluster(ctx, state.Cluster.ValueString())
-	if client.IsNotFound(err) {
+	snap, err := r.data.driver.Cluster(ctx, state.Cluster.ValueString())
+	if driver.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
 	}

@@ -353,7 +353,7 @@ func TestAccClusterActiveVersion_LeaseHeldByAnotherRollout(t *testing.T) {
 					leaseID = l.ID
 				},
 				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)taking the rollout lease on cluster demo.*leased by change-window-bot`),
+				ExpectError: regexp.MustCompile(`(?s)taking the rollout lease on cluster demo.*leased by\s+change-window-bot`),
 			},
 			{
 				PreConfig: func() {

@@ -113,7 +113,7 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	snap, err := d.data.client.GetCluster(ctx, m.Name.ValueString())
+	snap, err := d.data.driver.Cluster(ctx, m.Name.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read cluster "+m.Name.ValueString(), clusterErrorDetail(m.Name.ValueString(), err))
 		return

@@ -10,30 +10,28 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 )
 
 var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // describeAPIError turns an API error into a sentence an operator can act on.
 func describeAPIError(err error) string {
-	var apiErr *api.Error
-	if errors.As(err, &apiErr) {
+	if code := driver.CodeOf(err); code != "" {
 		hint := ""
-		switch apiErr.Code {
-		case api.CodeCorruptImage:
+		switch code {
+		case driver.CodeCorruptImage:
 			hint = " (S6): the bundle is damaged or not a bundle; download it again and compare its sha256 with the vendor's"
-		case api.CodeVersionNotNewer:
+		case driver.CodeVersionNotNewer:
 			hint = " (S7): an update must be newer than the running version; going back needs a rollback to the alternate partition or a re-image"
-		case api.CodeUnsupportedPath:
+		case driver.CodeUnsupportedPath:
 			hint = " (S8): update to an intermediate version first"
-		case api.CodeLeaseHeld:
+		case driver.CodeLeaseHeld:
 			hint = ": another rollout holds the cluster's lease; wait for it to finish, or for the lease to expire if its holder crashed"
-		case api.CodeUnauthorized:
+		case driver.CodeUnauthorized:
 			hint = ": check the provider's token"
-		case api.CodeDiskFull:
+		case driver.CodeDiskFull:
 			hint = ": free space on the cluster, e.g. by deleting images that are no longer needed"
 		}
 		return err.Error() + hint
@@ -42,7 +40,7 @@ func describeAPIError(err error) string {
 }
 
 func clusterErrorDetail(cluster string, err error) string {
-	if client.IsNotFound(err) {
+	if driver.IsNotFound(err) {
 		return fmt.Sprintf("the endpoint manages no cluster named %q; the appliance_cluster data source lists what it reports", cluster)
 	}
 	return describeAPIError(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/mgmtapi"
 )
 
 // Environment variables the provider reads when its configuration is silent.
@@ -204,7 +205,7 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	tflog.Debug(ctx, "appliance provider configured", map[string]any{"endpoint": ccfg.Endpoint, "simulator": cfg.Simulator != nil})
 
-	data := newProviderData(c, p.version)
+	data := newProviderData(mgmtapi.New(c), p.version)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

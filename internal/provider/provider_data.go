@@ -10,12 +10,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 )
 
 // providerData is what Configure hands to every resource and data source.
 type providerData struct {
-	client *client.Client
+	// driver reads and acts on the clusters: every resource and data source
+	// goes through it, whatever system is behind it.
+	driver driver.Driver
 	// owner names this provider process in rollout leases, so that an
 	// operator who meets a held lease can tell whose it is.
 	owner string
@@ -28,10 +30,10 @@ type providerData struct {
 	plannedImages map[string]appliance.Manifest
 }
 
-func newProviderData(c *client.Client, version string) *providerData {
+func newProviderData(d driver.Driver, version string) *providerData {
 	host, _ := os.Hostname()
 	return &providerData{
-		client:        c,
+		driver:        d,
 		owner:         fmt.Sprintf("terraform-provider-appliance/%s pid %d on %s", version, os.Getpid(), host),
 		plannedImages: map[string]appliance.Manifest{},
 	}

@@ -77,7 +77,7 @@ func (d *rolloutPlanDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 	cluster := m.Cluster.ValueString()
-	snap, err := d.data.client.GetCluster(ctx, cluster)
+	snap, err := d.data.driver.Cluster(ctx, cluster)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err))
 		return

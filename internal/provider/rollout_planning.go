@@ -101,7 +101,7 @@ func unstaged(snap *appliance.Cluster, target *appliance.Manifest) *appliance.Cl
 // findTarget returns the manifest of the image to activate, its ID, and the
 // other images the cluster knows (for upgrade-path hints).
 func (d *providerData) findTarget(ctx context.Context, snap *appliance.Cluster, version string, imageID types.String) (*appliance.Manifest, string, []appliance.Manifest, error) {
-	images, err := d.client.ListImages(ctx, snap.Name)
+	images, err := d.driver.Images(ctx, snap.Name)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("listing the images of cluster %s: %s", snap.Name, describeAPIError(err))
 	}
@@ -169,7 +169,7 @@ func (d *providerData) checkSupercluster(ctx context.Context, snap *appliance.Cl
 	if err != nil {
 		return nil //nolint:nilerr // not this check's error: the planner names a malformed version
 	}
-	clusters, err := d.client.ListClusters(ctx)
+	clusters, err := d.driver.Clusters(ctx)
 	if err != nil {
 		return fmt.Errorf("listing the clusters of supercluster %s: %s", snap.Supercluster, describeAPIError(err))
 	}

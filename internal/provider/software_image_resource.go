@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,9 +22,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
 
@@ -183,13 +182,13 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		plan.ID = state.ID
 	}
 
-	snap, err := r.data.client.GetCluster(ctx, plan.Cluster.ValueString())
+	snap, err := r.data.driver.Cluster(ctx, plan.Cluster.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
 		return
 	}
 	if creating && manifest != nil && !r.clusterHolds(ctx, plan.Cluster.ValueString(), plan.SHA256.ValueString()) {
-		if err := checkImageFitsCluster(snap, manifest); err != nil {
+		if err := rollout.CheckImageFits(snap, manifest); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image cannot update this cluster", err.Error())
 			return
 		}
@@ -209,9 +208,9 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		if !creating {
 			id = state.ID.ValueString()
 		}
-		want := stagedNodes(snap, id, version)
+		want := rollout.StagedNodes(snap, id, version)
 		if plan.Stage.ValueBool() {
-			want = union(want, nodesNeeding(snap, version))
+			want = union(want, rollout.NodesNeeding(snap, version))
 		}
 		plan.StagedNodes = stringList(want)
 	}
@@ -232,13 +231,19 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cluster := plan.Cluster.ValueString()
-	c := r.data.client
 
-	var img *api.Image
+	var img *driver.Image
 	var err error
 	if !plan.SourceFile.IsNull() {
 		tflog.Info(ctx, "uploading image bundle", map[string]any{"cluster": cluster, "file": plan.SourceFile.ValueString()})
-		img, err = c.UploadImage(ctx, cluster, plan.SourceFile.ValueString())
+		want := driver.Digest{}
+		if !plan.SHA256.IsUnknown() {
+			want.SHA256 = plan.SHA256.ValueString()
+		}
+		if !plan.SizeBytes.IsUnknown() {
+			want.SizeBytes = plan.SizeBytes.ValueInt64()
+		}
+		img, err = r.data.driver.Upload(ctx, cluster, plan.SourceFile.ValueString(), want)
 	} else {
 		img, err = r.download(ctx, plan)
 	}
@@ -262,106 +267,43 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-func (r *softwareImageResource) download(ctx context.Context, plan softwareImageModel) (*api.Image, error) {
+func (r *softwareImageResource) download(ctx context.Context, plan softwareImageModel) (*driver.Image, error) {
 	cluster := plan.Cluster.ValueString()
 	tflog.Info(ctx, "cluster downloads image", map[string]any{"cluster": cluster, "url": redactURL(plan.SourceURL.ValueString())})
-	task, err := r.data.client.DownloadImage(ctx, cluster, api.DownloadRequest{
-		URL: plan.SourceURL.ValueString(), SHA256: plan.SHA256.ValueString(), Proxy: plan.Proxy.ValueString(),
-	}, fmt.Sprintf("download/%s/%d", cluster, time.Now().UnixNano()))
 	// The key is new for every attempt: it guards against a retried request
 	// acting twice, and must never replay an earlier attempt's failure.
-	if err != nil {
-		return nil, err
-	}
-	task, err = r.data.client.WaitTask(ctx, task.ID)
-	if err != nil {
-		return nil, err
-	}
-	if task.State == api.TaskFailed {
-		if task.Error != nil {
-			return nil, task.Error
-		}
-		return nil, fmt.Errorf("download task %s failed", task.ID)
-	}
-	id := task.Result["image_id"]
-	if id == "" {
-		return nil, fmt.Errorf("download task %s succeeded without naming the image", task.ID)
-	}
-	return r.data.client.GetImage(ctx, cluster, id)
+	return r.data.driver.Download(ctx, cluster, driver.DownloadRequest{
+		URL: plan.SourceURL.ValueString(), SHA256: plan.SHA256.ValueString(), Proxy: plan.Proxy.ValueString(),
+		IdempotencyKey: fmt.Sprintf("download/%s/%d", cluster, time.Now().UnixNano()),
+	})
 }
 
 // stageAndRead stages the image where it is missing, then reads back what
 // the nodes hold.
 func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareImageModel, diags *diag.Diagnostics) {
 	cluster := m.Cluster.ValueString()
-	c := r.data.client
-	snap, err := c.GetCluster(ctx, cluster)
+	d := r.data.driver
+	snap, err := d.Cluster(ctx, cluster)
 	if err != nil {
 		diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
 		return
 	}
 	if m.Stage.ValueBool() {
-		// Staging rewrites alternate partitions, which a rollout boots: it
-		// runs under the cluster's lease like a rollout does.
 		// The operation key is new for every staging, so that its requests'
 		// idempotency keys guard against retries of this staging only and
 		// never replay an earlier one's answer.
 		op := fmt.Sprintf("stage/%s@%d", m.ID.ValueString(), time.Now().UnixNano())
-		err := executor.WithLease(ctx, c, cluster, r.data.owner, op, func(ctx context.Context, leaseID string) error {
-			return stageImage(ctx, c.WithLease(leaseID), snap, m.ID.ValueString(), m.Version.ValueString(), op)
-		})
+		err := executor.Stage(ctx, d, snap, m.ID.ValueString(), m.Version.ValueString(), r.data.owner, executor.Options{OperationKey: op})
 		if err != nil {
 			diags.AddError("Staging failed on cluster "+cluster,
 				describeAPIError(err)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
 		}
-		if snap, err = c.GetCluster(ctx, cluster); err != nil {
+		if snap, err = d.Cluster(ctx, cluster); err != nil {
 			diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
 			return
 		}
 	}
-	m.StagedNodes = stringList(stagedNodes(snap, m.ID.ValueString(), m.Version.ValueString()))
-}
-
-// stageImage stages the image on every node that needs it: the primary
-// first, because the other nodes fetch the package from it (S11), then the
-// rest together.
-func stageImage(ctx context.Context, c *client.Client, snap *appliance.Cluster, imageID, version, op string) error {
-	need := nodesNeeding(snap, version)
-	var first, rest []string
-	for _, n := range need {
-		if node := snap.Node(n); node != nil && appliance.SameVersion(node.Alternate.Version, version) && node.Alternate.ImageID == imageID {
-			continue
-		}
-		if node := snap.Node(n); node != nil && node.Role == appliance.RolePrimary {
-			first = append(first, n)
-		} else {
-			rest = append(rest, n)
-		}
-	}
-	for _, group := range [][]string{first, rest} {
-		var tasks []*api.Task
-		for _, n := range group {
-			t, err := c.Stage(ctx, snap.Name, n, imageID, op+"/"+n)
-			if err != nil {
-				return fmt.Errorf("node %s: %w", n, err)
-			}
-			tasks = append(tasks, t)
-		}
-		var errs []error
-		for i, t := range tasks {
-			t, err := c.WaitTask(ctx, t.ID)
-			if err == nil && t.State == api.TaskFailed && t.Error != nil {
-				err = t.Error
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("node %s: %w", group[i], err))
-			}
-		}
-		if err := errors.Join(errs...); err != nil {
-			return err
-		}
-	}
-	return nil
+	m.StagedNodes = stringList(rollout.StagedNodes(snap, m.ID.ValueString(), m.Version.ValueString()))
 }
 
 func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -371,8 +313,8 @@ func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadReque
 		return
 	}
 	cluster := state.Cluster.ValueString()
-	img, err := r.data.client.GetImage(ctx, cluster, state.ID.ValueString())
-	if client.IsNotFound(err) {
+	img, err := r.data.driver.Image(ctx, cluster, state.ID.ValueString())
+	if driver.IsNotFound(err) {
 		tflog.Warn(ctx, "image is gone from the cluster; removing it from state", map[string]any{"cluster": cluster, "id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
@@ -381,7 +323,7 @@ func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadReque
 		resp.Diagnostics.AddError("Cannot read image "+state.ID.ValueString(), describeAPIError(err))
 		return
 	}
-	snap, err := r.data.client.GetCluster(ctx, cluster)
+	snap, err := r.data.driver.Cluster(ctx, cluster)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))
 		return
@@ -416,8 +358,8 @@ func (r *softwareImageResource) Delete(ctx context.Context, req resource.DeleteR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := r.data.client.DeleteImage(ctx, state.Cluster.ValueString(), state.ID.ValueString())
-	if err != nil && !client.IsNotFound(err) {
+	err := r.data.driver.DeleteImage(ctx, state.Cluster.ValueString(), state.ID.ValueString())
+	if err != nil && !driver.IsNotFound(err) {
 		resp.Diagnostics.AddError("Cannot delete image "+state.ID.ValueString(), describeAPIError(err))
 	}
 }
@@ -437,14 +379,14 @@ func (r *softwareImageResource) ImportState(ctx context.Context, req resource.Im
 
 // setFromImage copies what the cluster reports of an image into m; with a
 // snapshot it also sets staged_nodes.
-func (r *softwareImageResource) setFromImage(_ context.Context, m *softwareImageModel, img *api.Image, snap *appliance.Cluster) diag.Diagnostics {
+func (r *softwareImageResource) setFromImage(_ context.Context, m *softwareImageModel, img *driver.Image, snap *appliance.Cluster) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(img.ID)
 	m.SHA256 = types.StringValue(img.SHA256)
 	m.SizeBytes = types.Int64Value(img.SizeBytes)
 	setManifest(m, &img.Manifest, &diags)
 	if snap != nil {
-		m.StagedNodes = stringList(stagedNodes(snap, img.ID, img.Manifest.Version))
+		m.StagedNodes = stringList(rollout.StagedNodes(snap, img.ID, img.Manifest.Version))
 	}
 	return diags
 }
@@ -470,7 +412,7 @@ func replaceUnlessImported() planmodifier.String {
 // checksum: uploading it again adopts that image, which the cluster accepts
 // whatever version it runs now.
 func (r *softwareImageResource) clusterHolds(ctx context.Context, cluster, sum string) bool {
-	images, err := r.data.client.ListImages(ctx, cluster)
+	images, err := r.data.driver.Images(ctx, cluster)
 	if err != nil {
 		return false // the checks below then decide, as for a new image
 	}
@@ -480,80 +422,6 @@ func (r *softwareImageResource) clusterHolds(ctx context.Context, cluster, sum s
 		}
 	}
 	return false
-}
-
-// stagedNodes lists the nodes whose active or alternate partition holds the image.
-func stagedNodes(snap *appliance.Cluster, imageID, version string) []string {
-	var out []string
-	for _, n := range snap.Nodes {
-		if holdsImage(n.Active, imageID, version) || holdsImage(n.Alternate, imageID, version) {
-			out = append(out, n.Name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// holdsImage matches a partition by image ID when both sides know it, and by
-// version otherwise (a partition installed before the API tracked images).
-func holdsImage(p appliance.Partition, imageID, version string) bool {
-	if imageID != "" && p.ImageID != "" {
-		return p.ImageID == imageID
-	}
-	return version != "" && appliance.SameVersion(p.Version, version)
-}
-
-// nodesNeeding lists the nodes that run a version older than version.
-func nodesNeeding(snap *appliance.Cluster, version string) []string {
-	target, err := appliance.ParseVersion(version)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, n := range snap.Nodes {
-		v, err := appliance.ParseVersion(n.Active.Version)
-		if err != nil || v.Less(target) {
-			out = append(out, n.Name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// checkImageFitsCluster is the plan-time form of the cluster's own upload
-// validation: S7 (not newer) and S8 (unsupported path).
-func checkImageFitsCluster(snap *appliance.Cluster, m *appliance.Manifest) error {
-	target := m.ParsedVersion()
-	need := nodesNeeding(snap, m.Version)
-	if len(need) == 0 {
-		return fmt.Errorf("image %s is not newer than what cluster %s runs (%s) (S7). Going back to an older version needs a re-image, "+
-			"not an update; to return to the previous version, set the version of appliance_cluster_active_version to the one in the alternate partition (a rollback)",
-			target, snap.Name, describeVersions(snap))
-	}
-	var unsupported []string
-	for _, name := range need {
-		v, err := appliance.ParseVersion(snap.Node(name).Active.Version)
-		if err == nil && !m.Supports(v) {
-			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", name, v))
-		}
-	}
-	if len(unsupported) > 0 {
-		return fmt.Errorf("image %s does not support updating from the version running on %s (S8): it updates from %s only. "+
-			"Update to an intermediate version first (the appliance_upgrade_path data source finds the chain)",
-			target, strings.Join(unsupported, ", "), strings.Join(m.SupportedFrom, ", "))
-	}
-	return nil
-}
-
-func describeVersions(snap *appliance.Cluster) string {
-	if v, ok := snap.UniformVersion(); ok {
-		return v + " on every node"
-	}
-	var parts []string
-	for _, n := range snap.Nodes {
-		parts = append(parts, n.Name+"="+n.Active.Version)
-	}
-	return strings.Join(parts, ", ")
 }
 
 func stringList(items []string) types.List {

@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
@@ -169,7 +170,7 @@ func tempSupercluster(name, version string) string { return name + "@" + version
 func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVersionModel, remembered []string) (*superPlan, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
-	all, err := r.data.client.ListClusters(ctx)
+	all, err := r.data.driver.Clusters(ctx)
 	if err != nil {
 		diags.AddError("Cannot list the clusters", describeAPIError(err))
 		return nil, diags
@@ -366,7 +367,7 @@ func (r *superclusterVersionResource) clusterVersions(ctx context.Context, names
 	var diags diag.Diagnostics
 	out := map[string]string{}
 	for _, n := range names {
-		snap, err := r.data.client.GetCluster(ctx, n)
+		snap, err := r.data.driver.Cluster(ctx, n)
 		if err != nil {
 			diags.AddError("Cannot read cluster "+n, describeAPIError(err))
 			return types.MapNull(types.StringType), diags
@@ -447,7 +448,7 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 // run executes the supercluster plan, cluster by cluster (or all at once
 // inside a maintenance window), each cluster's rollout under its own lease.
 func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVersionModel, sp *superPlan) error {
-	c := r.data.client
+	d := r.data.driver
 	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
 	policy, _ := m.ClusterStrategy.policy()
 	rollCluster := func(ctx context.Context, cluster string) error {
@@ -457,9 +458,9 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 		}
 		tflog.Info(ctx, "supercluster: rolling cluster", map[string]any{"supercluster": name, "cluster": cluster, "steps": len(p.Steps)})
 		key := fmt.Sprintf("%s/%s->%s@%d", name, cluster, version, time.Now().UnixNano())
-		err := executor.WithLease(ctx, c, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
-			return executor.Run(ctx, c.WithLease(leaseID), p, executor.Options{
-				OperationKey: key, AutoRevert: policy.AutoRevert,
+		err := executor.WithLease(ctx, d, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
+			return executor.Run(ctx, d, p, executor.Options{
+				OperationKey: key, LeaseID: leaseID, AutoRevert: policy.AutoRevert,
 				MinHealthyTime: policy.MinHealthyTime, HealthyDeadline: policy.HealthyDeadline,
 				SettleDeadline: settleDeadline(sp.snaps[cluster], policy),
 			})
@@ -479,7 +480,7 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 		}
 	case scMaintenanceWindow:
 		for _, cl := range sp.order {
-			if _, err := c.SetMaintenance(ctx, cl, true); err != nil {
+			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActMaintenance, Open: true}); err != nil {
 				return fmt.Errorf("opening the maintenance window on %s: %s", cl, describeAPIError(err))
 			}
 		}
@@ -498,7 +499,7 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 			return fmt.Errorf("%w. The maintenance window stays open on %s: the service is still down; fix the failure and apply again", err, strings.Join(sp.order, ", "))
 		}
 		for _, cl := range sp.order {
-			if _, err := c.SetMaintenance(ctx, cl, false); err != nil {
+			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActMaintenance, Open: false}); err != nil {
 				return fmt.Errorf("closing the maintenance window on %s: %s", cl, describeAPIError(err))
 			}
 		}
@@ -508,18 +509,18 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 			if sp.plans[cl] == nil {
 				continue
 			}
-			if _, err := c.SetSupercluster(ctx, cl, ""); err != nil {
+			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActSetSupercluster, Supercluster: ""}); err != nil {
 				return fmt.Errorf("taking %s out of supercluster %s: %s", cl, name, describeAPIError(err))
 			}
 			if err := rollCluster(ctx, cl); err != nil {
 				return fmt.Errorf("%w. %s is out of supercluster %s; the next apply continues from here", err, cl, name)
 			}
-			if _, err := c.SetSupercluster(ctx, cl, temp); err != nil {
+			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActSetSupercluster, Supercluster: temp}); err != nil {
 				return fmt.Errorf("joining %s to supercluster %s: %s", cl, temp, describeAPIError(err))
 			}
 		}
 		for _, cl := range sp.order {
-			if _, err := c.SetSupercluster(ctx, cl, name); err != nil {
+			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActSetSupercluster, Supercluster: name}); err != nil {
 				return fmt.Errorf("joining %s back to supercluster %s: %s", cl, name, describeAPIError(err))
 			}
 		}
@@ -533,7 +534,7 @@ func (r *superclusterVersionResource) Read(ctx context.Context, req resource.Rea
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	all, err := r.data.client.ListClusters(ctx)
+	all, err := r.data.driver.Clusters(ctx)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot list the clusters", describeAPIError(err))
 		return
@@ -610,4 +611,13 @@ func lowestOf(m types.Map) string {
 		}
 	}
 	return low
+}
+
+// admin runs an administrative action and waits for it.
+func admin(ctx context.Context, d driver.Driver, cluster string, a driver.Action) error {
+	t, err := d.Start(ctx, cluster, a)
+	if err != nil {
+		return err
+	}
+	return t.Wait(ctx)
 }

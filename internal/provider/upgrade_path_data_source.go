@@ -80,14 +80,14 @@ func (d *upgradePathDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	cluster := m.Cluster.ValueString()
 	if m.From.IsNull() || m.From.ValueString() == "" {
-		snap, err := d.data.client.GetCluster(ctx, cluster)
+		snap, err := d.data.driver.Cluster(ctx, cluster)
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err))
 			return
 		}
 		m.From = types.StringValue(clusterVersion(snap))
 	}
-	images, err := d.data.client.ListImages(ctx, cluster)
+	images, err := d.data.driver.Images(ctx, cluster)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot list the images of cluster "+cluster, describeAPIError(err))
 		return

@@ -251,6 +251,7 @@ const (
 	CodeHealthCheckFailed     Code = "health_check_failed"
 	CodeRevertFailed          Code = "revert_failed"
 	CodeDownloadFailed        Code = "download_failed"
+	CodeFailed                Code = "failed" // an action failed without saying why
 )
 
 // Error is a classified failure. Message is written for an operator and

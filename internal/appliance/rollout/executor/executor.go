@@ -1,4 +1,4 @@
-// Package executor runs a rollout plan against a cluster's management API.
+// Package executor runs a rollout plan against a cluster through a driver.
 //
 // It is level-triggered: before each step it reads the cluster back and skips
 // the step when its post-condition already holds, so an apply that was
@@ -16,27 +16,17 @@ import (
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 )
-
-// API is what the executor needs of the management API; *client.Client
-// (scoped to the rollout's lease) satisfies it.
-type API interface {
-	GetCluster(ctx context.Context, name string) (*appliance.Cluster, error)
-	Stage(ctx context.Context, cluster, node, imageID, idempotencyKey string) (*api.Task, error)
-	Activate(ctx context.Context, cluster, node string, req api.ActivateRequest, idempotencyKey string) (*api.Task, error)
-	Promote(ctx context.Context, cluster, node, idempotencyKey string) (*api.Task, error)
-	MoveResource(ctx context.Context, cluster, resource, node, idempotencyKey string) (*api.Task, error)
-	Finalize(ctx context.Context, cluster, idempotencyKey string) (*api.Task, error)
-	WaitTask(ctx context.Context, id string) (*api.Task, error)
-}
 
 // Options tune a run.
 type Options struct {
 	// OperationKey is unique to one rollout; with the step it makes each
 	// request's idempotency key, so a retried request never acts twice.
 	OperationKey string
+	// LeaseID is the cluster lease every action runs under (see WithLease).
+	LeaseID string
 	// AutoRevert asks the appliance to boot the previous partition again
 	// when an activation fails (S18, S19).
 	AutoRevert bool
@@ -67,7 +57,7 @@ type Event struct {
 
 // Run executes plan against the cluster. On failure it returns a *Failure
 // that says which step failed and which version each node runs now (S20).
-func Run(ctx context.Context, c API, plan *rollout.Plan, opts Options) error {
+func Run(ctx context.Context, d driver.Driver, plan *rollout.Plan, opts Options) error {
 	if opts.HealthyDeadline <= 0 {
 		opts.HealthyDeadline = 30 * time.Minute
 	}
@@ -77,7 +67,7 @@ func Run(ctx context.Context, c API, plan *rollout.Plan, opts Options) error {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 250 * time.Millisecond
 	}
-	r := &run{api: c, plan: plan, opts: opts}
+	r := &run{drv: d, plan: plan, opts: opts}
 	for i := 0; i < len(plan.Steps); {
 		j := i + 1
 		for j < len(plan.Steps) && concurrent(plan.Steps[i], plan.Steps[j]) {
@@ -105,7 +95,7 @@ func concurrent(a, b rollout.Step) bool {
 }
 
 type run struct {
-	api  API
+	drv  driver.Driver
 	plan *rollout.Plan
 	opts Options
 }
@@ -123,13 +113,13 @@ func (e *stepError) Unwrap() error { return e.err }
 // batch runs steps [i, j) of one kind and wave: it reads the cluster once,
 // starts every step whose post-condition does not hold, then waits for all.
 func (r *run) batch(ctx context.Context, i, j int) error {
-	snap, err := r.api.GetCluster(ctx, r.plan.Cluster)
+	snap, err := r.drv.Cluster(ctx, r.plan.Cluster)
 	if err != nil {
 		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
 	}
 	type started struct {
 		index int
-		task  *api.Task
+		task  driver.Task
 	}
 	var tasks []started
 	var firstErr error
@@ -156,11 +146,7 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	// one node of a wave never leaves another's reboot unobserved.
 	for _, st := range tasks {
 		s := r.plan.Steps[st.index]
-		t, err := r.api.WaitTask(ctx, st.task.ID)
-		if err == nil && t.State == api.TaskFailed {
-			err = taskError(t)
-		}
-		if err != nil {
+		if err := st.task.Wait(ctx); err != nil {
 			if firstErr == nil {
 				firstErr = &stepError{index: st.index, step: s, err: err}
 			}
@@ -185,7 +171,7 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	// A finished task is not yet a proven step: read the cluster back and
 	// check every post-condition (S22: a node may come back on the old
 	// version while its task claims success).
-	snap, err = r.api.GetCluster(ctx, r.plan.Cluster)
+	snap, err = r.drv.Cluster(ctx, r.plan.Cluster)
 	if err != nil {
 		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
 	}
@@ -209,25 +195,27 @@ func (r *run) key(index int, s rollout.Step) string {
 	return fmt.Sprintf("%s/%d/%s/%s%s", r.opts.OperationKey, index, s.Kind, s.Node, s.Resource)
 }
 
-func (r *run) start(ctx context.Context, s rollout.Step, index int) (*api.Task, error) {
+func (r *run) start(ctx context.Context, s rollout.Step, index int) (driver.Task, error) {
 	c := r.plan.Cluster
-	key := r.key(index, s)
+	a := driver.Action{Node: s.Node, Version: s.Version, LeaseID: r.opts.LeaseID, IdempotencyKey: r.key(index, s)}
 	switch s.Kind {
 	case rollout.StepStage:
 		if r.plan.ImageID == "" {
 			return nil, fmt.Errorf("no image of version %s is known to cluster %s to stage", s.Version, c)
 		}
-		return r.api.Stage(ctx, c, s.Node, r.plan.ImageID, key)
+		a.Kind, a.ImageID = driver.ActStage, r.plan.ImageID
 	case rollout.StepActivate:
-		return r.api.Activate(ctx, c, s.Node, api.ActivateRequest{ExpectVersion: s.Version, AutoRevert: r.opts.AutoRevert}, key)
+		a.Kind, a.AutoRevert = driver.ActActivate, r.opts.AutoRevert
 	case rollout.StepPromote:
-		return r.api.Promote(ctx, c, s.Node, key)
+		a.Kind = driver.ActPromote
 	case rollout.StepMoveResource, rollout.StepFailBack:
-		return r.api.MoveResource(ctx, c, s.Resource, s.To, key)
+		a.Kind, a.Resource, a.To = driver.ActMoveResource, s.Resource, s.To
 	case rollout.StepFinalize:
-		return r.api.Finalize(ctx, c, key)
+		a.Kind = driver.ActFinalize
+	default:
+		return nil, fmt.Errorf("the executor does not know step kind %q", s.Kind)
 	}
-	return nil, fmt.Errorf("the executor does not know step kind %q", s.Kind)
+	return r.drv.Start(ctx, c, a)
 }
 
 // done is each step's post-condition, read from a snapshot.
@@ -323,7 +311,7 @@ func (r *run) awaitHealthy(ctx context.Context, s rollout.Step) error {
 	deadline := time.Now().Add(limit)
 	var healthySince time.Time
 	for {
-		snap, err := r.api.GetCluster(ctx, r.plan.Cluster)
+		snap, err := r.drv.Cluster(ctx, r.plan.Cluster)
 		if err != nil {
 			return fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)
 		}
@@ -349,13 +337,6 @@ func (r *run) awaitHealthy(ctx context.Context, s rollout.Step) error {
 		case <-time.After(r.opts.PollInterval):
 		}
 	}
-}
-
-func taskError(t *api.Task) error {
-	if t.Error != nil {
-		return fmt.Errorf("task %s (%s %s) failed: %w", t.ID, t.Kind, t.Target, t.Error)
-	}
-	return fmt.Errorf("task %s (%s %s) failed", t.ID, t.Kind, t.Target)
 }
 
 // Failure is a rollout that stopped: which step, why, and where every node
@@ -400,7 +381,7 @@ func (r *run) failure(ctx context.Context, err error) error {
 	// Read the cluster with a fresh context: the apply's may be what ended.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if snap, rerr := r.api.GetCluster(rctx, r.plan.Cluster); rerr == nil {
+	if snap, rerr := r.drv.Cluster(rctx, r.plan.Cluster); rerr == nil {
 		f.NodeVersions = snap.ActiveVersions()
 	}
 	return f

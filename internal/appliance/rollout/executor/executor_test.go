@@ -10,19 +10,21 @@ import (
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 )
 
-// fakeCluster is an in-memory API whose tasks finish at once. It records
+// fakeCluster is an in-memory driver whose tasks finish at once. It records
 // every call, so tests can check what was done and what was skipped.
 type fakeCluster struct {
 	mu       sync.Mutex
 	snap     *appliance.Cluster
 	calls    []string
 	failBoot map[string]bool // node -> its activation fails and reverts
-	tasks    map[string]*api.Task
 	leases   int
+	waited   []string
+	// activate, when set, replaces the activation (a lying or refusing node).
+	activate func(node string) (driver.Task, error)
 }
 
 func newFake(versions ...string) *fakeCluster {
@@ -33,78 +35,105 @@ func newFake(versions ...string) *fakeCluster {
 			Active: appliance.Partition{Version: v, Bootable: true},
 		})
 	}
-	return &fakeCluster{snap: c, failBoot: map[string]bool{}, tasks: map[string]*api.Task{}}
+	return &fakeCluster{snap: c, failBoot: map[string]bool{}}
 }
 
-func (f *fakeCluster) GetCluster(context.Context, string) (*appliance.Cluster, error) {
+var _ driver.Driver = (*fakeCluster)(nil)
+
+func (f *fakeCluster) Kind() string { return "fake" }
+func (f *fakeCluster) Capabilities() driver.Capabilities {
+	return driver.Capabilities{Resources: true, Promote: true, Finalize: true}
+}
+func (f *fakeCluster) Clusters(ctx context.Context) ([]appliance.Cluster, error) {
+	c, err := f.Cluster(ctx, "c")
+	return []appliance.Cluster{*c}, err
+}
+
+func (f *fakeCluster) Cluster(context.Context, string) (*appliance.Cluster, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.snap.Clone(), nil
 }
 
-func (f *fakeCluster) task(kind, target string, err *api.Error) *api.Task {
-	t := &api.Task{ID: fmt.Sprintf("t%d", len(f.tasks)+1), Kind: kind, Target: target, State: api.TaskSucceeded}
-	if err != nil {
-		t.State, t.Error = api.TaskFailed, err
-	}
-	f.tasks[t.ID] = t
+func (f *fakeCluster) Images(context.Context, string) ([]driver.Image, error) { return nil, nil }
+func (f *fakeCluster) Image(context.Context, string, string) (*driver.Image, error) {
+	return nil, driver.Errorf(driver.CodeNotFound, "no image")
+}
+func (f *fakeCluster) InspectBundle(context.Context, string, string) (*driver.Bundle, error) {
+	return nil, errors.New("not in the fake")
+}
+func (f *fakeCluster) Upload(context.Context, string, string, driver.Digest) (*driver.Image, error) {
+	return nil, errors.New("not in the fake")
+}
+func (f *fakeCluster) Download(context.Context, string, driver.DownloadRequest) (*driver.Image, error) {
+	return nil, errors.New("not in the fake")
+}
+func (f *fakeCluster) DeleteImage(context.Context, string, string) error { return nil }
+
+// fakeTask is finished when it is made; Wait returns its outcome.
+type fakeTask struct {
+	f   *fakeCluster
+	id  string
+	err error
+}
+
+func (t *fakeTask) ID() string { return t.id }
+func (t *fakeTask) Wait(context.Context) error {
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	t.f.waited = append(t.f.waited, t.id)
+	return t.err
+}
+
+// task records a call; f.mu is held.
+func (f *fakeCluster) task(kind, target string, err error) *fakeTask {
 	f.calls = append(f.calls, kind+" "+target)
-	return t
+	return &fakeTask{f: f, id: fmt.Sprintf("t%d %s %s", len(f.calls), kind, target), err: err}
 }
 
-func (f *fakeCluster) Stage(_ context.Context, _, node, imageID, _ string) (*api.Task, error) {
+func (f *fakeCluster) Start(_ context.Context, _ string, a driver.Action) (driver.Task, error) {
+	if a.Kind == driver.ActActivate && f.activate != nil {
+		return f.activate(a.Node)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.snap.Node(node).Alternate = appliance.Partition{Version: "2.0", ImageID: imageID, Bootable: true}
-	return f.task("stage", node, nil), nil
+	switch a.Kind {
+	case driver.ActStage:
+		f.snap.Node(a.Node).Alternate = appliance.Partition{Version: "2.0", ImageID: a.ImageID, Bootable: true}
+		return f.task("stage", a.Node, nil), nil
+	case driver.ActActivate:
+		return f.activateNode(a.Node), nil
+	case driver.ActPromote:
+		f.snap.Node(a.Node).Role = appliance.RoleMaster
+		return f.task("promote", a.Node, nil), nil
+	case driver.ActMoveResource:
+		for i := range f.snap.Resources {
+			if f.snap.Resources[i].Name == a.Resource {
+				f.snap.Resources[i].CurrentNode = a.To
+			}
+		}
+		return f.task("move", a.Resource+"->"+a.To, nil), nil
+	case driver.ActFinalize:
+		return f.task("finalize", "", nil), nil
+	}
+	return nil, fmt.Errorf("the fake does not know %s", a.Kind)
 }
 
-func (f *fakeCluster) Activate(_ context.Context, _, node string, req api.ActivateRequest, _ string) (*api.Task, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// activateNode boots a node into its alternate; f.mu is held.
+func (f *fakeCluster) activateNode(node string) *fakeTask {
 	n := f.snap.Node(node)
 	if f.failBoot[node] {
-		return f.task("activate", node, &api.Error{Code: api.CodeBootFailed, Message: node + " did not boot 2.0; reverted to " + n.Active.Version}), nil
+		return f.task("activate", node, driver.Errorf(driver.CodeBootFailed, "%s did not boot 2.0; reverted to %s", node, n.Active.Version))
 	}
 	n.Active, n.Alternate = n.Alternate, n.Active
-	return f.task("activate", node, nil), nil
+	return f.task("activate", node, nil)
 }
 
-func (f *fakeCluster) Promote(_ context.Context, _, node, _ string) (*api.Task, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.snap.Node(node).Role = appliance.RoleMaster
-	return f.task("promote", node, nil), nil
-}
-
-func (f *fakeCluster) MoveResource(_ context.Context, _, res, node, _ string) (*api.Task, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := range f.snap.Resources {
-		if f.snap.Resources[i].Name == res {
-			f.snap.Resources[i].CurrentNode = node
-		}
-	}
-	return f.task("move", res+"->"+node, nil), nil
-}
-
-func (f *fakeCluster) Finalize(context.Context, string, string) (*api.Task, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.task("finalize", "", nil), nil
-}
-
-func (f *fakeCluster) WaitTask(_ context.Context, id string) (*api.Task, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tasks[id], nil
-}
-
-func (f *fakeCluster) AcquireLease(_ context.Context, cluster string, req api.LeaseRequest) (*api.Lease, error) {
+func (f *fakeCluster) AcquireLease(_ context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.leases++
-	return &api.Lease{ID: "l1", Cluster: cluster, Owner: req.Owner}, nil
+	return &driver.Lease{ID: "l1", Cluster: cluster, Owner: req.Owner}, nil
 }
 
 func (f *fakeCluster) ReleaseLease(context.Context, string, string) error {
@@ -205,23 +234,19 @@ func TestRun_S20_FailureReportsMixedVersions(t *testing.T) {
 // a failure (S22), not a success.
 func TestRun_S22_SuccessWithoutTheVersionIsAFailure(t *testing.T) {
 	f := newFake("1.0")
-	lying := &lyingActivate{fakeCluster: f}
+	f.activate = func(node string) (driver.Task, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.task("activate", node, nil), nil // claims success, swaps nothing
+	}
 	p := &rollout.Plan{Cluster: "c", ToVersion: "2.0", ImageID: "img", Steps: []rollout.Step{
 		{Wave: 0, Kind: rollout.StepStage, Node: "n1", Version: "2.0"},
 		{Wave: 1, Kind: rollout.StepActivate, Node: "n1", Version: "2.0"},
 	}}
-	err := Run(context.Background(), lying, p, Options{OperationKey: "op", PollInterval: time.Millisecond})
+	err := Run(context.Background(), f, p, Options{OperationKey: "op", PollInterval: time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "does not show it") || !strings.Contains(err.Error(), "active 1.0") {
 		t.Fatalf("want a failure naming the observed version, got %v", err)
 	}
-}
-
-type lyingActivate struct{ *fakeCluster }
-
-func (l *lyingActivate) Activate(_ context.Context, _, node string, _ api.ActivateRequest, _ string) (*api.Task, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.task("activate", node, nil), nil // claims success, swaps nothing
 }
 
 func TestWithLease_ReleasedOnEveryPath(t *testing.T) {
@@ -265,29 +290,19 @@ func TestRun_S17_SettleHasItsOwnDeadline(t *testing.T) {
 	}
 }
 
-// refusingSecond starts the first activation of a wave and refuses the second.
-type refusingSecond struct {
-	*fakeCluster
-	waited []string
-}
-
-func (r *refusingSecond) Activate(ctx context.Context, c, node string, req api.ActivateRequest, key string) (*api.Task, error) {
-	if node == "n3" {
-		return nil, &api.Error{Status: 422, Code: api.CodePreconditionFailed, Message: "n3 refuses"}
-	}
-	return r.fakeCluster.Activate(ctx, c, node, req, key)
-}
-
-func (r *refusingSecond) WaitTask(ctx context.Context, id string) (*api.Task, error) {
-	r.waited = append(r.waited, id)
-	return r.fakeCluster.WaitTask(ctx, id)
-}
-
 // A refusal to start one activation of a wave must not leave the ones
 // already started unobserved: they are waited for, and the failure names
 // the refused step.
 func TestRun_StartFailureStillWaitsForStartedTasks(t *testing.T) {
-	f := &refusingSecond{fakeCluster: newFake("1.0", "1.0", "1.0")}
+	f := newFake("1.0", "1.0", "1.0")
+	f.activate = func(node string) (driver.Task, error) {
+		if node == "n3" {
+			return nil, &driver.Error{Status: 422, Code: driver.CodePreconditionFailed, Message: "n3 refuses"}
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.activateNode(node), nil
+	}
 	for _, n := range f.snap.Nodes {
 		f.snap.Node(n.Name).Alternate = appliance.Partition{Version: "2.0", Bootable: true}
 	}
@@ -297,17 +312,11 @@ func TestRun_StartFailureStillWaitsForStartedTasks(t *testing.T) {
 	if !errors.As(err, &fail) || fail.Step.Node != "n3" {
 		t.Fatalf("want the failure at n3, got %v", err)
 	}
-	var n2Task string
-	for id, tk := range f.tasks {
-		if tk.Kind == "activate" && tk.Target == "n2" {
-			n2Task = id
-		}
-	}
 	found := false
 	for _, id := range f.waited {
-		found = found || id == n2Task
+		found = found || strings.HasSuffix(id, "activate n2")
 	}
-	if n2Task == "" || !found {
-		t.Fatalf("n2's activation (task %q) was started but never waited for; waited: %v", n2Task, f.waited)
+	if !found {
+		t.Fatalf("n2's activation was started but never waited for; waited: %v", f.waited)
 	}
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 )
 
-// Leaser takes and gives back a cluster's rollout lease.
+// Leaser takes and gives back a cluster's rollout lease; every driver.Driver is one.
 type Leaser interface {
-	AcquireLease(ctx context.Context, cluster string, req api.LeaseRequest) (*api.Lease, error)
+	AcquireLease(ctx context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error)
 	ReleaseLease(ctx context.Context, cluster, leaseID string) error
 }
 
@@ -32,7 +32,7 @@ var leaseTTL = LeaseTTL
 // bounded by a renewal interval, so a hanging request cannot outlast the lease.
 func WithLease(ctx context.Context, l Leaser, cluster, owner, operationKey string, fn func(ctx context.Context, leaseID string) error) error {
 	ttl := leaseTTL
-	req := api.LeaseRequest{Owner: owner, OperationKey: operationKey, TTLSeconds: int((ttl + time.Second - 1) / time.Second)}
+	req := driver.LeaseRequest{Owner: owner, OperationKey: operationKey, TTL: ttl}
 	lease, err := l.AcquireLease(ctx, cluster, req)
 	if err != nil {
 		return fmt.Errorf("taking the rollout lease on cluster %s: %w", cluster, err)
@@ -85,7 +85,4 @@ func WithLease(ctx context.Context, l Leaser, cluster, owner, operationKey strin
 	return err
 }
 
-func isLeaseHeld(err error) bool {
-	var apiErr *api.Error
-	return errors.As(err, &apiErr) && apiErr.Code == api.CodeLeaseHeld
-}
+func isLeaseHeld(err error) bool { return driver.CodeOf(err) == driver.CodeLeaseHeld }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 )
 
 // scriptedLeaser answers renewals from a script: nil for success, or an error.
@@ -19,15 +19,15 @@ type scriptedLeaser struct {
 	released bool
 }
 
-func (s *scriptedLeaser) AcquireLease(_ context.Context, cluster string, req api.LeaseRequest) (*api.Lease, error) {
+func (s *scriptedLeaser) AcquireLease(_ context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
 	if s.calls == 1 {
-		return &api.Lease{ID: "l1", Cluster: cluster, Owner: req.Owner}, nil
+		return &driver.Lease{ID: "l1", Cluster: cluster, Owner: req.Owner}, nil
 	}
 	i := min(s.calls-2, len(s.renewals)-1)
-	return &api.Lease{ID: "l1"}, s.renewals[i]
+	return &driver.Lease{ID: "l1"}, s.renewals[i]
 }
 
 func (s *scriptedLeaser) ReleaseLease(context.Context, string, string) error {
@@ -68,7 +68,7 @@ func TestWithLease_OneFailedRenewalDoesNotStopTheRollout(t *testing.T) {
 
 func TestWithLease_AnotherHolderStopsTheRolloutAtOnce(t *testing.T) {
 	withShortLease(t)
-	l := &scriptedLeaser{renewals: []error{&api.Error{Status: 409, Code: api.CodeLeaseHeld, Message: "leased by someone-else"}}}
+	l := &scriptedLeaser{renewals: []error{&driver.Error{Status: 409, Code: driver.CodeLeaseHeld, Message: "leased by someone-else"}}}
 	start := time.Now()
 	err := WithLease(context.Background(), l, "c", "me", "op", waitOrStopped(5*time.Second))
 	if err == nil || !strings.Contains(err.Error(), "lost the rollout lease") || !strings.Contains(err.Error(), "someone-else") {

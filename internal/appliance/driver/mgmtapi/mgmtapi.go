@@ -256,5 +256,3 @@ func image(img *api.Image) driver.Image {
 		SizeBytes: img.SizeBytes, Source: img.Source, CreatedAt: img.CreatedAt,
 	}
 }
-
-

@@ -15,6 +15,9 @@ const (
 	HeaderContentSHA256  = "X-Content-SHA256" // sha256 (hex) of an uploaded bundle, sent ahead of the body
 	HeaderIdempotencyKey = "Idempotency-Key"  // makes a retried POST return the first answer instead of acting twice
 	HeaderLeaseID        = "X-Lease-ID"       // the lease a mutating operation runs under
+	// HeaderBundleSignature carries an upload's detached signature (the
+	// bundle's .sig file, base64) for a cluster that requires signed images.
+	HeaderBundleSignature = "X-Bundle-Signature"
 )
 
 // Error codes. Validation failures come back as 422 with one of the first
@@ -25,6 +28,8 @@ const (
 	CodeUnsupportedPath       = "unsupported_upgrade_path" // S8: 422
 	CodeIrreversibleFeature   = "irreversible_feature"     // S9: 422
 	CodePreconditionFailed    = "precondition_failed"      // S10: 422
+	CodeUnsigned              = "unsigned"                 // 422: the cluster requires a signed image
+	CodeBadSignature          = "bad_signature"            // 422: the signature does not match the bundle or no trusted key
 	CodeNotStaged             = "not_staged"               // activate with nothing bootable in the alternate: 422
 	CodeInvalidRequest        = "invalid_request"          // 400
 	CodeUnauthorized          = "unauthorized"             // 401

@@ -19,6 +19,9 @@ type Client struct {
 	cfg       Config
 	transport *http.Transport // shared by every attempt, so connections are pooled
 	logger    any             // a scrubbing retryablehttp.LeveledLogger, or nil
+	snapshots *snapshotCache  // shared by every copy of the client
+	// cacheReads makes GetCluster answer from snapshots (see Cached).
+	cacheReads bool
 }
 
 // New validates cfg and returns a client. It does not contact the endpoint.
@@ -40,6 +43,7 @@ func New(cfg Config) (*Client, error) {
 		userAgent: cfg.UserAgent,
 		cfg:       cfg,
 		transport: tr,
+		snapshots: newSnapshotCache(),
 	}
 	if cfg.Logger != nil {
 		c.logger = &scrubbingLogger{next: cfg.Logger, secret: cfg.Token}

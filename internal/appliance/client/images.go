@@ -3,62 +3,204 @@ package client
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"os"
+	"strings"
+	"sync"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 )
 
 // UploadImage uploads the bundle at path to a cluster (S2) and returns the
-// validated image. A first pass over the file computes the sha256 sent
-// ahead in X-Content-SHA256; the body then streams from disk, reopened for
-// every attempt, so a retried upload resends the whole file and a 4 GB
-// bundle costs no memory. An upload is content addressed, so repeating it
-// is safe; it has no per-attempt timeout, only ctx's.
+// validated image, hashing the file first to learn the sha256 sent ahead in
+// X-Content-SHA256. When the sha256 is known (it was verified at plan
+// time), UploadImageExpecting saves that extra read.
 func (c *Client) UploadImage(ctx context.Context, cluster, path string) (*api.Image, error) {
-	sum, size, err := hashFile(ctx, path)
-	if err != nil {
-		return nil, err
+	return c.UploadImageExpecting(ctx, cluster, path, Expected{})
+}
+
+// Expected is what a file to upload is known to be (from terraform plan).
+type Expected struct {
+	SHA256    string
+	SizeBytes int64
+}
+
+// FileChangedError is an upload refused because the file is no longer the
+// one that was planned: the cluster kept nothing.
+type FileChangedError struct {
+	Path                 string
+	PlannedSHA256, Now   string
+	PlannedSize, NowSize int64
+}
+
+func (e *FileChangedError) Error() string {
+	if e.PlannedSize != e.NowSize {
+		return fmt.Sprintf("image file %s changed since terraform plan: it has %d bytes now, the plan has %d (sha256 %s); the upload was not made. Run terraform plan again",
+			e.Path, e.NowSize, e.PlannedSize, e.PlannedSHA256)
 	}
+	return fmt.Sprintf("image file %s changed since terraform plan: its content has sha256 %s now, the plan has %s; the cluster refused and kept nothing. Run terraform plan again",
+		e.Path, e.Now, e.PlannedSHA256)
+}
+
+// UploadImageExpecting uploads the bundle at path in a single read. With
+// want.SHA256 set, the file is hashed while it streams and that sum is sent
+// ahead in X-Content-SHA256, so a file that changed since it was planned is
+// refused by the cluster before it keeps anything, and the client names the
+// change (both sums, a *FileChangedError); with no sha256 known, the file
+// is hashed first. A detached signature beside the file (path.sig) is sent
+// along in X-Bundle-Signature for a cluster that requires signed images.
+// The body streams from disk, reopened for every attempt, so a retried
+// upload resends the whole file and a 4 GB bundle costs no memory. An
+// upload is content addressed, so repeating it is safe; it has no
+// per-attempt timeout, only ctx's.
+func (c *Client) UploadImageExpecting(ctx context.Context, cluster, path string, want Expected) (*api.Image, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("image file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("image file %s is not a regular file", path)
+	}
+	sum, size := strings.ToLower(want.SHA256), st.Size()
+	if sum == "" {
+		if sum, size, err = hashFile(ctx, path); err != nil {
+			return nil, err
+		}
+	} else if want.SizeBytes > 0 && size != want.SizeBytes {
+		return nil, &FileChangedError{Path: path, PlannedSHA256: sum, PlannedSize: want.SizeBytes, NowSize: size}
+	}
+	if size == 0 {
+		return nil, fmt.Errorf("image file %s is empty", path)
+	}
+	header := http.Header{
+		"Content-Type":          {"application/octet-stream"},
+		api.HeaderContentSHA256: {sum},
+	}
+	sig, err := bundle.ReadSignatureFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("image signature: %w", err)
+	}
+	if sig != nil {
+		header.Set(api.HeaderBundleSignature, base64.StdEncoding.EncodeToString(sig.Encode()))
+	}
+	body := &uploadBody{path: path, size: size, hash: want.SHA256 != ""}
 	var out api.Image
 	err = c.do(ctx, call{
 		method:        http.MethodPost,
 		path:          apiPath("clusters", cluster, "images"),
-		upload:        fileBody(path, size),
+		upload:        body.open,
 		contentLength: size,
-		header: http.Header{
-			"Content-Type":          {"application/octet-stream"},
-			api.HeaderContentSHA256: {sum},
-		},
-		replayable: true,
-		timeout:    -1,
-		out:        &out,
+		header:        header,
+		replayable:    true,
+		timeout:       -1,
+		out:           &out,
 	})
+	// The client's own check: whatever the cluster answered, bytes that do
+	// not hash to the planned sum are a changed file, not a corrupt image.
+	if got, complete := body.sum(); complete && got != sum {
+		return nil, &FileChangedError{Path: path, PlannedSHA256: sum, Now: got, PlannedSize: size, NowSize: size}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// hashFile is the upload's first pass: sha256 and size, streaming.
+// uploadBody opens the file afresh for each attempt and sends exactly the
+// planned size (a file that grew since would otherwise not match
+// Content-Length), hashing what it sends when asked to.
+type uploadBody struct {
+	path string
+	size int64
+	hash bool
+
+	mu   sync.Mutex
+	last *hashingFile // the latest attempt's
+}
+
+func (b *uploadBody) open() (io.Reader, error) {
+	f, err := os.Open(b.path)
+	if err != nil {
+		return nil, fmt.Errorf("image file: %w", err)
+	}
+	hf := &hashingFile{f: f, r: io.LimitReader(f, b.size)}
+	if b.hash {
+		hf.h = sha256.New()
+	}
+	b.mu.Lock()
+	b.last = hf
+	b.mu.Unlock()
+	return hf, nil
+}
+
+// sum is the sha256 of the latest attempt's bytes, and whether that attempt
+// sent the whole file (only then does the sum say anything).
+func (b *uploadBody) sum() (string, bool) {
+	b.mu.Lock()
+	hf := b.last
+	b.mu.Unlock()
+	if hf == nil || hf.h == nil {
+		return "", false
+	}
+	hf.mu.Lock()
+	defer hf.mu.Unlock()
+	if hf.n != b.size {
+		return "", false
+	}
+	return hex.EncodeToString(hf.h.Sum(nil)), true
+}
+
+// hashingFile is one attempt's body: the file, hashed as it is sent.
+type hashingFile struct {
+	f      *os.File
+	r      io.Reader
+	mu     sync.Mutex
+	h      hash.Hash
+	n      int64
+	closed bool
+}
+
+func (hf *hashingFile) Read(p []byte) (int, error) {
+	n, err := hf.r.Read(p)
+	hf.mu.Lock()
+	if hf.h != nil {
+		hf.h.Write(p[:n])
+	}
+	hf.n += int64(n)
+	hf.mu.Unlock()
+	return n, err
+}
+
+func (hf *hashingFile) Close() error {
+	hf.mu.Lock()
+	defer hf.mu.Unlock()
+	if hf.closed {
+		return nil
+	}
+	hf.closed = true
+	if hf.n > 0 { // retryablehttp opens the body once only to look at it
+		bundle.NoteRead(hf.n)
+	}
+	return hf.f.Close()
+}
+
+// hashFile is the upload's first pass when no sha256 is known: sha256 and
+// size, streaming.
 func hashFile(ctx context.Context, path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, fmt.Errorf("image file: %w", err)
 	}
 	defer func() { _ = f.Close() }() // read only: nothing to lose on Close
-	st, err := f.Stat()
-	if err != nil {
-		return "", 0, fmt.Errorf("image file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return "", 0, fmt.Errorf("image file %s is not a regular file", path)
-	}
 	h := sha256.New()
 	n, err := io.Copy(h, ctxReader{ctx: ctx, r: f})
+	bundle.NoteRead(n)
 	if err != nil {
 		return "", 0, fmt.Errorf("image file %s: %w", path, err)
 	}
@@ -66,22 +208,6 @@ func hashFile(ctx context.Context, path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("image file %s is empty", path)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// fileBody opens the file afresh for each attempt and sends exactly the
-// size that was hashed: a file that grew since would otherwise not match
-// Content-Length.
-func fileBody(path string, size int64) func() (io.Reader, error) {
-	return func() (io.Reader, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("image file: %w", err)
-		}
-		return struct {
-			io.Reader
-			io.Closer
-		}{io.LimitReader(f, size), f}, nil
-	}
 }
 
 // ctxReader stops a long local read when ctx ends.

@@ -57,6 +57,10 @@ func apiPath(segments ...string) string {
 // do runs a call: retries, authentication, error decoding. Every error it
 // returns has the token scrubbed from its text.
 func (c *Client) do(ctx context.Context, cl call) error {
+	// Forget cached snapshots the call may change, before (no read that
+	// starts now is kept) and after (nor one that raced it).
+	c.snapshots.invalidate(cl.method, cl.path)
+	defer c.snapshots.invalidate(cl.method, cl.path)
 	return c.scrub(c.doRaw(ctx, cl))
 }
 

@@ -28,8 +28,13 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.GenerateTLS, "tls", false, "serve HTTPS with a self-signed certificate")
 	fs.StringVar(&opts.TLSCertFile, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&opts.TLSKeyFile, "tls-key", "", "key of --tls-cert (PEM)")
+	var keyFiles []string
+	fs.Func("trusted-key", "require images signed by this ed25519 public key (PEM file); repeat for more", func(v string) error {
+		keyFiles = append(keyFiles, v)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: terraform-provider-appliance simulator [--listen ADDR] [--state FILE] [--topology NAME | --topology-file FILE] [--time-scale X] [--token T] [--tls]")
+		fmt.Fprintln(stderr, "usage: terraform-provider-appliance simulator [--listen ADDR] [--state FILE] [--topology NAME | --topology-file FILE] [--time-scale X] [--token T] [--tls] [--trusted-key PUB]...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -41,6 +46,14 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "simulator: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	for _, f := range keyFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "simulator: trusted key: %v\n", err)
+			return 2
+		}
+		opts.TrustedKeys = append(opts.TrustedKeys, string(data))
 	}
 	if opts.Token == "" {
 		opts.Token = os.Getenv("APPLIANCE_SIMULATOR_TOKEN")

@@ -171,6 +171,11 @@ func (s *Server) fetchAndVerify(ctx context.Context, u, proxy *url.URL, corrupt 
 	if bundleErr != nil {
 		return nil, "", 0, &api.Error{Code: api.CodeCorruptImage, Message: bundleErr.Error()}
 	}
+	if len(s.trusted) > 0 {
+		if e := s.checkSignature(s.fetchSignature(ctx, u, proxy), sha, size); e != nil {
+			return nil, "", 0, e
+		}
+	}
 	return m, sha, size, nil
 }
 

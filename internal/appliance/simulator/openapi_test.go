@@ -364,6 +364,7 @@ var oaWireTypes = []oaWireType{
 	{"Outage", reflect.TypeFor[api.Outage](), false},
 	{"Ledger", reflect.TypeFor[api.Ledger](), false},
 	{"FaultList", reflect.TypeFor[api.FaultList](), false},
+	{"Stats", reflect.TypeFor[Stats](), false},
 	{"ClusterList", reflect.TypeFor[api.ClusterList](), false},
 	{"Cluster", reflect.TypeFor[appliance.Cluster](), false},
 	{"Node", reflect.TypeFor[appliance.Node](), false},

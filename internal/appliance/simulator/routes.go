@@ -25,6 +25,11 @@ func (s *Server) endpoints() []endpoint {
 			// Every /v1 route needs the bearer token, and every one refuses
 			// a request without it the same way.
 			h = s.requireToken(h)
+			next := h
+			h = func(w http.ResponseWriter, r *http.Request) {
+				s.stats.count(r)
+				next(w, r)
+			}
 		}
 		return endpoint{Route{method, pattern}, h}
 	}
@@ -64,6 +69,7 @@ func (s *Server) endpoints() []endpoint {
 		e("DELETE", "/v1/faults", s.json(s.clearFaults, false)),
 
 		e("GET", "/v1/clock", s.json(s.getClock, false)),
+		e("GET", "/v1/stats", s.handleStats),
 		e("POST", "/v1/clock/advance", s.json(s.advanceClock, false)),
 
 		e("GET", "/site/bundles/{name}", s.handleSiteBundle),

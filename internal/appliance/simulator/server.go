@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
 	"crypto/tls"
@@ -39,6 +40,9 @@ type Options struct {
 	// GenerateTLS serves HTTPS with a self-signed certificate made at start
 	// (see Server.CACertPEM).
 	GenerateTLS bool
+	// TrustedKeys are ed25519 public keys (PEM); when any are given (here
+	// or in the topology's trusted_keys), every image must be signed by one.
+	TrustedKeys []string
 }
 
 // Server is a running simulator.
@@ -47,6 +51,8 @@ type Server struct {
 	store   *store
 	handler http.Handler
 	worker  string // identifies this simulator instance in task records
+	trusted []ed25519.PublicKey
+	stats   requestStats
 
 	ln    net.Listener
 	srv   *http.Server
@@ -78,7 +84,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, worker: randomID(8), notifyCh: make(chan struct{})}
+	trusted, err := parseTrustedKeys(append(append([]string(nil), opts.TrustedKeys...), topo.TrustedKeys...))
+	if err != nil {
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
+	s := &Server{opts: opts, worker: randomID(8), notifyCh: make(chan struct{}), trusted: trusted}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.store = newStore(opts.StatePath, func() (*State, error) {
 		wall := time.Now()

@@ -17,6 +17,9 @@ import (
 type Topology struct {
 	Clusters []TopologyCluster `json:"clusters"`
 	Faults   []api.Fault       `json:"faults,omitempty"`
+	// TrustedKeys (ed25519 public keys, PEM) make every cluster require
+	// images signed by one of them.
+	TrustedKeys []string `json:"trusted_keys,omitempty"`
 }
 
 // TopologyCluster is a cluster snapshot (the same JSON as GET

@@ -63,6 +63,11 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("the %s header must carry the bundle's sha256 in hex", api.HeaderContentSHA256))
 		return
 	}
+	sigText, sigErr := uploadSignature(r.Header.Get(api.HeaderBundleSignature))
+	if sigErr != nil {
+		writeError(w, sigErr)
+		return
+	}
 	var existing *api.Image
 	var faultStatus int
 	drop := false
@@ -111,6 +116,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if sha != want {
 		writeError(w, unprocessable(api.CodeCorruptImage, "the uploaded bytes have sha256 %s, but %s says %s", sha, api.HeaderContentSHA256, want))
+		return
+	}
+	if e := s.checkSignature(sigText, sha, size); e != nil {
+		writeError(w, e)
 		return
 	}
 	var out api.Image

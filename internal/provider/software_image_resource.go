@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -294,14 +295,34 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 		// never replay an earlier one's answer.
 		op := fmt.Sprintf("stage/%s@%d", m.ID.ValueString(), time.Now().UnixNano())
 		err := executor.Stage(ctx, d, snap, m.ID.ValueString(), m.Version.ValueString(), r.data.owner, executor.Options{OperationKey: op})
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// Ctrl-C or the timeout: one error saying so, not one per
+			// request that the cancellation cut short.
+			why := "The apply was interrupted"
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = "The create or update timeout ran out"
+			}
+			diags.AddError("Staging interrupted on cluster "+cluster,
+				why+" while staging ("+describeAPIError(err)+"). Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
+		case err != nil:
 			diags.AddError("Staging failed on cluster "+cluster,
 				describeAPIError(err)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
 		}
-		if snap, err = d.Cluster(ctx, cluster); err != nil {
-			diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		// Read back what the nodes hold even when the apply was cut short,
+		// so that the state records it: a bounded read of its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		after, rerr := d.Cluster(rctx, cluster)
+		cancel()
+		switch {
+		case rerr == nil:
+			snap = after
+		case err == nil:
+			diags.AddError("Cannot read cluster "+cluster, describeAPIError(rerr))
 			return
 		}
+		// Otherwise the staging error says it all; staged_nodes is what
+		// the nodes held before, and the next refresh corrects it.
 	}
 	m.StagedNodes = stringList(rollout.StagedNodes(snap, m.ID.ValueString(), m.Version.ValueString()))
 }

@@ -7,12 +7,13 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Failure and revert: S18-S22.
 
 func stagedPair(t *testing.T) *harness {
-	h := newHarness(t, PresetActiveStandby)
+	h := newHarness(t, engine.PresetActiveStandby)
 	im := h.image("streamer", spec("1.1", []string{"1.0"}, "os", "storage"))
 	h.succeed(h.stage("streamer", "is1", im.ID))
 	h.succeed(h.stage("streamer", "is2", im.ID))
@@ -69,7 +70,7 @@ func TestSim_S19_StorageFailureRevertsNodeAndStorage(t *testing.T) {
 	if n.Active.Components["storage"] != "1.0" || n.Active.Components["os"] != "1.0" || n.State != appliance.NodeRunning {
 		t.Fatalf("is1 after storage failure: %+v", n)
 	}
-	if !hasEvent(h.events("streamer"), EventNodeState, "storage update failed") {
+	if !hasEvent(h.events("streamer"), engine.EventNodeState, "storage update failed") {
 		t.Error("no event tells of the storage failure")
 	}
 }

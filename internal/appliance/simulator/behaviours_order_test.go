@@ -7,6 +7,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Activation order: S11-S17.
@@ -21,7 +22,7 @@ func TestSim_S11_PrimaryFirstThenTheRest(t *testing.T) {
 	if !strings.Contains(e.Message, "primary n1") || !strings.Contains(e.Message, "S11") {
 		t.Fatalf("secondary first: %+v", e)
 	}
-	if !hasEvent(h.events("demo"), EventStageStarted, "from primary n1") {
+	if !hasEvent(h.events("demo"), engine.EventStageStarted, "from primary n1") {
 		t.Error("secondaries do not fetch the package from the primary")
 	}
 	act := h.activate("demo", "n1", true)
@@ -58,7 +59,7 @@ func TestSim_S12_HAPartnersDownTogetherShowInTheLedger(t *testing.T) {
 	h.succeed(a)
 	h.succeed(b)
 	l := h.ledger("demo")
-	if len(l) != 1 || l[0].Kind != OutageHAGroup || l[0].Subject != "g2" || l[0].Declared || l[0].End == nil {
+	if len(l) != 1 || l[0].Kind != engine.OutageHAGroup || l[0].Subject != "g2" || l[0].Declared || l[0].End == nil {
 		t.Fatalf("ledger %+v", l)
 	}
 	if !l[0].Start.Equal(start) || l[0].End.Sub(l[0].Start) != 90*time.Second {
@@ -67,7 +68,7 @@ func TestSim_S12_HAPartnersDownTogetherShowInTheLedger(t *testing.T) {
 }
 
 func TestSim_S13_StandbyFirstThenMasterFailover(t *testing.T) {
-	h := newHarness(t, PresetMasterStandby)
+	h := newHarness(t, engine.PresetMasterStandby)
 	im := h.image("vca", spec("1.1", []string{"1.0"}, "mgmt_image", "hmp_image", "ovm_image"))
 	h.succeed(h.stage("vca", "mgmt1", im.ID))
 	h.succeed(h.stage("vca", "mgmt2", im.ID))
@@ -94,7 +95,7 @@ func TestSim_S13_StandbyFirstThenMasterFailover(t *testing.T) {
 }
 
 func TestSim_S14_ActiveFirstThenStandby(t *testing.T) {
-	h := newHarness(t, PresetActiveStandby)
+	h := newHarness(t, engine.PresetActiveStandby)
 	im := h.image("streamer", spec("1.1", []string{"1.0"}, "os", "storage"))
 	h.succeed(h.stage("streamer", "is1", im.ID))
 	h.succeed(h.stage("streamer", "is2", im.ID))
@@ -110,7 +111,7 @@ func TestSim_S14_ActiveFirstThenStandby(t *testing.T) {
 }
 
 func TestSim_S15_RollingWithResourceFailover(t *testing.T) {
-	h := newHarness(t, PresetNetWare)
+	h := newHarness(t, engine.PresetNetWare)
 	h.call("POST", "/v1/clusters/ncs/licenses", LicenseRequest{Series: "6.5"}, 200, nil)
 	im := h.image("ncs", spec("6.5", []string{"6.0"}))
 	move := func(res, node string) {
@@ -131,7 +132,7 @@ func TestSim_S15_RollingWithResourceFailover(t *testing.T) {
 	if l := h.ledger("ncs"); len(l) != 0 {
 		t.Fatalf("a moved resource had an outage: %+v", l)
 	}
-	if r := resource(&c, "POOL1"); r == nil {
+	if r := engine.Resource(&c, "POOL1"); r == nil {
 		t.Fatal("no POOL1")
 	}
 	// DHCP may only run on nw4 and nw1; nw2 is refused.
@@ -140,7 +141,7 @@ func TestSim_S15_RollingWithResourceFailover(t *testing.T) {
 	h.succeed(h.stage("ncs", "nw2", im.ID))
 	h.succeed(h.activate("ncs", "nw2", true))
 	l := h.ledger("ncs")
-	if len(l) != 1 || l[0].Kind != OutageResource || l[0].Subject != "POOL2" || l[0].End == nil || l[0].End.Sub(l[0].Start) != 120*time.Second {
+	if len(l) != 1 || l[0].Kind != engine.OutageResource || l[0].Subject != "POOL2" || l[0].End == nil || l[0].End.Sub(l[0].Start) != 120*time.Second {
 		t.Fatalf("ledger %+v", l)
 	}
 	// A move to a node that is not serving is refused.
@@ -150,7 +151,7 @@ func TestSim_S15_RollingWithResourceFailover(t *testing.T) {
 }
 
 func TestSim_S16_FinalizeAfterTheLastNode(t *testing.T) {
-	h := newHarness(t, PresetNetWare)
+	h := newHarness(t, engine.PresetNetWare)
 	h.call("POST", "/v1/clusters/ncs/licenses", LicenseRequest{Series: "6.5"}, 200, nil)
 	im := h.image("ncs", spec("6.5", []string{"6.0"}))
 	h.upgrade("ncs", "nw1", im.ID)
@@ -180,7 +181,7 @@ func TestSim_S16_FinalizeAfterTheLastNode(t *testing.T) {
 	}
 	var declared int
 	for _, o := range h.ledger("ncs")[before:] {
-		if !o.Declared || o.End == nil || o.End.Sub(o.Start) != DefaultFinalizeSeconds*time.Second {
+		if !o.Declared || o.End == nil || o.End.Sub(o.Start) != engine.DefaultFinalizeSeconds*time.Second {
 			t.Errorf("finalize outage %+v", o)
 		}
 		declared++
@@ -195,7 +196,7 @@ func TestSim_S16_FinalizeAfterTheLastNode(t *testing.T) {
 }
 
 func TestSim_S17_ClusterSettlesAfterUpdate(t *testing.T) {
-	h := newHarness(t, PresetActiveStandby)
+	h := newHarness(t, engine.PresetActiveStandby)
 	im := h.image("streamer", spec("1.1", []string{"1.0"}, "os", "storage"))
 	h.succeed(h.stage("streamer", "is1", im.ID))
 	h.succeed(h.activate("streamer", "is1", true))

@@ -16,6 +16,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Staging: S1-S5.
@@ -32,7 +33,7 @@ func TestSim_S1_DownloadByURLFromBuiltInSite(t *testing.T) {
 	sum := strings.Fields(string(b))[0]
 	var tk api.Task
 	h.call("POST", "/v1/clusters/demo/downloads", api.DownloadRequest{URL: site, SHA256: sum}, 202, &tk)
-	if tk.Kind != TaskDownload || tk.State != api.TaskRunning {
+	if tk.Kind != engine.TaskDownload || tk.State != api.TaskRunning {
 		t.Fatalf("download task %+v", tk)
 	}
 	got := h.succeed(tk)
@@ -42,8 +43,8 @@ func TestSim_S1_DownloadByURLFromBuiltInSite(t *testing.T) {
 	if im.SHA256 != sum || im.Manifest.Version != "1.1" || im.Source != site {
 		t.Fatalf("image %+v", im)
 	}
-	if got.FinishedAt.Sub(got.CreatedAt) < DefaultDownloadSeconds*time.Second {
-		t.Errorf("download took %s simulated, less than %ds", got.FinishedAt.Sub(got.CreatedAt), DefaultDownloadSeconds)
+	if got.FinishedAt.Sub(got.CreatedAt) < engine.DefaultDownloadSeconds*time.Second {
+		t.Errorf("download took %s simulated, less than %ds", got.FinishedAt.Sub(got.CreatedAt), engine.DefaultDownloadSeconds)
 	}
 	// The downloaded image stages like an uploaded one.
 	h.succeed(h.stage("demo", "n1", id))
@@ -298,7 +299,7 @@ func TestSim_S3_StagingDoesNotInterruptService(t *testing.T) {
 	if !c.Healthy {
 		t.Error("cluster unhealthy while staging")
 	}
-	h.advance(DefaultStageSeconds * time.Second)
+	h.advance(engine.DefaultStageSeconds * time.Second)
 	if l := h.ledger("demo"); len(l) != 0 {
 		t.Fatalf("staging caused outages: %+v", l)
 	}
@@ -314,13 +315,13 @@ func TestSim_S4_AlternateShowsWhatIsStaged(t *testing.T) {
 	if n.Alternate.Version != "1.1" || n.Alternate.ImageID != im.ID || n.Alternate.Description != s.Description || !n.Alternate.Bootable || n.Staging != "" {
 		t.Fatalf("alternate %+v", n.Alternate)
 	}
-	if !hasEvent(h.events("demo"), EventImageStaged, "alternate partition holds 1.1") {
+	if !hasEvent(h.events("demo"), engine.EventImageStaged, "alternate partition holds 1.1") {
 		t.Error("no image_staged event")
 	}
 }
 
 func TestSim_S5_ComponentsLandSeparately(t *testing.T) {
-	h := newHarness(t, PresetMasterStandby)
+	h := newHarness(t, engine.PresetMasterStandby)
 	im := h.image("vca", spec("1.1", []string{"1.0"}, "mgmt_image", "hmp_image", "ovm_image"))
 	h.succeed(h.stage("vca", "mgmt2", im.ID))
 	n := h.node("vca", "mgmt2")
@@ -365,9 +366,9 @@ func TestOrphanedDownloadIsFailed(t *testing.T) {
 	if got := b.task(tk.ID); got.Done() {
 		t.Fatalf("failed while its process lives: %+v", got)
 	}
-	old := wallNow
-	wallNow = func() time.Time { return old().Add(2 * orphanAfter) }
-	defer func() { wallNow = old }()
+	old := engine.WallNow
+	engine.WallNow = func() time.Time { return old().Add(2 * engine.OrphanAfter) }
+	defer func() { engine.WallNow = old }()
 	got := b.task(tk.ID)
 	if got.State != api.TaskFailed || got.Error.Code != api.CodeDownloadFailed || !strings.Contains(got.Error.Message, "interrupted") {
 		t.Fatalf("orphan %+v", got)

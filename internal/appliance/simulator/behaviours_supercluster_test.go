@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Superclusters: S23-S26.
@@ -12,7 +13,7 @@ import (
 var dmaClusters = []string{"dma1", "dma2", "dma3"}
 
 func superclusterWith(t *testing.T, version string) (*harness, map[string]api.Image) {
-	h := newHarness(t, PresetSupercluster)
+	h := newHarness(t, engine.PresetSupercluster)
 	ims := map[string]api.Image{}
 	for _, c := range dmaClusters {
 		ims[c] = h.image(c, spec(version, []string{"1.0"}))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Validation: S6-S10.
@@ -98,7 +99,7 @@ func TestSim_S9_IrreversibleFeaturesForbidRollback(t *testing.T) {
 }
 
 func TestSim_S10_LicensesRequiredFromThreeNodes(t *testing.T) {
-	h := newHarness(t, PresetNetWare)
+	h := newHarness(t, engine.PresetNetWare)
 	im := h.image("ncs", spec("6.5", []string{"6.0"}))
 	h.succeed(h.stage("ncs", "nw1", im.ID))
 	e := h.fail("POST", "/v1/clusters/ncs/nodes/nw1/activate", api.ActivateRequest{}, 422, api.CodePreconditionFailed)

@@ -1,78 +1,17 @@
 package simulator
 
 import (
-	"sync"
 	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Clock gives the simulated time. Options.Clock nil means the scaled wall
 // clock whose epoch is kept in the state file.
-type Clock interface {
-	Now() time.Time
-}
+type Clock = engine.Clock
 
-// ManualClock is a Clock that moves only when told to: unit tests use it to
-// make a 90-second reboot take no wall time at all, and POST /v1/clock/advance
-// moves it over the API.
-type ManualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// ManualClock is a Clock that moves only when told to (see engine.ManualClock).
+type ManualClock = engine.ManualClock
 
 // NewManualClock returns a manual clock set to start.
-func NewManualClock(start time.Time) *ManualClock {
-	return &ManualClock{now: start.UTC()}
-}
-
-// Now returns the clock's current time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d (negative d is ignored: simulated
-// time never goes back).
-func (c *ManualClock) Advance(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// advancer is a clock that POST /v1/clock/advance may move.
-type advancer interface {
-	Advance(time.Duration)
-}
-
-// clockState is the scaled clock's epoch, persisted so that every process
-// sharing the state file agrees on the simulated time.
-type clockState struct {
-	EpochWall time.Time `json:"epoch_wall"`
-	EpochSim  time.Time `json:"epoch_sim"`
-	Scale     float64   `json:"time_scale"`
-	// Last is the latest simulated time any process has seen; simulated time
-	// never goes back, even when the wall clock is stepped back.
-	Last time.Time `json:"last"`
-}
-
-// simNow maps a wall time to simulated time.
-func (c clockState) simNow(wall time.Time) time.Time {
-	d := float64(wall.Sub(c.EpochWall)) * c.Scale
-	t := c.EpochSim.Add(time.Duration(d)).UTC()
-	if t.Before(c.Last) {
-		return c.Last
-	}
-	return t
-}
-
-// wallDelay is how long (wall time) until the simulated instant at, so that
-// a long-poll can sleep exactly until a task is due.
-func (c clockState) wallDelay(now, at time.Time) time.Duration {
-	if !at.After(now) || c.Scale <= 0 {
-		return 0
-	}
-	return time.Duration(float64(at.Sub(now)) / c.Scale)
-}
+func NewManualClock(start time.Time) *ManualClock { return engine.NewManualClock(start) }

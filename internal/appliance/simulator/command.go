@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // RunCommand runs `terraform-provider-appliance simulator ...` (args are
@@ -21,7 +23,7 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 	var opts Options
 	fs.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&opts.StatePath, "state", "appliance-simulator.json", "state file (shared safely with embedded simulators)")
-	fs.StringVar(&opts.Topology, "topology", DefaultPreset, "preset topology: "+strings.Join(PresetNames(), ", "))
+	fs.StringVar(&opts.Topology, "topology", engine.DefaultPreset, "preset topology: "+strings.Join(engine.PresetNames(), ", "))
 	fs.StringVar(&opts.TopologyFile, "topology-file", "", "JSON topology file (instead of --topology)")
 	fs.Float64Var(&opts.TimeScale, "time-scale", 1, "simulated seconds per wall second")
 	fs.StringVar(&opts.Token, "token", "", "bearer token clients must send (default: generated; also $APPLIANCE_SIMULATOR_TOKEN)")
@@ -59,7 +61,7 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 		opts.Token = os.Getenv("APPLIANCE_SIMULATOR_TOKEN")
 	}
 	if opts.Token == "" {
-		opts.Token = randomID(20)
+		opts.Token = engine.RandomID(20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 func TestPrimaryHAPresetShape(t *testing.T) {
@@ -77,9 +78,9 @@ func TestStageAndActivateSwapPartitions(t *testing.T) {
 	if tk.State != api.TaskRunning || tk.Kind != "stage" {
 		t.Fatalf("stage task %+v", tk)
 	}
-	h.advance(DefaultStageSeconds * time.Second)
+	h.advance(engine.DefaultStageSeconds * time.Second)
 	if got := h.task(tk.ID); got.State != api.TaskSucceeded || got.Result["version"] != "1.1" {
-		t.Fatalf("stage after %ds: %+v", DefaultStageSeconds, got)
+		t.Fatalf("stage after %ds: %+v", engine.DefaultStageSeconds, got)
 	}
 	act := h.activate("demo", "n1", true)
 	if n := h.node("demo", "n1"); n.State != appliance.NodeRebooting || n.State.Serving() {
@@ -98,13 +99,13 @@ func TestStageAndActivateSwapPartitions(t *testing.T) {
 		t.Fatalf("n1 after activation: %+v", n)
 	}
 	evs := h.events("demo")
-	if !hasEvent(evs, EventPartitionSwap, "active partition now 1.1") {
+	if !hasEvent(evs, engine.EventPartitionSwap, "active partition now 1.1") {
 		t.Errorf("no partition swap event in %+v", evs)
 	}
 	// The swap event carries the simulated instant of the end of the reboot,
 	// not the time of the request that noticed it.
 	for _, e := range evs {
-		if e.Kind == EventPartitionSwap && !e.Time.Equal(epoch.Add(time.Duration(DefaultStageSeconds+90)*time.Second)) {
+		if e.Kind == engine.EventPartitionSwap && !e.Time.Equal(epoch.Add(time.Duration(engine.DefaultStageSeconds+90)*time.Second)) {
 			t.Errorf("swap event at %s", e.Time)
 		}
 	}
@@ -180,9 +181,9 @@ func TestLease(t *testing.T) {
 	h.stage("demo", "n2", im.ID) // no lease held: an operator acting by hand
 	// Expiry is wall time.
 	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "carol", OperationKey: "x", TTLSeconds: 1}, 200, &l)
-	old := wallNow
-	wallNow = func() time.Time { return old().Add(2 * time.Second) }
-	defer func() { wallNow = old }()
+	old := engine.WallNow
+	engine.WallNow = func() time.Time { return old().Add(2 * time.Second) }
+	defer func() { engine.WallNow = old }()
 	var bobs api.Lease
 	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "bob", OperationKey: "op2"}, 200, &bobs)
 	if bobs.ID == l.ID || bobs.Owner != "bob" {
@@ -201,7 +202,7 @@ func TestIdempotencyKeyReturnsFirstAnswer(t *testing.T) {
 	}
 	stages := 0
 	for _, e := range h.events("demo") {
-		if e.Kind == EventStageStarted {
+		if e.Kind == engine.EventStageStarted {
 			stages++
 		}
 	}
@@ -298,7 +299,7 @@ func TestLeaseIDInNoEvent(t *testing.T) {
 	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "op"}, 200, &l)
 	h.call("DELETE", "/v1/clusters/demo/lease/"+l.ID, nil, 204, nil)
 	evs := h.events("demo")
-	if !hasEvent(evs, EventLease, "taken by alice") || !hasEvent(evs, EventLease, "released by alice") {
+	if !hasEvent(evs, engine.EventLease, "taken by alice") || !hasEvent(evs, engine.EventLease, "released by alice") {
 		t.Fatalf("lease events %+v", evs)
 	}
 	if hasEvent(evs, "", l.ID) {

@@ -1,32 +1,13 @@
 // Package simulator is the bundled simulator of clustered appliances: the
-// Appliance Management API (v1) over HTTP, backed by a state machine that
-// reproduces the behaviours S1-S26 of DOMAIN.md with scaled time and
-// injectable faults.
-//
-// Time is simulated: sim time = epoch + (wall now - wall epoch) x time scale,
-// with the epoch kept in the state file, so that a reboot started by one
-// process has finished when the next process looks. Nothing runs in the
-// background: every request first advances the state machine to "now"
-// (lazily), applying every timer that fell due at the simulated instant it
-// fell due, so that events and the availability ledger carry exact times.
-//
-// The state lives in a JSON file, locked per transaction (flock on a lock
-// file next to it), so that several simulators in one or several processes
-// can share it: the provider's embedded simulator is started anew by every
-// `terraform` command.
-package simulator
-
-// Durations (simulated seconds, per cluster, overridable in a topology
-// file): reboot 90 (active-standby 180, master-standby/supercluster/netware
-// 120), stage 30, resource move 5, promote 10, finalize 60, download 20
-// (at least; the real transfer may take longer), settle as the cluster's
-// settle_seconds (active-standby: 45 min). A never_returns node is given up
-// after 3 reboot times; slow faults multiply a node's durations.
-//
-// Leases expire in wall-clock time (their job is to fence processes), so
-// Lease.ExpiresAt is a wall-clock instant; everything else is simulated time.
+// Appliance Management API (v1) over HTTP. This package is the HTTP layer
+// (routes, handlers, authentication, idempotent replay, uploads and
+// downloads, the status page) and the constructor (New, Start, RunCommand);
+// the state machine behind it is package engine, and small helpers have
+// their own packages: filelock (the state file's lock), ftpget (FTP
+// downloads) and downloadsite (the built-in download site).
 //
 // Image upload and download and image deletion need no lease; node, resource
 // and cluster operations (stage, activate, revert, promote, move, finalize,
 // licenses, supercluster, maintenance) need the lease's X-Lease-ID while a
 // lease is held.
+package simulator

@@ -11,20 +11,14 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/ftpget"
 )
 
 // Downloads (S1): the cluster fetches an image itself, over http, https or
 // ftp, optionally through a proxy. The bytes are fetched for real (in a
 // goroutine, streamed through verification, never kept); the task ends no
 // earlier than the cluster's simulated download time.
-
-// heartbeatEvery and orphanAfter let a later process fail a download task
-// whose process died: the fetching process stamps it; a stale stamp means
-// nobody is fetching any more.
-const (
-	heartbeatEvery = 15 * time.Second
-	orphanAfter    = 60 * time.Second
-)
 
 // redactURL drops credentials from a URL, for records and messages.
 func redactURL(u *url.URL) string {
@@ -33,50 +27,45 @@ func redactURL(u *url.URL) string {
 	return c.String()
 }
 
-func (s *Server) startDownload(t *tx, r *http.Request, body []byte) (int, any, error) {
+func (s *Server) startDownload(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.DownloadRequest
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	cs, err := t.clusterOf(r)
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
 	u, perr := url.Parse(req.URL)
 	if perr != nil || u.Host == "" {
-		return 0, nil, badRequest("url must be an absolute http, https or ftp URL")
+		return 0, nil, engine.BadRequest("url must be an absolute http, https or ftp URL")
 	}
 	switch u.Scheme {
 	case "http", "https", "ftp":
 	default:
-		return 0, nil, badRequest("url scheme %q is not supported: use http, https or ftp", u.Scheme)
+		return 0, nil, engine.BadRequest("url scheme %q is not supported: use http, https or ftp", u.Scheme)
 	}
 	var proxy *url.URL
 	if req.Proxy != "" {
 		if proxy, perr = url.Parse(req.Proxy); perr != nil || proxy.Host == "" {
-			return 0, nil, badRequest("proxy must be a URL such as http://proxy:3128")
+			return 0, nil, engine.BadRequest("proxy must be a URL such as http://proxy:3128")
 		}
 		if u.Scheme == "ftp" {
-			return 0, nil, badRequest("a proxy applies to http and https downloads only")
+			return 0, nil, engine.BadRequest("a proxy applies to http and https downloads only")
 		}
 	}
 	want := strings.ToLower(strings.TrimSpace(req.SHA256))
-	if e := t.diskFull(cs, 0); e != nil {
+	if e := t.DiskFull(cs, 0); e != nil {
 		return 0, nil, e
 	}
-	_, corrupt := t.st.takeFault(api.FaultCorruptDownload, cs.Cluster.Name, "")
-	tk := t.st.newTask(cs, TaskDownload, redactURL(u), t.now)
-	tk.Worker, tk.Heartbeat = s.worker, wallNow().UTC()
-	tk.DueAt = scaled(t.now, cs.Config.DownloadSeconds, 1)
-	t.st.event(cs, t.now, EventTask, "", "downloading %s%s", redactURL(u), map[bool]string{true: " through a proxy"}[proxy != nil])
-	t.dirty = true
+	tk, corrupt := t.StartDownload(cs, redactURL(u), proxy != nil)
 	id, cluster := tk.ID, cs.Cluster.Name
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
 		s.runDownload(id, cluster, u, proxy, want, corrupt)
 	}()
-	return http.StatusAccepted, tk.view(t.now), nil
+	return http.StatusAccepted, tk.View(t.Now), nil
 }
 
 // runDownload fetches and verifies, then records the outcome.
@@ -88,65 +77,25 @@ func (s *Server) runDownload(id, cluster string, u, proxy *url.URL, want string,
 	if failure == nil && want != "" && sha != want {
 		failure = &api.Error{Code: api.CodeCorruptImage, Message: fmt.Sprintf("the downloaded bytes have sha256 %s, not the expected %s", sha, want)}
 	}
-	_ = s.tx(func(t *tx) error {
-		tk := t.st.task(id)
-		cs := t.st.cluster(cluster)
-		if tk == nil || tk.Done() || cs == nil {
-			return nil
-		}
-		t.dirty = true
-		if failure != nil {
-			t.st.fail(cs, tk, t.now, failure.Code, "%s", failure.Message)
-			return nil //nolint:nilerr // the failure is the task's outcome, recorded on it: the transaction itself succeeded
-		}
-		im, _, e := t.addImage(cs, m, sha, size, tk.Target)
-		if e != nil {
-			t.st.fail(cs, tk, t.now, e.Code, "%s", e.Message)
-			tk.Error.Details = e.Details
-			return nil //nolint:nilerr // the failure is the task's outcome, recorded on it: the transaction itself succeeded
-		}
-		tk.ImageID = im.ID
-		at := tk.StartedAt.Add(time.Duration(cs.Config.DownloadSeconds) * time.Second)
-		if at.Before(t.now) {
-			at = t.now
-		}
-		t.st.schedule(at, actDownloadDone, tk, "", "")
-		t.st.advance(t.now)
+	_ = s.eng.Tx(func(t *engine.Tx) error {
+		t.FinishDownload(id, cluster, m, sha, size, failure)
 		return nil
 	})
 }
 
 // heartbeat stamps a download task while this process fetches it.
 func (s *Server) heartbeat(ctx context.Context, id string) {
-	tick := time.NewTicker(heartbeatEvery)
+	tick := time.NewTicker(engine.HeartbeatEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			_ = s.tx(func(t *tx) error {
-				if tk := t.st.task(id); tk != nil && !tk.Done() {
-					tk.Heartbeat = wallNow().UTC()
-					t.dirty = true
-				}
+			_ = s.eng.Tx(func(t *engine.Tx) error {
+				t.Heartbeat(id)
 				return nil
 			})
-		}
-	}
-}
-
-// reapOrphans fails the downloads that another, dead process was fetching.
-func (t *tx) reapOrphans() {
-	for _, tk := range t.st.Tasks {
-		if tk.Kind != TaskDownload || tk.Done() || tk.Worker == t.srv.worker || tk.ImageID != "" {
-			continue
-		}
-		if wallNow().Sub(tk.Heartbeat) > orphanAfter {
-			if cs := t.st.cluster(tk.Cluster); cs != nil {
-				t.st.fail(cs, tk, t.now, api.CodeDownloadFailed, "the download was interrupted: the simulator process fetching it stopped")
-				t.dirty = true
-			}
 		}
 	}
 }
@@ -182,7 +131,7 @@ func (s *Server) fetchAndVerify(ctx context.Context, u, proxy *url.URL, corrupt 
 // open starts the transfer of u.
 func (s *Server) open(ctx context.Context, u, proxy *url.URL) (io.ReadCloser, error) {
 	if u.Scheme == "ftp" {
-		return ftpRetrieve(ctx, u)
+		return ftpget.Retrieve(ctx, u)
 	}
 	dt, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {

@@ -7,57 +7,58 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // clusterOf returns the cluster named in the path.
-func (t *tx) clusterOf(r *http.Request) (*clusterState, error) {
+func clusterOf(t *engine.Tx, r *http.Request) (*engine.ClusterState, error) {
 	name := r.PathValue("c")
-	cs := t.st.cluster(name)
+	cs := t.St.Cluster(name)
 	if cs == nil {
-		return nil, notFound("no cluster %q", name)
+		return nil, engine.NotFound("no cluster %q", name)
 	}
 	return cs, nil
 }
 
 // nodeOf returns the cluster and node named in the path.
-func (t *tx) nodeOf(r *http.Request) (*clusterState, *appliance.Node, error) {
-	cs, err := t.clusterOf(r)
+func nodeOf(t *engine.Tx, r *http.Request) (*engine.ClusterState, *appliance.Node, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return nil, nil, err
 	}
 	name := r.PathValue("n")
 	n := cs.Cluster.Node(name)
 	if n == nil {
-		return nil, nil, notFound("cluster %s has no node %q", cs.Cluster.Name, name)
+		return nil, nil, engine.NotFound("cluster %s has no node %q", cs.Cluster.Name, name)
 	}
 	return cs, n, nil
 }
 
-func (s *Server) listClusters(t *tx, r *http.Request, _ []byte) (int, any, error) {
+func (s *Server) listClusters(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {
 	out := api.ClusterList{Clusters: []appliance.Cluster{}}
-	for _, cs := range t.st.Clusters {
+	for _, cs := range t.St.Clusters {
 		out.Clusters = append(out.Clusters, *cs.Cluster.Clone())
 	}
 	return http.StatusOK, out, nil
 }
 
-func (s *Server) getCluster(t *tx, r *http.Request, _ []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) getCluster(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
 
-func (s *Server) listEvents(t *tx, r *http.Request, _ []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) listEvents(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
 	var since int64
 	if v := r.URL.Query().Get("since"); v != "" {
 		if since, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return 0, nil, badRequest("since must be an event sequence number")
+			return 0, nil, engine.BadRequest("since must be an event sequence number")
 		}
 	}
 	out := api.EventList{Events: []api.Event{}}
@@ -69,8 +70,8 @@ func (s *Server) listEvents(t *tx, r *http.Request, _ []byte) (int, any, error) 
 	return http.StatusOK, out, nil
 }
 
-func (s *Server) getLedger(t *tx, r *http.Request, _ []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) getLedger(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -81,8 +82,8 @@ func (s *Server) getLedger(t *tx, r *http.Request, _ []byte) (int, any, error) {
 // LicenseRequest is the body of POST /v1/clusters/{c}/licenses.
 type LicenseRequest = api.LicenseRequest
 
-func (s *Server) addLicense(t *tx, r *http.Request, body []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) addLicense(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -92,28 +93,28 @@ func (s *Server) addLicense(t *tx, r *http.Request, body []byte) (int, any, erro
 	}
 	v, perr := appliance.ParseVersion(req.Series)
 	if perr != nil {
-		return 0, nil, badRequest("series: %v", perr)
+		return 0, nil, engine.BadRequest("series: %v", perr)
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	series := seriesOf(v)
+	series := engine.SeriesOf(v)
 	for _, l := range cs.Cluster.Licenses {
 		if appliance.SameVersion(l, series) {
 			return http.StatusOK, cs.Cluster.Clone(), nil
 		}
 	}
 	cs.Cluster.Licenses = append(cs.Cluster.Licenses, series)
-	t.st.event(cs, t.now, EventCluster, "", "license for the %s series installed", series)
-	t.dirty = true
+	t.St.Event(cs, t.Now, engine.EventCluster, "", "license for the %s series installed", series)
+	t.Dirty = true
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
 
 // SuperclusterRequest is the body of POST /v1/clusters/{c}/supercluster.
 type SuperclusterRequest = api.SuperclusterRequest
 
-func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) setSupercluster(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -121,7 +122,7 @@ func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any,
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
 	name := strings.TrimSpace(req.Name)
@@ -129,16 +130,16 @@ func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any,
 		// S23: all clusters of a supercluster must run compatible versions.
 		mine, ok := cs.Cluster.UniformVersion()
 		if !ok {
-			return 0, nil, unprocessable(api.CodePreconditionFailed, "cluster %s runs mixed versions (%s): it cannot join a supercluster", cs.Cluster.Name, versionsText(&cs.Cluster))
+			return 0, nil, engine.Unprocessable(api.CodePreconditionFailed, "cluster %s runs mixed versions (%s): it cannot join a supercluster", cs.Cluster.Name, engine.VersionsText(&cs.Cluster))
 		}
 		mv, _ := appliance.ParseVersion(mine)
-		for _, o := range t.st.Clusters {
+		for _, o := range t.St.Clusters {
 			if o == cs || o.Cluster.Supercluster != name {
 				continue
 			}
 			for _, n := range o.Cluster.Nodes {
 				if ov, err := appliance.ParseVersion(n.Active.Version); err == nil && !ov.CompatibleWith(mv) {
-					return 0, nil, unprocessable(api.CodePreconditionFailed,
+					return 0, nil, engine.Unprocessable(api.CodePreconditionFailed,
 						"cluster %s runs %s, which is not compatible with %s on cluster %s of supercluster %s (S23: only patch releases are compatible)",
 						cs.Cluster.Name, mine, n.Active.Version, o.Cluster.Name, name)
 				}
@@ -149,11 +150,11 @@ func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any,
 		old := cs.Cluster.Supercluster
 		cs.Cluster.Supercluster = name
 		if name == "" {
-			t.st.event(cs, t.now, EventCluster, "", "cluster left supercluster %s", old)
+			t.St.Event(cs, t.Now, engine.EventCluster, "", "cluster left supercluster %s", old)
 		} else {
-			t.st.event(cs, t.now, EventCluster, "", "cluster joined supercluster %s", name)
+			t.St.Event(cs, t.Now, engine.EventCluster, "", "cluster joined supercluster %s", name)
 		}
-		t.dirty = true
+		t.Dirty = true
 	}
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
@@ -161,8 +162,8 @@ func (s *Server) setSupercluster(t *tx, r *http.Request, body []byte) (int, any,
 // MaintenanceRequest is the body of POST /v1/clusters/{c}/maintenance.
 type MaintenanceRequest = api.MaintenanceRequest
 
-func (s *Server) setMaintenance(t *tx, r *http.Request, body []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) setMaintenance(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -170,18 +171,18 @@ func (s *Server) setMaintenance(t *tx, r *http.Request, body []byte) (int, any, 
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
 	switch {
 	case req.Open && cs.Window == nil:
-		setWindow(cs, t.now, "maintenance")
-		t.st.event(cs, t.now, EventCluster, "", "maintenance window opened")
-		t.dirty = true
+		engine.SetWindow(cs, t.Now, "maintenance")
+		t.St.Event(cs, t.Now, engine.EventCluster, "", "maintenance window opened")
+		t.Dirty = true
 	case !req.Open && cs.Window != nil:
-		setWindow(cs, t.now, "")
-		t.st.event(cs, t.now, EventCluster, "", "maintenance window closed")
-		t.dirty = true
+		engine.SetWindow(cs, t.Now, "")
+		t.St.Event(cs, t.Now, engine.EventCluster, "", "maintenance window closed")
+		t.Dirty = true
 	}
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }

@@ -4,108 +4,107 @@ import (
 	"net/http"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // started answers 202 with a task just created, after bringing the
 // ledger and the cluster's health up to date with what the request changed.
-func (t *tx) started(cs *clusterState, tk *taskState, e *api.Error) (int, any, error) {
+func started(t *engine.Tx, cs *engine.ClusterState, tk *engine.TaskState, e *api.Error) (int, any, error) {
 	if e != nil {
 		return 0, nil, e
 	}
-	t.dirty = true
-	updateAvailability(cs, t.now)
-	updateHealth(cs)
-	return http.StatusAccepted, tk.view(t.now), nil
+	t.Changed(cs)
+	return http.StatusAccepted, tk.View(t.Now), nil
 }
 
-func (s *Server) stage(t *tx, r *http.Request, body []byte) (int, any, error) {
+func (s *Server) stage(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.StageRequest
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	cs, n, err := t.nodeOf(r)
+	cs, n, err := nodeOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	im := cs.image(req.ImageID)
+	im := cs.Image(req.ImageID)
 	if im == nil {
-		return 0, nil, unprocessable(api.CodeInvalidRequest, "cluster %s has no image %q", cs.Cluster.Name, req.ImageID)
+		return 0, nil, engine.Unprocessable(api.CodeInvalidRequest, "cluster %s has no image %q", cs.Cluster.Name, req.ImageID)
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	tk, e := t.st.startStage(cs, n, im, t.now)
-	return t.started(cs, tk, e)
+	tk, e := t.St.StartStage(cs, n, im, t.Now)
+	return started(t, cs, tk, e)
 }
 
-func (s *Server) activate(t *tx, r *http.Request, body []byte) (int, any, error) {
+func (s *Server) activate(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.ActivateRequest
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	cs, n, err := t.nodeOf(r)
+	cs, n, err := nodeOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	tk, e := t.st.startActivate(cs, n, req, t.now)
-	return t.started(cs, tk, e)
+	tk, e := t.St.StartActivate(cs, n, req, t.Now)
+	return started(t, cs, tk, e)
 }
 
-func (s *Server) revert(t *tx, r *http.Request, body []byte) (int, any, error) {
-	cs, n, err := t.nodeOf(r)
+func (s *Server) revert(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
+	cs, n, err := nodeOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	tk, e := t.st.startRevert(cs, n, t.now)
-	return t.started(cs, tk, e)
+	tk, e := t.St.StartRevert(cs, n, t.Now)
+	return started(t, cs, tk, e)
 }
 
-func (s *Server) promote(t *tx, r *http.Request, body []byte) (int, any, error) {
-	cs, n, err := t.nodeOf(r)
+func (s *Server) promote(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
+	cs, n, err := nodeOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	tk, e := t.st.startPromote(cs, n, t.now)
-	return t.started(cs, tk, e)
+	tk, e := t.St.StartPromote(cs, n, t.Now)
+	return started(t, cs, tk, e)
 }
 
-func (s *Server) moveResource(t *tx, r *http.Request, body []byte) (int, any, error) {
+func (s *Server) moveResource(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.MoveResourceRequest
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	cs, err := t.clusterOf(r)
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	res := resource(&cs.Cluster, r.PathValue("r"))
+	res := engine.Resource(&cs.Cluster, r.PathValue("r"))
 	if res == nil {
-		return 0, nil, notFound("cluster %s has no resource %q", cs.Cluster.Name, r.PathValue("r"))
+		return 0, nil, engine.NotFound("cluster %s has no resource %q", cs.Cluster.Name, r.PathValue("r"))
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	tk, e := t.st.startMove(cs, res, req.Node, t.now)
-	return t.started(cs, tk, e)
+	tk, e := t.St.StartMove(cs, res, req.Node, t.Now)
+	return started(t, cs, tk, e)
 }
 
-func (s *Server) finalize(t *tx, r *http.Request, body []byte) (int, any, error) {
-	cs, err := t.clusterOf(r)
+func (s *Server) finalize(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
+	cs, err := clusterOf(t, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.requireLease(cs, r); err != nil {
+	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	tk, e := t.st.startFinalize(cs, t.now)
-	return t.started(cs, tk, e)
+	tk, e := t.St.StartFinalize(cs, t.Now)
+	return started(t, cs, tk, e)
 }

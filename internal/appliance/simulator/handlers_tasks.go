@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // maxWait bounds a task long-poll.
@@ -33,7 +34,7 @@ func parseWait(v string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d < 0 {
-		return 0, badRequest("wait must be a duration such as 30s")
+		return 0, engine.BadRequest("wait must be a duration such as 30s")
 	}
 	return d, nil
 }
@@ -50,20 +51,20 @@ func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
 	deadline := time.Now().Add(wait)
 	id := r.PathValue("id")
 	for {
-		changed := s.changes()
+		changed := s.eng.Changes()
 		var view api.Task
 		var sleep time.Duration
-		err := s.tx(func(t *tx) error {
-			tk := t.st.task(id)
+		err := s.eng.Tx(func(t *engine.Tx) error {
+			tk := t.St.Task(id)
 			if tk == nil {
-				return notFound("no task %q", id)
+				return engine.NotFound("no task %q", id)
 			}
-			view = tk.view(t.now)
-			switch due, ok := t.st.nextDue(); {
-			case s.opts.Clock != nil:
+			view = tk.View(t.Now)
+			switch due, ok := t.St.NextDue(); {
+			case s.eng.Manual():
 				sleep = manualPollTick
 			case ok:
-				sleep = min(t.st.Clock.wallDelay(t.now, due), pollTick)
+				sleep = min(t.St.Clock.WallDelay(t.Now, due), pollTick)
 			default:
 				sleep = pollTick
 			}
@@ -87,7 +88,7 @@ func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.ctx.Done():
 			tm.Stop()
-			writeError(w, apiError(http.StatusServiceUnavailable, api.CodeUnavailable, "the simulator is shutting down"))
+			writeError(w, engine.APIError(http.StatusServiceUnavailable, api.CodeUnavailable, "the simulator is shutting down"))
 			return
 		case <-changed:
 			tm.Stop()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // maxJSONBody bounds a JSON request body.
@@ -16,7 +17,7 @@ const maxJSONBody = 1 << 20
 // jsonHandler answers a JSON request inside a state transaction. body is
 // the request body, read before the transaction so that a slow client
 // never holds the state lock.
-type jsonHandler func(t *tx, r *http.Request, body []byte) (status int, v any, err error)
+type jsonHandler func(t *engine.Tx, r *http.Request, body []byte) (status int, v any, err error)
 
 // json wraps h with injected HTTP faults (cluster routes), Idempotency-Key
 // replay and JSON encoding. Authentication is not its business: every /v1
@@ -25,11 +26,11 @@ func (s *Server) json(h jsonHandler, clusterRoute bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 		if err != nil {
-			writeError(w, badRequest("reading the request body: %v", err))
+			writeError(w, engine.BadRequest("reading the request body: %v", err))
 			return
 		}
 		if len(body) > maxJSONBody {
-			writeError(w, apiError(http.StatusRequestEntityTooLarge, api.CodeInvalidRequest, "request body too large"))
+			writeError(w, engine.APIError(http.StatusRequestEntityTooLarge, api.CodeInvalidRequest, "request body too large"))
 			return
 		}
 		key := r.Header.Get(api.HeaderIdempotencyKey)
@@ -37,17 +38,17 @@ func (s *Server) json(h jsonHandler, clusterRoute bool) http.HandlerFunc {
 		var status int
 		var out []byte
 		var faultStatus int
-		err = s.tx(func(t *tx) error {
+		err = s.eng.Tx(func(t *engine.Tx) error {
 			if clusterRoute {
-				if fs := t.httpFault(r.PathValue("c")); fs != 0 {
+				if fs := t.HTTPFault(r.PathValue("c")); fs != 0 {
 					faultStatus = fs
 					return nil
 				}
 			}
 			if key != "" && r.Method == http.MethodPost {
-				if rec := t.st.idem(key); rec != nil {
+				if rec := t.St.Idem(key); rec != nil {
 					if rec.Route != route {
-						return apiError(http.StatusUnprocessableEntity, api.CodeInvalidRequest, "Idempotency-Key %q was already used for %s", key, rec.Route)
+						return engine.APIError(http.StatusUnprocessableEntity, api.CodeInvalidRequest, "Idempotency-Key %q was already used for %s", key, rec.Route)
 					}
 					status, out = rec.Status, rec.Body
 					return nil
@@ -64,8 +65,8 @@ func (s *Server) json(h jsonHandler, clusterRoute bool) http.HandlerFunc {
 				}
 			}
 			if key != "" && r.Method == http.MethodPost && status < 300 {
-				t.st.remember(idemRecord{Key: key, Route: route, Status: status, Body: out})
-				t.dirty = true
+				t.St.Remember(engine.IdemRecord{Key: key, Route: route, Status: status, Body: out})
+				t.Dirty = true
 			}
 			return nil
 		})
@@ -94,7 +95,7 @@ func asAPIError(err error) *api.Error {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	return apiError(http.StatusInternalServerError, api.CodeInternal, "%v", err)
+	return engine.APIError(http.StatusInternalServerError, api.CodeInternal, "%v", err)
 }
 
 // writeError writes an API error.
@@ -115,7 +116,7 @@ func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="appliance"`)
-			writeError(w, apiError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
+			writeError(w, engine.APIError(http.StatusUnauthorized, api.CodeUnauthorized, "missing or wrong bearer token"))
 			return
 		}
 		h(w, r)
@@ -128,11 +129,11 @@ func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
 func writeFault(w http.ResponseWriter, status int) {
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "0")
-		writeError(w, apiError(status, api.CodeRateLimited, "too many requests (injected fault)"))
+		writeError(w, engine.APIError(status, api.CodeRateLimited, "too many requests (injected fault)"))
 		return
 	}
 	w.Header().Set("Retry-After", "1")
-	writeError(w, apiError(status, api.CodeUnavailable, "service unavailable (injected fault)"))
+	writeError(w, engine.APIError(status, api.CodeUnavailable, "service unavailable (injected fault)"))
 }
 
 // decode decodes a JSON body strictly; an empty body decodes to zero.
@@ -143,42 +144,9 @@ func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("the request body is not valid: %v", err)
+		return engine.BadRequest("the request body is not valid: %v", err)
 	}
 	return nil
-}
-
-// httpFault consumes an injected http_5xx or http_429 fault for a cluster
-// route and returns the status to answer with, or 0.
-func (t *tx) httpFault(cluster string) int {
-	if f, ok := t.st.takeFault(api.FaultHTTP5xx, cluster, ""); ok {
-		_ = f
-		t.dirty = true
-		return http.StatusServiceUnavailable
-	}
-	if _, ok := t.st.takeFault(api.FaultHTTP429, cluster, ""); ok {
-		t.dirty = true
-		return http.StatusTooManyRequests
-	}
-	return 0
-}
-
-// idem returns the remembered answer for an Idempotency-Key, or nil.
-func (st *State) idem(key string) *idemRecord {
-	for i := range st.Idem {
-		if st.Idem[i].Key == key {
-			return &st.Idem[i]
-		}
-	}
-	return nil
-}
-
-// remember records a first answer, forgetting the oldest beyond the bound.
-func (st *State) remember(rec idemRecord) {
-	st.Idem = append(st.Idem, rec)
-	if over := len(st.Idem) - maxIdempotency; over > 0 {
-		st.Idem = append([]idemRecord(nil), st.Idem[over:]...)
-	}
 }
 
 func jsonEncoder(w io.Writer) *json.Encoder { return json.NewEncoder(w) }

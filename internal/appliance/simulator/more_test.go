@@ -7,6 +7,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 func TestDeleteImage(t *testing.T) {
@@ -65,7 +66,7 @@ func TestUploadRefusedWhenSomeNodeCannotTakeIt(t *testing.T) {
 }
 
 func TestMoveFailsWhenTargetStopsServing(t *testing.T) {
-	h := newHarness(t, PresetNetWare)
+	h := newHarness(t, engine.PresetNetWare)
 	h.call("POST", "/v1/clusters/ncs/licenses", LicenseRequest{Series: "6.5"}, 200, nil)
 	im := h.image("ncs", spec("6.5", []string{"6.0"}))
 	h.succeed(h.stage("ncs", "nw2", im.ID))
@@ -78,7 +79,7 @@ func TestMoveFailsWhenTargetStopsServing(t *testing.T) {
 		t.Fatalf("move %+v", got)
 	}
 	c := h.cluster("ncs")
-	if r := resource(&c, "POOL1"); r.CurrentNode != "nw1" || r.State != "online" {
+	if r := engine.Resource(&c, "POOL1"); r.CurrentNode != "nw1" || r.State != "online" {
 		t.Fatalf("POOL1 %+v", r)
 	}
 }
@@ -106,22 +107,5 @@ func TestClearFaultsAndCredentialsStayOutOfErrors(t *testing.T) {
 		if strings.Contains(e.Message, "s3cr3t") {
 			t.Fatalf("event %s", e.Message)
 		}
-	}
-}
-
-func TestFinishedTasksAreBounded(t *testing.T) {
-	st := &State{}
-	cs := &clusterState{}
-	for i := 0; i < maxFinishedTasks+50; i++ {
-		tk := st.newTask(cs, TaskStage, "n1", epoch)
-		st.succeed(cs, tk, epoch, nil)
-	}
-	running := st.newTask(cs, TaskStage, "n1", epoch)
-	st.pruneTasks()
-	if len(st.Tasks) != maxFinishedTasks+1 || st.task(running.ID) == nil {
-		t.Fatalf("%d tasks kept", len(st.Tasks))
-	}
-	if len(cs.Events) > maxEvents {
-		t.Fatalf("%d events kept", len(cs.Events))
 	}
 }

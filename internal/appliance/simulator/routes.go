@@ -3,6 +3,9 @@ package simulator
 import (
 	"net/http"
 	"strings"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/downloadsite"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Route is one route of the API, as a Go 1.22 ServeMux pattern splits it.
@@ -72,7 +75,7 @@ func (s *Server) endpoints() []endpoint {
 		e("GET", "/v1/stats", s.handleStats),
 		e("POST", "/v1/clock/advance", s.json(s.advanceClock, false)),
 
-		e("GET", "/site/bundles/{name}", s.handleSiteBundle),
+		e("GET", "/site/bundles/{name}", downloadsite.Handler(s.siteDefaults)),
 	}
 }
 
@@ -94,7 +97,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(e.Method+" "+e.Pattern, e.h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, notFound("no route %s %s", r.Method, r.URL.Path))
+		writeError(w, engine.NotFound("no route %s %s", r.Method, r.URL.Path))
 	})
 	return mux
 }

@@ -3,10 +3,8 @@ package simulator
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/subtle"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Options configure a simulator.
@@ -48,9 +48,8 @@ type Options struct {
 // Server is a running simulator.
 type Server struct {
 	opts    Options
-	store   *store
+	eng     *engine.Engine
 	handler http.Handler
-	worker  string // identifies this simulator instance in task records
 	trusted []ed25519.PublicKey
 	stats   requestStats
 
@@ -62,9 +61,6 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	bg     sync.WaitGroup // downloads in flight
-
-	notifyMu sync.Mutex
-	notifyCh chan struct{} // closed and replaced on every committed change
 }
 
 // New builds a simulator without listening: Handler serves it (tests use
@@ -78,7 +74,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("simulator: time scale must be positive")
 	}
 	if opts.Topology == "" {
-		opts.Topology = DefaultPreset
+		opts.Topology = engine.DefaultPreset
 	}
 	topo, name, err := loadTopology(opts)
 	if err != nil {
@@ -88,34 +84,25 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
-	s := &Server{opts: opts, worker: randomID(8), notifyCh: make(chan struct{}), trusted: trusted}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.store = newStore(opts.StatePath, func() (*State, error) {
-		wall := time.Now()
-		cl := clockState{EpochWall: wall.UTC(), EpochSim: wall.UTC().Truncate(time.Second), Scale: opts.TimeScale}
-		now := cl.simNow(wall)
-		if opts.Clock != nil {
-			now = opts.Clock.Now().UTC()
-			cl.EpochSim = now
-		}
-		return newState(name, topo, cl, now)
+	eng, err := engine.Open(engine.Config{
+		StatePath: opts.StatePath, Topology: topo, TopologyName: name,
+		TimeScale: opts.TimeScale, Clock: opts.Clock,
 	})
-	s.handler = s.routes()
-	// Touch the state once: creates a missing file, rejects a damaged one.
-	if err := s.tx(func(*tx) error { return nil }); err != nil {
-		s.cancel()
-		_ = s.store.close()
+	if err != nil {
 		return nil, err
 	}
+	s := &Server{opts: opts, eng: eng, trusted: trusted}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.handler = s.routes()
 	return s, nil
 }
 
-func loadTopology(opts Options) (*Topology, string, error) {
+func loadTopology(opts Options) (*engine.Topology, string, error) {
 	if opts.TopologyFile != "" {
-		t, err := LoadTopologyFile(opts.TopologyFile)
+		t, err := engine.LoadTopologyFile(opts.TopologyFile)
 		return t, "file:" + opts.TopologyFile, err
 	}
-	t, err := Preset(opts.Topology)
+	t, err := engine.Preset(opts.Topology)
 	return t, opts.Topology, err
 }
 
@@ -214,80 +201,10 @@ func (s *Server) Close() error {
 		}
 	}
 	s.bg.Wait()
-	if cerr := s.store.close(); err == nil {
+	if cerr := s.eng.Close(); err == nil {
 		err = cerr
 	}
 	return err
-}
-
-// tx runs fn in a state transaction at the current simulated time, after
-// advancing the state machine to it.
-func (s *Server) tx(fn func(*tx) error) error {
-	changed := false
-	err := s.store.update(func(st *State) (bool, error) {
-		t := &tx{st: st, srv: s}
-		dirty := false
-		if s.opts.Clock == nil && st.Clock.Scale != s.opts.TimeScale {
-			// Another time scale than the state was made with: re-base the
-			// epoch at the current simulated time, so time stays continuous.
-			wall := time.Now()
-			now := st.Clock.simNow(wall)
-			st.Clock = clockState{EpochWall: wall.UTC(), EpochSim: now, Scale: s.opts.TimeScale, Last: now}
-			dirty = true
-		}
-		t.now = s.now(st)
-		if st.advance(t.now) {
-			dirty = true
-		}
-		t.reapOrphans()
-		err := fn(t)
-		dirty = dirty || t.dirty
-		if dirty && t.now.After(st.Clock.Last) {
-			st.Clock.Last = t.now
-		}
-		changed = dirty
-		return dirty, err
-	})
-	if changed {
-		s.notify()
-	}
-	return err
-}
-
-// now is the simulated time.
-func (s *Server) now(st *State) time.Time {
-	if s.opts.Clock != nil {
-		n := s.opts.Clock.Now().UTC()
-		if n.Before(st.Clock.Last) {
-			return st.Clock.Last
-		}
-		return n
-	}
-	return st.Clock.simNow(time.Now())
-}
-
-// changes returns a channel closed at the next committed change in this
-// process, so that long-polls wake at once instead of on their next tick.
-func (s *Server) changes() <-chan struct{} {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	return s.notifyCh
-}
-
-func (s *Server) notify() {
-	s.notifyMu.Lock()
-	close(s.notifyCh)
-	s.notifyCh = make(chan struct{})
-	s.notifyMu.Unlock()
-}
-
-// tx is one transaction: the state, the simulated instant, and whether the
-// handler changed anything.
-type tx struct {
-	st    *State
-	now   time.Time
-	dirty bool
-	srv   *Server
 }
 
 // authorized checks the bearer token in constant time.
@@ -298,11 +215,4 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) == 1
-}
-
-// randomID returns n random bytes in hex.
-func randomID(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Signed images: a simulator given trusted keys (Options.TrustedKeys, the
@@ -42,7 +43,7 @@ func (s *Server) checkSignature(sigText []byte, sha string, size int64) *api.Err
 	if sigText != nil {
 		var err error
 		if sig, err = bundle.ParseSignature(sigText); err != nil {
-			return unprocessable(api.CodeBadSignature, "the image's signature is unreadable: %v", err)
+			return engine.Unprocessable(api.CodeBadSignature, "the image's signature is unreadable: %v", err)
 		}
 	}
 	if _, err := bundle.CheckSignature(sig, sha, size, s.trusted); err != nil {
@@ -54,7 +55,7 @@ func (s *Server) checkSignature(sigText []byte, sha string, size int64) *api.Err
 		if e, ok := err.(*driver.Error); ok {
 			msg = e.Message
 		}
-		return unprocessable(code, "this cluster requires signed images: %s", msg)
+		return engine.Unprocessable(code, "this cluster requires signed images: %s", msg)
 	}
 	return nil
 }
@@ -66,7 +67,7 @@ func uploadSignature(header string) ([]byte, *api.Error) {
 	}
 	data, err := base64.StdEncoding.DecodeString(header)
 	if err != nil {
-		return nil, badRequest("the %s header must carry the .sig file in base64", api.HeaderBundleSignature)
+		return nil, engine.BadRequest("the %s header must carry the .sig file in base64", api.HeaderBundleSignature)
 	}
 	return data, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 func TestATopologyWithTrustedKeysRequiresSignedUploads(t *testing.T) {
@@ -47,7 +48,7 @@ func TestATopologyWithTrustedKeysRequiresSignedUploads(t *testing.T) {
 }
 
 func TestStatsCountEveryRequestAndTheReadsOfEachCluster(t *testing.T) {
-	h := newHarness(t, PresetSupercluster)
+	h := newHarness(t, engine.PresetSupercluster)
 	for range 3 {
 		h.cluster("dma1")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // The status page (GET /): a read-only view of every cluster for a person
@@ -143,8 +144,8 @@ func statusTime(t time.Time) string { return t.UTC().Format(statusTimeLayout) }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	var page statusPage
-	err := s.tx(func(t *tx) error {
-		page = statusView(t.st, t.now)
+	err := s.eng.Tx(func(t *engine.Tx) error {
+		page = statusView(t.St, t.Now)
 		if s.opts.Clock != nil {
 			page.Clock = "manual clock"
 		}
@@ -161,9 +162,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 
 // statusView works out what the page shows of st at now. It reads st and
 // changes nothing.
-func statusView(st *State, now time.Time) statusPage {
+func statusView(st *engine.State, now time.Time) statusPage {
 	page := statusPage{Now: statusTime(now), NowISO: now.UTC().Format(time.RFC3339), Clock: fmt.Sprintf("time scale %g", st.Clock.Scale)}
-	tasks := make(map[string]*taskState, len(st.Tasks))
+	tasks := make(map[string]*engine.TaskState, len(st.Tasks))
 	for _, tk := range st.Tasks {
 		tasks[tk.ID] = tk
 	}
@@ -173,7 +174,7 @@ func statusView(st *State, now time.Time) statusPage {
 	return page
 }
 
-func statusOfCluster(st *State, cs *clusterState, tasks map[string]*taskState, now time.Time) statusCluster {
+func statusOfCluster(st *engine.State, cs *engine.ClusterState, tasks map[string]*engine.TaskState, now time.Time) statusCluster {
 	c := &cs.Cluster
 	sc := statusCluster{Name: c.Name, Supercluster: c.Supercluster}
 	if l := cs.Lease; l != nil {
@@ -182,7 +183,7 @@ func statusOfCluster(st *State, cs *clusterState, tasks map[string]*taskState, n
 
 	settleDue := map[string]time.Time{} // node -> when its settle time ends (S17)
 	for _, tm := range st.Timers {
-		if tm.Action != actSettleDone || tm.Cluster != c.Name {
+		if tm.Action != engine.ActSettleDone || tm.Cluster != c.Name {
 			continue
 		}
 		if at, ok := settleDue[tm.Node]; !ok || tm.At.Before(at) {
@@ -194,7 +195,7 @@ func statusOfCluster(st *State, cs *clusterState, tasks map[string]*taskState, n
 	}
 	moving := map[string]string{} // resource -> the node it is moving to
 	for _, tk := range st.Tasks {
-		if tk.Cluster == c.Name && tk.Kind == TaskMove && !tk.Done() {
+		if tk.Cluster == c.Name && tk.Kind == engine.TaskMove && !tk.Done() {
 			moving[tk.Resource] = tk.Node
 		}
 	}
@@ -237,7 +238,7 @@ func statusOfCluster(st *State, cs *clusterState, tasks map[string]*taskState, n
 	}
 	// A failed task counts while it is the latest task on its target: a
 	// later success (a retry, a revert) clears it.
-	latest := map[string]*taskState{}
+	latest := map[string]*engine.TaskState{}
 	for _, tk := range st.Tasks {
 		if tk.Cluster != c.Name {
 			continue
@@ -257,7 +258,7 @@ func statusOfCluster(st *State, cs *clusterState, tasks map[string]*taskState, n
 				why = ": " + tk.Error.Message + " (" + tk.Error.Code + ")"
 			}
 			bad = append(bad, fmt.Sprintf("%s %s on %s failed%s", tk.Kind, tk.ID, tk.Target, why))
-		case !tk.Done() && tk.Kind != TaskStage && tk.Kind != TaskActivate && tk.Kind != TaskRevert && tk.Kind != TaskMove:
+		case !tk.Done() && tk.Kind != engine.TaskStage && tk.Kind != engine.TaskActivate && tk.Kind != engine.TaskRevert && tk.Kind != engine.TaskMove:
 			// Stages, reboots and moves show on their node or resource.
 			busy = append(busy, fmt.Sprintf("%s %s on %s running", tk.Kind, tk.ID, tk.Target))
 		}
@@ -311,11 +312,11 @@ func statusOfCluster(st *State, cs *clusterState, tasks map[string]*taskState, n
 	return sc
 }
 
-func statusOfNode(cs *clusterState, n appliance.Node, tasks map[string]*taskState, settleDue map[string]time.Time, now time.Time) statusNode {
+func statusOfNode(cs *engine.ClusterState, n appliance.Node, tasks map[string]*engine.TaskState, settleDue map[string]time.Time, now time.Time) statusNode {
 	sn := statusNode{Name: n.Name, Role: string(n.Role), HAGroup: n.HAGroup, State: string(n.State), Active: n.Active.Version}
 	ni := cs.Nodes[n.Name] // not cs.internal: the page changes nothing
 	if ni == nil {
-		ni = &nodeInternal{}
+		ni = &engine.NodeInternal{}
 	}
 	tk := tasks[ni.Task]
 	if tk != nil && tk.Done() {
@@ -325,7 +326,7 @@ func statusOfNode(cs *clusterState, n appliance.Node, tasks map[string]*taskStat
 		if tk == nil {
 			return ""
 		}
-		return fmt.Sprintf("%d%%", tk.view(now).Progress)
+		return fmt.Sprintf("%d%%", tk.View(now).Progress)
 	}
 	switch n.State {
 	case appliance.NodeRunning:
@@ -334,9 +335,9 @@ func statusOfNode(cs *clusterState, n appliance.Node, tasks map[string]*taskStat
 		sn.StateClass = classWarn
 		if tk != nil {
 			switch {
-			case tk.Kind == TaskActivate && tk.Phase == phaseRevert:
+			case tk.Kind == engine.TaskActivate && tk.Phase == engine.PhaseRevert:
 				sn.StateNote = fmt.Sprintf("reverting to %s, %s", n.Active.Version, progress())
-			case tk.Kind == TaskActivate && tk.Phase != phaseSame:
+			case tk.Kind == engine.TaskActivate && tk.Phase != engine.PhaseSame:
 				sn.StateNote = fmt.Sprintf("activating %s, %s", n.Alternate.Version, progress())
 			default:
 				sn.StateNote = fmt.Sprintf("%s, %s", tk.Kind, progress())
@@ -398,10 +399,10 @@ func statusOfNode(cs *clusterState, n appliance.Node, tasks map[string]*taskStat
 
 	if n.Staging != "" {
 		what := n.Staging // an image id, only if the image is gone
-		if im := cs.image(n.Staging); im != nil {
+		if im := cs.Image(n.Staging); im != nil {
 			what = im.Manifest.Version
 		}
-		if tk != nil && tk.Kind == TaskStage {
+		if tk != nil && tk.Kind == engine.TaskStage {
 			what += ", " + progress()
 		}
 		sn.Staging = what
@@ -451,7 +452,7 @@ func orWord(s, word string) string {
 	return s
 }
 
-func statusOfLedger(cs *clusterState) statusLedger {
+func statusOfLedger(cs *engine.ClusterState) statusLedger {
 	var l statusLedger
 	undeclared, declared, open := 0, 0, 0
 	for _, o := range cs.Outages {
@@ -500,9 +501,9 @@ func parenthesized(s string) string {
 // outageWhat says what an outage of the ledger is.
 func outageWhat(o api.Outage) string {
 	switch o.Kind {
-	case OutageHAGroup:
+	case engine.OutageHAGroup:
 		return "HA group " + o.Subject + " below its minimum"
-	case OutageResource:
+	case engine.OutageResource:
 		return "resource " + o.Subject + " not served"
 	}
 	return o.Kind + " " + o.Subject

@@ -22,6 +22,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // The status page is for a person with a browser, so it is checked in a
@@ -296,7 +297,7 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 	chromium := chromiumOrSkip(t)
 
 	const token = "status-page-secret-token-4f1c9e" // distinctive, so a leak is found
-	srv, c := startBrowserSim(t, DefaultPreset, "demo", token)
+	srv, c := startBrowserSim(t, engine.DefaultPreset, "demo", token)
 	url := srv.URL() + "/"
 
 	before := c.cluster("demo")
@@ -433,7 +434,7 @@ func TestStatusPage_ShowsClustersInABrowser(t *testing.T) {
 func TestStatusPage_NetWareInABrowser(t *testing.T) {
 	chromium := chromiumOrSkip(t)
 	const token = "status-page-secret-token-netware"
-	srv, c := startBrowserSim(t, PresetNetWare, "ncs", token)
+	srv, c := startBrowserSim(t, engine.PresetNetWare, "ncs", token)
 	c.post("/v1/clusters/ncs/licenses", api.LicenseRequest{Series: "6.5"}, http.StatusOK, nil)
 	im := c.uploadBundle("ncs", "6.5", "6.0")
 	c.await(c.stage("ncs", "nw1", im.ID))
@@ -476,7 +477,7 @@ func TestStatusPage_NetWareInABrowser(t *testing.T) {
 func TestStatusPage_SettlingInABrowser(t *testing.T) {
 	chromium := chromiumOrSkip(t)
 	const token = "status-page-secret-token-streamer"
-	srv, c := startBrowserSim(t, PresetActiveStandby, "streamer", token)
+	srv, c := startBrowserSim(t, engine.PresetActiveStandby, "streamer", token)
 	im := c.uploadBundle("streamer", "1.1", "1.0")
 	c.await(c.stage("streamer", "is1", im.ID))
 	c.await(c.activate("streamer", "is1", "1.1"))

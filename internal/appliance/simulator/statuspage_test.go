@@ -11,6 +11,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // The status page read from Go, for the states a browser test would take
@@ -122,7 +123,7 @@ func TestStatusPage_FailedTaskIsRedUntilARetrySucceeds(t *testing.T) {
 // A reboot that leaves a resource with no serving node is an outage, not
 // an update: red, and the resource row says why (S15 moves it first).
 func TestStatusPage_UndeclaredOutageIsRed(t *testing.T) {
-	h := newHarness(t, PresetNetWare)
+	h := newHarness(t, engine.PresetNetWare)
 	h.call("POST", "/v1/clusters/ncs/licenses", api.LicenseRequest{Series: "6.5"}, 200, nil)
 	im := h.image("ncs", spec("6.5", []string{"6.0"}))
 	h.succeed(h.stage("ncs", "nw3", im.ID))
@@ -196,12 +197,12 @@ func TestStatusPage_ResourceRemarks(t *testing.T) {
 func TestStatusPage_LedgerCountsUndeclaredOutagesApart(t *testing.T) {
 	at := func(m int) time.Time { return epoch.Add(time.Duration(m) * time.Minute) }
 	end := func(m int) *time.Time { e := at(m); return &e }
-	cs := &clusterState{Outages: []api.Outage{
-		{Kind: OutageHAGroup, Subject: "g1", Start: at(1), End: end(2)},
-		{Kind: OutageResource, Subject: "POOL1", Start: at(3), End: end(4), Declared: true},
-		{Kind: OutageResource, Subject: "POOL2", Start: at(3), End: end(4), Declared: true},
-		{Kind: OutageResource, Subject: "DHCP", Start: at(5)},
-	}, Window: &declaredWindow{Reason: "maintenance", Start: at(5)}}
+	cs := &engine.ClusterState{Outages: []api.Outage{
+		{Kind: engine.OutageHAGroup, Subject: "g1", Start: at(1), End: end(2)},
+		{Kind: engine.OutageResource, Subject: "POOL1", Start: at(3), End: end(4), Declared: true},
+		{Kind: engine.OutageResource, Subject: "POOL2", Start: at(3), End: end(4), Declared: true},
+		{Kind: engine.OutageResource, Subject: "DHCP", Start: at(5)},
+	}, Window: &engine.DeclaredWindow{Reason: "maintenance", Start: at(5)}}
 	l := statusOfLedger(cs)
 	if l.Undeclared != "2 outages (1 going on now)" || l.Class != classBad {
 		t.Errorf("undeclared: %q (%s)", l.Undeclared, l.Class)
@@ -219,7 +220,7 @@ func TestStatusPage_LedgerCountsUndeclaredOutagesApart(t *testing.T) {
 	if !slices.Equal(l.Listed, want) {
 		t.Errorf("listed: %+v, want %+v", l.Listed, want)
 	}
-	if l := statusOfLedger(&clusterState{}); l.Undeclared != "0 outages" || l.Class != classOK || l.Declared != "0 outages inside declared windows" || l.Window != "" || l.Listed != nil {
+	if l := statusOfLedger(&engine.ClusterState{}); l.Undeclared != "0 outages" || l.Class != classOK || l.Declared != "0 outages inside declared windows" || l.Window != "" || l.Listed != nil {
 		t.Errorf("an empty ledger: %+v", l)
 	}
 }
@@ -227,14 +228,14 @@ func TestStatusPage_LedgerCountsUndeclaredOutagesApart(t *testing.T) {
 // A node taken offline with no update under way is a reason the cluster is
 // not healthy, not an update.
 func TestStatusPage_OfflineNodeWithoutAnUpdateIsRed(t *testing.T) {
-	tp, err := Preset(PresetNetWare)
+	tp, err := engine.Preset(engine.PresetNetWare)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := &clusterState{Cluster: tp.Clusters[0].Cluster}
+	cs := &engine.ClusterState{Cluster: tp.Clusters[0].Cluster}
 	cs.Cluster.Node("nw3").State, cs.Cluster.Node("nw3").Healthy = appliance.NodeOffline, false
-	updateHealth(cs)
-	sc := statusView(&State{Clusters: []*clusterState{cs}}, epoch).Clusters[0]
+	engine.UpdateHealth(cs)
+	sc := statusView(&engine.State{Clusters: []*engine.ClusterState{cs}}, epoch).Clusters[0]
 	if sc.Verdict != verdictBad || !slices.Contains(sc.Reasons, "node nw3 is offline") {
 		t.Errorf("verdict %q, reasons %q; want %q with nw3 offline as a reason", sc.Verdict, sc.Reasons, verdictBad)
 	}
@@ -246,12 +247,12 @@ func TestStatusPage_OfflineNodeWithoutAnUpdateIsRed(t *testing.T) {
 // The page reads the state and changes nothing: no node record is made
 // for a node that has none.
 func TestStatusPage_ChangesNothing(t *testing.T) {
-	tp, err := Preset(PresetNetWare)
+	tp, err := engine.Preset(engine.PresetNetWare)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := &clusterState{Cluster: tp.Clusters[0].Cluster}
-	st := &State{Clusters: []*clusterState{cs}}
+	cs := &engine.ClusterState{Cluster: tp.Clusters[0].Cluster}
+	st := &engine.State{Clusters: []*engine.ClusterState{cs}}
 	page := statusView(st, epoch)
 	if cs.Nodes != nil {
 		t.Errorf("the status view made node records: %+v", cs.Nodes)

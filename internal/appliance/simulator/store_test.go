@@ -13,6 +13,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // A reboot started through one simulator has finished when a second
@@ -96,7 +97,7 @@ func TestDamagedStateFileIsAnError(t *testing.T) {
 
 func TestMissingStateFileIsCreatedFromTopology(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	s, err := New(Options{StatePath: path, Token: "x", Topology: PresetNetWare})
+	s, err := New(Options{StatePath: path, Token: "x", Topology: engine.PresetNetWare})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +110,11 @@ func TestMissingStateFileIsCreatedFromTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st State
+	var st engine.State
 	if err := json.Unmarshal(data, &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Topology != PresetNetWare || st.cluster("ncs") == nil {
+	if st.Topology != engine.PresetNetWare || st.Cluster("ncs") == nil {
 		t.Fatalf("state %s", data)
 	}
 }

@@ -6,15 +6,16 @@ import (
 	"testing"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 func TestEveryPresetIsValid(t *testing.T) {
-	want := map[string]int{PresetPrimaryHA: 1, PresetActiveStandby: 1, PresetMasterStandby: 1, PresetSupercluster: 3, PresetNetWare: 1}
-	if len(PresetNames()) != len(want) {
-		t.Fatalf("presets %v", PresetNames())
+	want := map[string]int{engine.PresetPrimaryHA: 1, engine.PresetActiveStandby: 1, engine.PresetMasterStandby: 1, engine.PresetSupercluster: 3, engine.PresetNetWare: 1}
+	if len(engine.PresetNames()) != len(want) {
+		t.Fatalf("presets %v", engine.PresetNames())
 	}
-	for _, name := range PresetNames() {
-		topo, err := Preset(name)
+	for _, name := range engine.PresetNames() {
+		topo, err := engine.Preset(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -25,16 +26,16 @@ func TestEveryPresetIsValid(t *testing.T) {
 			t.Errorf("%s: %d clusters", name, len(topo.Clusters))
 		}
 	}
-	nw, _ := Preset(PresetNetWare)
+	nw, _ := engine.Preset(engine.PresetNetWare)
 	c := nw.Clusters[0]
 	if !c.NeedsFinalize || c.LicenseMinNodes != 3 || c.Licenses[0] != "6.0" || c.Nodes[0].Active.Version != "6.0" || len(c.Resources) == 0 {
 		t.Errorf("netware %+v", c.Cluster)
 	}
-	as, _ := Preset(PresetActiveStandby)
+	as, _ := engine.Preset(engine.PresetActiveStandby)
 	if as.Clusters[0].SettleSeconds != 45*60 || as.Clusters[0].Nodes[0].Active.Components[appliance.ComponentStorage] == "" {
 		t.Errorf("active-standby %+v", as.Clusters[0].Cluster)
 	}
-	if _, err := Preset("nope"); err == nil || !strings.Contains(err.Error(), "primary-ha") {
+	if _, err := engine.Preset("nope"); err == nil || !strings.Contains(err.Error(), "primary-ha") {
 		t.Errorf("unknown preset: %v", err)
 	}
 }
@@ -107,7 +108,7 @@ func TestRoutesAreAllServed(t *testing.T) {
 
 // testdata/two-sites.json is the documented example of a topology file.
 func TestExampleTopologyFileLoads(t *testing.T) {
-	topo, err := LoadTopologyFile("testdata/two-sites.json")
+	topo, err := engine.LoadTopologyFile("testdata/two-sites.json")
 	if err != nil {
 		t.Fatal(err)
 	}

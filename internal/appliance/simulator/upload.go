@@ -13,6 +13,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // Uploads (S2): a multi-GB bundle is streamed through sha256 and the
@@ -60,7 +61,7 @@ func verifyStream(r io.Reader) (m *appliance.Manifest, sha string, size int64, r
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	want := strings.ToLower(strings.TrimSpace(r.Header.Get(api.HeaderContentSHA256)))
 	if b, err := hex.DecodeString(want); err != nil || len(b) != sha256.Size {
-		writeError(w, badRequest("the %s header must carry the bundle's sha256 in hex", api.HeaderContentSHA256))
+		writeError(w, engine.BadRequest("the %s header must carry the bundle's sha256 in hex", api.HeaderContentSHA256))
 		return
 	}
 	sigText, sigErr := uploadSignature(r.Header.Get(api.HeaderBundleSignature))
@@ -71,23 +72,23 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	var existing *api.Image
 	var faultStatus int
 	drop := false
-	err := s.tx(func(t *tx) error {
-		cs, err := t.clusterOf(r)
+	err := s.eng.Tx(func(t *engine.Tx) error {
+		cs, err := clusterOf(t, r)
 		if err != nil {
 			return err
 		}
-		if faultStatus = t.httpFault(cs.Cluster.Name); faultStatus != 0 {
+		if faultStatus = t.HTTPFault(cs.Cluster.Name); faultStatus != 0 {
 			return nil
 		}
-		if im := cs.imageBySHA(want); im != nil {
+		if im := cs.ImageBySHA(want); im != nil {
 			existing = &im.Image
 			return nil
 		}
-		if e := t.diskFull(cs, r.ContentLength); e != nil {
+		if e := t.DiskFull(cs, r.ContentLength); e != nil {
 			return e
 		}
-		if _, ok := t.st.takeFault(api.FaultDropUpload, cs.Cluster.Name, ""); ok {
-			drop, t.dirty = true, true
+		if _, ok := t.St.TakeFault(api.FaultDropUpload, cs.Cluster.Name, ""); ok {
+			drop, t.Dirty = true, true
 		}
 		return nil
 	})
@@ -107,15 +108,15 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	m, sha, size, readErr, bundleErr := verifyStream(r.Body)
 	if readErr != nil {
-		writeError(w, badRequest("the upload was interrupted: %v", readErr))
+		writeError(w, engine.BadRequest("the upload was interrupted: %v", readErr))
 		return
 	}
 	if bundleErr != nil {
-		writeError(w, unprocessable(api.CodeCorruptImage, "%v", bundleErr))
+		writeError(w, engine.Unprocessable(api.CodeCorruptImage, "%v", bundleErr))
 		return
 	}
 	if sha != want {
-		writeError(w, unprocessable(api.CodeCorruptImage, "the uploaded bytes have sha256 %s, but %s says %s", sha, api.HeaderContentSHA256, want))
+		writeError(w, engine.Unprocessable(api.CodeCorruptImage, "the uploaded bytes have sha256 %s, but %s says %s", sha, api.HeaderContentSHA256, want))
 		return
 	}
 	if e := s.checkSignature(sigText, sha, size); e != nil {
@@ -124,18 +125,18 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	var out api.Image
 	created := false
-	err = s.tx(func(t *tx) error {
-		cs, err := t.clusterOf(r)
+	err = s.eng.Tx(func(t *engine.Tx) error {
+		cs, err := clusterOf(t, r)
 		if err != nil {
 			return err
 		}
-		if cs.imageBySHA(sha) == nil {
+		if cs.ImageBySHA(sha) == nil {
 			// The size announced may have been unknown (chunked upload).
-			if e := capacity(cs, size); e != nil {
+			if e := engine.Capacity(cs, size); e != nil {
 				return e
 			}
 		}
-		im, c, e := t.addImage(cs, m, sha, size, "upload")
+		im, c, e := t.AddImage(cs, m, sha, size, "upload")
 		if e != nil {
 			return e
 		}

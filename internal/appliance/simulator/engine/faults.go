@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ var faultKinds = map[string]bool{
 	api.FaultCorruptDownload: true, api.FaultDiskFull: true,
 }
 
-func validateFault(f api.Fault) error {
+func ValidateFault(f api.Fault) error {
 	if !faultKinds[f.Kind] {
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
@@ -28,8 +28,8 @@ func validateFault(f api.Fault) error {
 	return nil
 }
 
-// addFault arms a fault and returns it with its id.
-func (st *State) addFault(f api.Fault) api.Fault {
+// AddFault arms a fault and returns it with its id.
+func (st *State) AddFault(f api.Fault) api.Fault {
 	st.Counters.Fault++
 	f.ID = "fault-" + strconv.FormatInt(st.Counters.Fault, 10)
 	if f.Kind == api.FaultSlow && f.Factor == 0 {
@@ -39,9 +39,9 @@ func (st *State) addFault(f api.Fault) api.Fault {
 	return f
 }
 
-// takeFault finds an armed fault of kind that applies to cluster and node,
+// TakeFault finds an armed fault of kind that applies to cluster and node,
 // consumes one use of it (a Count of 0 lasts until cleared) and returns it.
-func (st *State) takeFault(kind, cluster, node string) (api.Fault, bool) {
+func (st *State) TakeFault(kind, cluster, node string) (api.Fault, bool) {
 	for i, f := range st.Faults {
 		if f.Kind != kind {
 			continue
@@ -69,7 +69,7 @@ func (st *State) takeFault(kind, cluster, node string) (api.Fault, bool) {
 // slowFactor is the product of the slow faults on a node (1 when none).
 // Slow faults are not consumed per use unless they have a Count.
 func (st *State) slowFactor(cluster, node string) float64 {
-	if f, ok := st.takeFault(api.FaultSlow, cluster, node); ok {
+	if f, ok := st.TakeFault(api.FaultSlow, cluster, node); ok {
 		if f.Factor >= 1 {
 			return f.Factor
 		}
@@ -81,7 +81,7 @@ func (st *State) slowFactor(cluster, node string) float64 {
 // of severity.
 func (st *State) bootFault(cluster, node string) string {
 	for _, k := range []string{api.FaultNeverReturns, api.FaultBootFailure, api.FaultStorageFailure, api.FaultReturnsOld, api.FaultFewerMembers} {
-		if _, ok := st.takeFault(k, cluster, node); ok {
+		if _, ok := st.TakeFault(k, cluster, node); ok {
 			return k
 		}
 	}

@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ const (
 
 // event appends an event stamped with the simulated instant at which it
 // happened (not the time of the request that noticed it).
-func (st *State) event(cs *clusterState, at time.Time, kind, node, format string, args ...any) {
+func (st *State) Event(cs *ClusterState, at time.Time, kind, node, format string, args ...any) {
 	st.Counters.Event++
 	cs.Events = append(cs.Events, api.Event{
 		Seq:     st.Counters.Event,

@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"time"
@@ -28,7 +28,7 @@ func resourceServed(c *appliance.Cluster, r appliance.Resource) bool {
 // says, at simulated instant at, exactly which HA groups are below their
 // minimum and which resources have no serving node. It runs after every
 // change of node or resource state.
-func updateAvailability(cs *clusterState, at time.Time) {
+func updateAvailability(cs *ClusterState, at time.Time) {
 	c := &cs.Cluster
 	out := map[string]bool{}
 	for _, g := range c.HAGroups {
@@ -81,10 +81,10 @@ func updateAvailability(cs *clusterState, at time.Time) {
 	}
 }
 
-// setWindow opens (reason != "") or closes a declared offline window at
+// SetWindow opens (reason != "") or closes a declared offline window at
 // at. Open outages are split at the boundary, so that exactly the part
 // inside the window is Declared.
-func setWindow(cs *clusterState, at time.Time, reason string) {
+func SetWindow(cs *ClusterState, at time.Time, reason string) {
 	for i := range cs.Outages {
 		if cs.Outages[i].End == nil {
 			end := at
@@ -94,20 +94,20 @@ func setWindow(cs *clusterState, at time.Time, reason string) {
 	if reason == "" {
 		cs.Window = nil
 	} else {
-		cs.Window = &declaredWindow{Reason: reason, Start: at}
+		cs.Window = &DeclaredWindow{Reason: reason, Start: at}
 	}
 	cs.Cluster.MaintenanceWindow = reason == "maintenance"
 	updateAvailability(cs, at)
 }
 
-// updateHealth recomputes what the cluster reports of itself: the members
+// UpdateHealth recomputes what the cluster reports of itself: the members
 // it counts (S22) and its health verdict.
-func updateHealth(cs *clusterState) {
+func UpdateHealth(cs *ClusterState) {
 	c := &cs.Cluster
 	members := 0
 	healthy := true
 	for _, n := range c.Nodes {
-		ni := cs.internal(n.Name)
+		ni := cs.Internal(n.Name)
 		if n.State != appliance.NodeDown && !ni.NotJoined {
 			members++
 		}

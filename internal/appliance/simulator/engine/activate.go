@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"strings"
@@ -11,15 +11,15 @@ import (
 // Activation and revert requests: what the appliance refuses before a
 // node reboots (S9, S10, S11, S13, S14, S23), and how a revert boots.
 
-// seriesOf is the "major.minor" series of a version, as licenses name it.
-func seriesOf(v appliance.Version) string {
+// SeriesOf is the "major.minor" series of a version, as licenses name it.
+func SeriesOf(v appliance.Version) string {
 	return appliance.Version{Major: v.Major, Minor: v.Minor}.String()
 }
 
 // checkActivationOrder enforces what the appliances themselves enforce
 // when a node moves to a newer version: licenses (S10) and the role order
 // of S11, S13 and S14. Rollbacks (to an older version) are not constrained.
-func checkActivationOrder(cs *clusterState, n *appliance.Node) *api.Error {
+func checkActivationOrder(cs *ClusterState, n *appliance.Node) *api.Error {
 	c := &cs.Cluster
 	target, err := appliance.ParseVersion(n.Alternate.Version)
 	if err != nil {
@@ -37,10 +37,10 @@ func checkActivationOrder(cs *clusterState, n *appliance.Node) *api.Error {
 			}
 		}
 		if !licensed {
-			e := unprocessable(api.CodePreconditionFailed,
+			e := Unprocessable(api.CodePreconditionFailed,
 				"cluster %s has %d nodes and no license for the %s series: install the %s licenses before upgrading (installed: %s)",
-				c.Name, len(c.Nodes), seriesOf(target), seriesOf(target), strings.Join(c.Licenses, ", "))
-			e.Details = map[string]any{"required_license": seriesOf(target), "licenses": c.Licenses}
+				c.Name, len(c.Nodes), SeriesOf(target), SeriesOf(target), strings.Join(c.Licenses, ", "))
+			e.Details = map[string]any{"required_license": SeriesOf(target), "licenses": c.Licenses}
 			return e
 		}
 	}
@@ -50,7 +50,7 @@ func checkActivationOrder(cs *clusterState, n *appliance.Node) *api.Error {
 		}
 		ov, err := appliance.ParseVersion(other.Active.Version)
 		if err == nil && ov.Less(target) {
-			return unprocessable(api.CodePreconditionFailed, "%s %s must run %s before node %s activates it (%s: %s)",
+			return Unprocessable(api.CodePreconditionFailed, "%s %s must run %s before node %s activates it (%s: %s)",
 				other.Role, other.Name, n.Alternate.Version, n.Name, rule, why)
 		}
 		return nil
@@ -66,25 +66,25 @@ func checkActivationOrder(cs *clusterState, n *appliance.Node) *api.Error {
 	return nil
 }
 
-// startActivate reboots a node into its alternate partition.
-func (st *State) startActivate(cs *clusterState, n *appliance.Node, req api.ActivateRequest, now time.Time) (*taskState, *api.Error) {
+// StartActivate reboots a node into its alternate partition.
+func (st *State) StartActivate(cs *ClusterState, n *appliance.Node, req api.ActivateRequest, now time.Time) (*TaskState, *api.Error) {
 	if e := busy(cs, n.Name); e != nil {
 		return nil, e
 	}
 	if !n.State.Serving() {
-		return nil, conflict("node %s is %s: revert it or wait until it serves again", n.Name, n.State)
+		return nil, Conflict("node %s is %s: revert it or wait until it serves again", n.Name, n.State)
 	}
-	ni := cs.internal(n.Name)
+	ni := cs.Internal(n.Name)
 	if n.Alternate.Version == "" {
-		return nil, unprocessable(api.CodeNotStaged, "node %s has nothing staged in its alternate partition", n.Name)
+		return nil, Unprocessable(api.CodeNotStaged, "node %s has nothing staged in its alternate partition", n.Name)
 	}
 	if !n.Alternate.Bootable {
-		return nil, unprocessable(api.CodeNotStaged,
+		return nil, Unprocessable(api.CodeNotStaged,
 			"the alternate partition of node %s (%s) cannot be booted: the active image %s has irreversible features (%s)",
 			n.Name, n.Alternate.Version, n.Active.Version, strings.Join(ni.ActiveIrreversible, ", "))
 	}
 	if req.ExpectVersion != "" && !appliance.SameVersion(req.ExpectVersion, n.Alternate.Version) {
-		return nil, conflict("node %s has %s in its alternate partition, not the expected %s", n.Name, n.Alternate.Version, req.ExpectVersion)
+		return nil, Conflict("node %s has %s in its alternate partition, not the expected %s", n.Name, n.Alternate.Version, req.ExpectVersion)
 	}
 	if e := checkActivationOrder(cs, n); e != nil {
 		return nil, e
@@ -92,50 +92,50 @@ func (st *State) startActivate(cs *clusterState, n *appliance.Node, req api.Acti
 	if e := st.checkSupercluster(cs, n.Alternate.Version); e != nil {
 		return nil, e
 	}
-	t := st.newTask(cs, TaskActivate, n.Name, now)
-	t.Node, t.AutoRevert, t.Phase = n.Name, req.AutoRevert, phaseSwap
+	t := st.NewTask(cs, TaskActivate, n.Name, now)
+	t.Node, t.AutoRevert, t.Phase = n.Name, req.AutoRevert, PhaseSwap
 	t.ImageID = n.Alternate.ImageID
 	t.Fault = st.bootFault(cs.Cluster.Name, n.Name)
 	t.Factor = st.slowFactor(cs.Cluster.Name, n.Name)
 	if t.Fault != "" {
-		st.event(cs, now, EventFault, n.Name, "injected fault %s strikes the activation of node %s", t.Fault, n.Name)
+		st.Event(cs, now, EventFault, n.Name, "injected fault %s strikes the activation of node %s", t.Fault, n.Name)
 	}
 	st.reboot(cs, n, t, now, "node %s reboots into its alternate partition (%s)", n.Name, n.Alternate.Version)
 	return t, nil
 }
 
-// startRevert boots the other partition back (S21, manual back-out), or,
+// StartRevert boots the other partition back (S21, manual back-out), or,
 // on a node left down by a failed boot, boots its unchanged active partition.
-func (st *State) startRevert(cs *clusterState, n *appliance.Node, now time.Time) (*taskState, *api.Error) {
+func (st *State) StartRevert(cs *ClusterState, n *appliance.Node, now time.Time) (*TaskState, *api.Error) {
 	if e := busy(cs, n.Name); e != nil {
 		return nil, e
 	}
-	ni := cs.internal(n.Name)
-	t := func(phase string) *taskState {
-		t := st.newTask(cs, TaskRevert, n.Name, now)
+	ni := cs.Internal(n.Name)
+	t := func(phase string) *TaskState {
+		t := st.NewTask(cs, TaskRevert, n.Name, now)
 		t.Node, t.Phase = n.Name, phase
 		t.Factor = st.slowFactor(cs.Cluster.Name, n.Name)
 		return t
 	}
 	if n.State == appliance.NodeDown && ni.FailedBoot {
-		tk := t(phaseSame)
+		tk := t(PhaseSame)
 		st.reboot(cs, n, tk, now, "node %s reboots into its active partition (%s) after a failed boot", n.Name, n.Active.Version)
 		return tk, nil
 	}
 	if !n.State.Serving() {
-		return nil, conflict("node %s is %s: it cannot revert now", n.Name, n.State)
+		return nil, Conflict("node %s is %s: it cannot revert now", n.Name, n.State)
 	}
 	if n.Alternate.Version == "" {
-		return nil, unprocessable(api.CodeNotStaged, "node %s has no previous image in its alternate partition to roll back to", n.Name)
+		return nil, Unprocessable(api.CodeNotStaged, "node %s has no previous image in its alternate partition to roll back to", n.Name)
 	}
 	if !n.Alternate.Bootable {
-		e := unprocessable(api.CodeIrreversibleFeature,
+		e := Unprocessable(api.CodeIrreversibleFeature,
 			"node %s cannot roll back to %s: %s has irreversible features (%s); going back needs a re-image",
 			n.Name, n.Alternate.Version, n.Active.Version, strings.Join(ni.ActiveIrreversible, ", "))
 		e.Details = map[string]any{"irreversible_features": ni.ActiveIrreversible}
 		return nil, e
 	}
-	tk := t(phaseSwap)
+	tk := t(PhaseSwap)
 	st.reboot(cs, n, tk, now, "node %s rolls back: reboots into its alternate partition (%s)", n.Name, n.Alternate.Version)
 	return tk, nil
 }
@@ -144,7 +144,7 @@ func (st *State) startRevert(cs *clusterState, n *appliance.Node, now time.Time)
 // supercluster, a version incompatible with another member cluster (S23):
 // the cluster must leave first (S26), unless a maintenance window is open,
 // in which all clusters are upgraded together (S25).
-func (st *State) checkSupercluster(cs *clusterState, version string) *api.Error {
+func (st *State) checkSupercluster(cs *ClusterState, version string) *api.Error {
 	name := cs.Cluster.Supercluster
 	if name == "" || cs.Window != nil {
 		return nil
@@ -159,7 +159,7 @@ func (st *State) checkSupercluster(cs *clusterState, version string) *api.Error 
 		}
 		for _, n := range o.Cluster.Nodes {
 			if ov, err := appliance.ParseVersion(n.Active.Version); err == nil && !ov.CompatibleWith(v) {
-				return unprocessable(api.CodePreconditionFailed,
+				return Unprocessable(api.CodePreconditionFailed,
 					"%s is not compatible with %s on cluster %s of supercluster %s (S23: only patch releases are compatible): leave the supercluster first, or open a maintenance window on every cluster",
 					version, n.Active.Version, o.Cluster.Name, name)
 			}

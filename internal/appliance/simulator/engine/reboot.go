@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"strings"
@@ -13,35 +13,35 @@ import (
 
 // Phases of a reboot task.
 const (
-	phaseSwap    = "swap"    // booting the alternate partition: partitions swap on success
-	phaseSame    = "same"    // booting the active partition again (recovery of a failed boot)
-	phaseRevert  = "revert"  // the automatic revert after a failed activation
-	phaseRunning = "running" // generic
+	PhaseSwap    = "swap"    // booting the alternate partition: partitions swap on success
+	PhaseSame    = "same"    // booting the active partition again (recovery of a failed boot)
+	PhaseRevert  = "revert"  // the automatic revert after a failed activation
+	PhaseRunning = "running" // generic
 )
 
 // reboot takes a node down for its reboot and arms the timer that ends it.
-func (st *State) reboot(cs *clusterState, n *appliance.Node, t *taskState, now time.Time, format string, args ...any) {
-	ni := cs.internal(n.Name)
+func (st *State) reboot(cs *ClusterState, n *appliance.Node, t *TaskState, now time.Time, format string, args ...any) {
+	ni := cs.Internal(n.Name)
 	ni.Task = t.ID
 	ni.FailedBoot = false
 	ni.NotJoined = false // a reboot is the node's chance to rejoin (S22)
 	n.State, n.Healthy, n.HealthySince = appliance.NodeRebooting, false, nil
-	st.event(cs, now, EventNodeState, n.Name, format, args...)
+	st.Event(cs, now, EventNodeState, n.Name, format, args...)
 	reboot := cs.Config.RebootSeconds
 	if t.Fault == api.FaultNeverReturns {
 		// The node never comes back; the appliance gives up after three
 		// reboot times (S22: detected, not reported as success).
-		st.schedule(scaled(now, 3*reboot, t.Factor), actNodeTimeout, t, "", n.Name)
+		st.schedule(Scaled(now, 3*reboot, t.Factor), actNodeTimeout, t, "", n.Name)
 		return
 	}
-	st.schedule(scaled(now, reboot, t.Factor), actBootDone, t, "", n.Name)
+	st.schedule(Scaled(now, reboot, t.Factor), actBootDone, t, "", n.Name)
 }
 
 // swapPartitions makes the alternate partition active and the active one
 // alternate; an active image with irreversible features makes the previous
 // one unbootable (S9).
-func swapPartitions(cs *clusterState, n *appliance.Node) {
-	ni := cs.internal(n.Name)
+func swapPartitions(cs *ClusterState, n *appliance.Node) {
+	ni := cs.Internal(n.Name)
 	n.Active, n.Alternate = n.Alternate, n.Active
 	ni.ActiveIrreversible, ni.AlternateIrreversible = ni.AlternateIrreversible, ni.ActiveIrreversible
 	n.Active.Bootable = true
@@ -52,35 +52,35 @@ func swapPartitions(cs *clusterState, n *appliance.Node) {
 
 // comeBack puts a node back in service at at: settling first when the
 // cluster re-forms after an update (S17), then running and healthy.
-func (st *State) comeBack(cs *clusterState, n *appliance.Node, at time.Time, factor float64, settle bool) {
+func (st *State) comeBack(cs *ClusterState, n *appliance.Node, at time.Time, factor float64, settle bool) {
 	if settle && cs.Cluster.SettleSeconds > 0 {
 		n.State, n.Healthy = appliance.NodeSettling, false
-		st.event(cs, at, EventNodeState, n.Name, "node %s is back on %s and settling: the cluster re-forms", n.Name, n.Active.Version)
-		st.schedule(scaled(at, cs.Cluster.SettleSeconds, factor), actSettleDone, nil, cs.Cluster.Name, n.Name)
+		st.Event(cs, at, EventNodeState, n.Name, "node %s is back on %s and settling: the cluster re-forms", n.Name, n.Active.Version)
+		st.schedule(Scaled(at, cs.Cluster.SettleSeconds, factor), ActSettleDone, nil, cs.Cluster.Name, n.Name)
 		return
 	}
 	since := at
 	n.State, n.Healthy, n.HealthySince = appliance.NodeRunning, true, &since
-	st.event(cs, at, EventNodeState, n.Name, "node %s is running %s", n.Name, n.Active.Version)
+	st.Event(cs, at, EventNodeState, n.Name, "node %s is running %s", n.Name, n.Active.Version)
 }
 
 // settleDone ends a node's settle time (S17): it reports healthy again.
-func (st *State) settleDone(cs *clusterState, node string, at time.Time) {
+func (st *State) settleDone(cs *ClusterState, node string, at time.Time) {
 	n := cs.Cluster.Node(node)
 	if n == nil || n.State != appliance.NodeSettling {
 		return
 	}
 	since := at
 	n.State, n.Healthy, n.HealthySince = appliance.NodeRunning, true, &since
-	st.event(cs, at, EventNodeState, n.Name, "node %s has settled and is healthy on %s", n.Name, n.Active.Version)
+	st.Event(cs, at, EventNodeState, n.Name, "node %s has settled and is healthy on %s", n.Name, n.Active.Version)
 }
 
 // bootDone ends a reboot: what the node comes back on depends on the fault.
-func (st *State) bootDone(cs *clusterState, t *taskState, at time.Time) {
+func (st *State) bootDone(cs *ClusterState, t *TaskState, at time.Time) {
 	n := cs.Cluster.Node(t.Node)
-	ni := cs.internal(t.Node)
+	ni := cs.Internal(t.Node)
 	old, target := n.Active.Version, n.Alternate.Version
-	if t.Phase == phaseSame {
+	if t.Phase == PhaseSame {
 		ni.Task = ""
 		st.comeBack(cs, n, at, t.Factor, false)
 		st.succeed(cs, t, at, map[string]string{"version": n.Active.Version})
@@ -95,30 +95,30 @@ func (st *State) bootDone(cs *clusterState, t *taskState, at time.Time) {
 		// A storage failure is reverted by the appliance itself, with the
 		// node (S19); a boot failure only when the request asked for it.
 		if t.AutoRevert || t.Fault == api.FaultStorageFailure {
-			st.event(cs, at, EventNodeState, n.Name, "node %s %s; reverting node and storage to %s", n.Name, what, old)
-			t.Phase, t.Result = phaseRevert, map[string]string{"code": code, "what": what}
-			st.schedule(scaled(at, cs.Config.RebootSeconds, t.Factor), actRevertDone, t, "", n.Name)
+			st.Event(cs, at, EventNodeState, n.Name, "node %s %s; reverting node and storage to %s", n.Name, what, old)
+			t.Phase, t.Result = PhaseRevert, map[string]string{"code": code, "what": what}
+			st.schedule(Scaled(at, cs.Config.RebootSeconds, t.Factor), actRevertDone, t, "", n.Name)
 			return
 		}
 		ni.Task, ni.FailedBoot = "", true
 		n.State, n.Healthy = appliance.NodeDown, false
-		st.event(cs, at, EventNodeState, n.Name, "node %s %s and is down (no auto-revert): revert it to boot %s again", n.Name, what, old)
-		st.fail(cs, t, at, code, "node %s %s; it is down on no partition (auto_revert off)", n.Name, what)
+		st.Event(cs, at, EventNodeState, n.Name, "node %s %s and is down (no auto-revert): revert it to boot %s again", n.Name, what, old)
+		st.Fail(cs, t, at, code, "node %s %s; it is down on no partition (auto_revert off)", n.Name, what)
 	case api.FaultReturnsOld:
 		ni.Task = ""
 		st.comeBack(cs, n, at, t.Factor, false)
-		st.fail(cs, t, at, api.CodeWrongVersionAfterBoot, "node %s came back on %s instead of %s", n.Name, old, target)
+		st.Fail(cs, t, at, api.CodeWrongVersionAfterBoot, "node %s came back on %s instead of %s", n.Name, old, target)
 	default:
 		ni.Task = ""
 		swapPartitions(cs, n)
-		st.event(cs, at, EventPartitionSwap, n.Name, "node %s: active partition now %s, alternate %s", n.Name, n.Active.Version, n.Alternate.Version)
+		st.Event(cs, at, EventPartitionSwap, n.Name, "node %s: active partition now %s, alternate %s", n.Name, n.Active.Version, n.Alternate.Version)
 		if !n.Alternate.Bootable && n.Alternate.Version != "" {
-			st.event(cs, at, EventPartitionSwap, n.Name, "node %s: %s has irreversible features (%s): %s can no longer be booted", n.Name, n.Active.Version, strings.Join(ni.ActiveIrreversible, ", "), n.Alternate.Version)
+			st.Event(cs, at, EventPartitionSwap, n.Name, "node %s: %s has irreversible features (%s): %s can no longer be booted", n.Name, n.Active.Version, strings.Join(ni.ActiveIrreversible, ", "), n.Alternate.Version)
 		}
 		st.comeBack(cs, n, at, t.Factor, true)
 		if t.Fault == api.FaultFewerMembers {
 			ni.NotJoined = true
-			st.event(cs, at, EventCluster, n.Name, "node %s is up but has not rejoined: the cluster reports fewer members", n.Name)
+			st.Event(cs, at, EventCluster, n.Name, "node %s is up but has not rejoined: the cluster reports fewer members", n.Name)
 		}
 		st.succeed(cs, t, at, map[string]string{"version": n.Active.Version, "previous_version": n.Alternate.Version})
 	}
@@ -126,22 +126,22 @@ func (st *State) bootDone(cs *clusterState, t *taskState, at time.Time) {
 
 // revertDone ends the automatic revert of a failed activation (S18, S19):
 // the node runs its old partition again, and the task fails.
-func (st *State) revertDone(cs *clusterState, t *taskState, at time.Time) {
+func (st *State) revertDone(cs *ClusterState, t *TaskState, at time.Time) {
 	n := cs.Cluster.Node(t.Node)
-	cs.internal(t.Node).Task = ""
+	cs.Internal(t.Node).Task = ""
 	code, what := t.Result["code"], t.Result["what"]
 	t.Result = map[string]string{"reverted": "true", "version": n.Active.Version}
 	st.comeBack(cs, n, at, t.Factor, false)
-	st.fail(cs, t, at, code, "node %s %s; it reverted to %s", n.Name, what, n.Active.Version)
+	st.Fail(cs, t, at, code, "node %s %s; it reverted to %s", n.Name, what, n.Active.Version)
 	t.Error.Details = map[string]any{"reverted": true, "version": n.Active.Version}
 }
 
 // nodeTimeout gives up on a node that never came back (S22).
-func (st *State) nodeTimeout(cs *clusterState, t *taskState, at time.Time) {
+func (st *State) nodeTimeout(cs *ClusterState, t *TaskState, at time.Time) {
 	n := cs.Cluster.Node(t.Node)
-	ni := cs.internal(t.Node)
+	ni := cs.Internal(t.Node)
 	ni.Task, ni.FailedBoot = "", true
 	n.State, n.Healthy = appliance.NodeDown, false
-	st.event(cs, at, EventNodeState, n.Name, "node %s did not come back within %ds", n.Name, 3*cs.Config.RebootSeconds)
-	st.fail(cs, t, at, api.CodeNodeTimeout, "node %s did not come back after its reboot into %s", n.Name, n.Alternate.Version)
+	st.Event(cs, at, EventNodeState, n.Name, "node %s did not come back within %ds", n.Name, 3*cs.Config.RebootSeconds)
+	st.Fail(cs, t, at, api.CodeNodeTimeout, "node %s did not come back after its reboot into %s", n.Name, n.Alternate.Version)
 }

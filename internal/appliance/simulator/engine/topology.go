@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"bytes"
@@ -92,7 +92,7 @@ func (t *Topology) Validate() error {
 		}
 	}
 	for _, f := range t.Faults {
-		if err := validateFault(f); err != nil {
+		if err := ValidateFault(f); err != nil {
 			return err
 		}
 	}
@@ -146,7 +146,7 @@ func newState(name string, t *Topology, clock clockState, now time.Time) (*State
 				c.Nodes[i].HealthySince = &since
 			}
 		}
-		cs := &clusterState{
+		cs := &ClusterState{
 			Cluster: *c,
 			Config: clusterConfig{
 				RebootSeconds:   orDefault(tc.RebootSeconds, DefaultRebootSeconds),
@@ -159,17 +159,17 @@ func newState(name string, t *Topology, clock clockState, now time.Time) (*State
 			},
 		}
 		for _, n := range c.Nodes {
-			cs.internal(n.Name)
+			cs.Internal(n.Name)
 		}
 		if v, ok := c.UniformVersion(); ok {
 			cs.Finalized = v
 			cs.Cluster.FinalizedVersion = v
 		}
-		updateHealth(cs)
+		UpdateHealth(cs)
 		st.Clusters = append(st.Clusters, cs)
 	}
 	for _, f := range t.Faults {
-		st.addFault(f)
+		st.AddFault(f)
 	}
 	return st, nil
 }

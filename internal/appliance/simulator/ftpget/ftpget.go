@@ -1,4 +1,6 @@
-package simulator
+// Package ftpget fetches an ftp:// URL: the client side of the simulated
+// cluster downloading an image from an FTP server (S1).
+package ftpget
 
 import (
 	"context"
@@ -12,10 +14,10 @@ import (
 	"time"
 )
 
-// ftpRetrieve fetches an ftp:// URL in passive binary mode: just enough
+// Retrieve fetches an ftp:// URL in passive binary mode: just enough
 // FTP (RFC 959) for S1, with no dependency. Anonymous unless the URL
 // carries a user.
-func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
+func Retrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	host := u.Host
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), "21")
@@ -23,7 +25,7 @@ func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
-		return nil, fmt.Errorf("ftp %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("ftp %s: %w", redact(u), err)
 	}
 	ok := false
 	defer func() {
@@ -33,7 +35,7 @@ func ftpRetrieve(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	}()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	tp := textproto.NewConn(conn)
-	fail := func(step string, err error) error { return fmt.Errorf("ftp %s: %s: %v", redactURL(u), step, err) }
+	fail := func(step string, err error) error { return fmt.Errorf("ftp %s: %s: %v", redact(u), step, err) }
 	if _, _, err := tp.ReadResponse(220); err != nil {
 		return nil, fail("greeting", err)
 	}
@@ -150,4 +152,11 @@ func (b *ftpBody) Close() error {
 	_ = b.data.Close()
 	_ = b.ctrl.PrintfLine("QUIT")
 	return b.conn.Close()
+}
+
+// redact drops credentials from a URL, for messages.
+func redact(u *url.URL) string {
+	c := *u
+	c.User = nil
+	return c.String()
 }

@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // shows each node's progress"): the newest version present on any node
 // (active, staged or being staged), how many nodes run it, and what is
 // under way. Nil when every node runs the newest version and nothing moves.
-func updateRollout(cs *clusterState) {
+func updateRollout(cs *ClusterState) {
 	c := &cs.Cluster
 	var target appliance.Version
 	targetS := ""
@@ -27,7 +27,7 @@ func updateRollout(cs *clusterState) {
 			consider(n.Alternate.Version)
 		}
 		if n.Staging != "" {
-			if im := cs.image(n.Staging); im != nil {
+			if im := cs.Image(n.Staging); im != nil {
 				consider(im.Manifest.Version)
 			}
 			steps = append(steps, n.Name+" staging")

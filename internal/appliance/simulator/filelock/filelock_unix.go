@@ -1,21 +1,22 @@
 //go:build unix
 
-package simulator
+package filelock
 
 import (
 	"os"
 	"syscall"
 )
 
-// fileLock is an exclusive flock on a lock file next to the state. flock
+// Lock is an exclusive flock on a lock file next to the state. flock
 // locks belong to the open file description, so two stores in one process
 // exclude each other just as two processes do.
-type fileLock struct {
+type Lock struct {
 	path string
 	f    *os.File
 }
 
-func (l *fileLock) lock() error {
+// Lock blocks until the lock is held.
+func (l *Lock) Lock() error {
 	if l.f == nil {
 		f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
@@ -31,13 +32,15 @@ func (l *fileLock) lock() error {
 	}
 }
 
-func (l *fileLock) unlock() {
+// Unlock releases the lock (the lock file stays).
+func (l *Lock) Unlock() {
 	if l.f != nil {
 		_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	}
 }
 
-func (l *fileLock) close() error {
+// Close releases the lock file.
+func (l *Lock) Close() error {
 	if l.f == nil {
 		return nil
 	}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package simulator
+package filelock
 
 import (
 	"errors"
@@ -9,16 +9,17 @@ import (
 	"time"
 )
 
-// fileLock on systems without flock: an exclusively created lock file.
+// Lock, on systems without flock, is an exclusively created lock file.
 // A lock file older than staleLock is taken to be left by a crash.
-type fileLock struct {
+type Lock struct {
 	path string
 	held bool
 }
 
 const staleLock = 30 * time.Second
 
-func (l *fileLock) lock() error {
+// Lock blocks until the lock is held.
+func (l *Lock) Lock() error {
 	for {
 		f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
@@ -37,11 +38,13 @@ func (l *fileLock) lock() error {
 	}
 }
 
-func (l *fileLock) unlock() {
+// Unlock releases the lock (the lock file stays).
+func (l *Lock) Unlock() {
 	if l.held {
 		_ = os.Remove(l.path)
 		l.held = false
 	}
 }
 
-func (l *fileLock) close() error { return nil }
+// Close releases the lock file.
+func (l *Lock) Close() error { return nil }

@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/filelock"
 )
 
 // store keeps the State in a JSON file shared by every simulator (in this
@@ -24,7 +26,7 @@ type store struct {
 	create func() (*State, error)
 
 	mu    sync.Mutex // orders this store's transactions; the file lock orders processes
-	lock  fileLock
+	lock  *filelock.Lock
 	cache *State
 	// cacheOf is the file content the cache was decoded from or encoded
 	// to. Comparing bytes (not inode, size and mtime, which a coarse clock
@@ -37,7 +39,7 @@ type store struct {
 func newStore(path string, create func() (*State, error)) *store {
 	s := &store{path: path, create: create}
 	if path != "" {
-		s.lock = fileLock{path: path + ".lock"}
+		s.lock = filelock.New(path + ".lock")
 		removeStaleTemps(path)
 	}
 	return s
@@ -66,10 +68,10 @@ func (s *store) update(fn func(st *State) (dirty bool, err error)) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.path != "" {
-		if err := s.lock.lock(); err != nil {
+		if err := s.lock.Lock(); err != nil {
 			return fmt.Errorf("locking simulator state %s: %w", s.path, err)
 		}
-		defer s.lock.unlock()
+		defer s.lock.Unlock()
 	}
 	created, err := s.load()
 	if err != nil {
@@ -191,5 +193,8 @@ func (s *store) save() error {
 func (s *store) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lock.close()
+	if s.lock == nil {
+		return nil
+	}
+	return s.lock.Close()
 }

@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"fmt"
@@ -28,7 +28,7 @@ const (
 	actStageDone    = "stage_done"
 	actBootDone     = "boot_done"
 	actRevertDone   = "revert_done"
-	actSettleDone   = "settle_done"
+	ActSettleDone   = "settle_done"
 	actNodeTimeout  = "node_timeout"
 	actPromoteDone  = "promote_done"
 	actMoveDone     = "move_done"
@@ -36,10 +36,10 @@ const (
 	actDownloadDone = "download_done"
 )
 
-// newTask creates a running task of kind on target.
-func (st *State) newTask(cs *clusterState, kind, target string, now time.Time) *taskState {
+// NewTask creates a running task of kind on target.
+func (st *State) NewTask(cs *ClusterState, kind, target string, now time.Time) *TaskState {
 	st.Counters.Task++
-	t := &taskState{
+	t := &TaskState{
 		Task: api.Task{
 			ID:        "task-" + strconv.FormatInt(st.Counters.Task, 10),
 			Cluster:   cs.Cluster.Name,
@@ -80,27 +80,27 @@ func (st *State) pruneTasks() {
 }
 
 // succeed finishes a task successfully at at.
-func (st *State) succeed(cs *clusterState, t *taskState, at time.Time, result map[string]string) {
+func (st *State) succeed(cs *ClusterState, t *TaskState, at time.Time, result map[string]string) {
 	t.State = api.TaskSucceeded
 	t.Progress = 100
 	t.Result = result
 	f := at
 	t.FinishedAt = &f
-	st.event(cs, at, EventTask, t.Node, "%s %s on %s succeeded", t.Kind, t.ID, t.Target)
+	st.Event(cs, at, EventTask, t.Node, "%s %s on %s succeeded", t.Kind, t.ID, t.Target)
 }
 
 // fail finishes a task with an error at at.
-func (st *State) fail(cs *clusterState, t *taskState, at time.Time, code, format string, args ...any) {
+func (st *State) Fail(cs *ClusterState, t *TaskState, at time.Time, code, format string, args ...any) {
 	t.State = api.TaskFailed
 	t.Progress = 100
 	t.Error = &api.Error{Code: code, Message: fmt.Sprintf(format, args...)}
 	f := at
 	t.FinishedAt = &f
-	st.event(cs, at, EventTask, t.Node, "%s %s on %s failed: %s", t.Kind, t.ID, t.Target, t.Error.Message)
+	st.Event(cs, at, EventTask, t.Node, "%s %s on %s failed: %s", t.Kind, t.ID, t.Target, t.Error.Message)
 }
 
 // schedule arms a timer.
-func (st *State) schedule(at time.Time, action string, t *taskState, cluster, node string) {
+func (st *State) schedule(at time.Time, action string, t *TaskState, cluster, node string) {
 	st.Counters.Timer++
 	tm := timer{Seq: st.Counters.Timer, At: at, Action: action, Cluster: cluster, Node: node}
 	if t != nil {
@@ -114,7 +114,7 @@ func (st *State) schedule(at time.Time, action string, t *taskState, cluster, no
 }
 
 // scaled returns now + seconds x factor.
-func scaled(now time.Time, seconds int, factor float64) time.Time {
+func Scaled(now time.Time, seconds int, factor float64) time.Time {
 	if factor < 1 {
 		factor = 1
 	}
@@ -146,8 +146,8 @@ func (st *State) advance(now time.Time) bool {
 	}
 }
 
-// nextDue is the simulated instant of the next timer, if any.
-func (st *State) nextDue() (time.Time, bool) {
+// NextDue is the simulated instant of the next timer, if any.
+func (st *State) NextDue() (time.Time, bool) {
 	var next time.Time
 	for i, tm := range st.Timers {
 		if i == 0 || tm.At.Before(next) {
@@ -159,13 +159,13 @@ func (st *State) nextDue() (time.Time, bool) {
 
 // apply runs one timer.
 func (st *State) apply(tm timer) {
-	cs := st.cluster(tm.Cluster)
+	cs := st.Cluster(tm.Cluster)
 	if cs == nil {
 		return
 	}
-	var t *taskState
+	var t *TaskState
 	if tm.Task != "" {
-		if t = st.task(tm.Task); t == nil || t.Done() {
+		if t = st.Task(tm.Task); t == nil || t.Done() {
 			return // the task was forgotten or already ended another way
 		}
 	}
@@ -178,7 +178,7 @@ func (st *State) apply(tm timer) {
 		st.revertDone(cs, t, tm.At)
 	case actNodeTimeout:
 		st.nodeTimeout(cs, t, tm.At)
-	case actSettleDone:
+	case ActSettleDone:
 		st.settleDone(cs, tm.Node, tm.At)
 	case actPromoteDone:
 		st.promoteDone(cs, t, tm.At)
@@ -190,13 +190,13 @@ func (st *State) apply(tm timer) {
 		st.downloadDone(cs, t, tm.At)
 	}
 	updateAvailability(cs, tm.At)
-	updateHealth(cs)
+	UpdateHealth(cs)
 }
 
 // view is the task as the API shows it at now: a deep copy (it may be
 // encoded after the transaction ends), with a running task's progress
 // estimated from its schedule.
-func (t *taskState) view(now time.Time) api.Task {
+func (t *TaskState) View(now time.Time) api.Task {
 	out := t.Task
 	if t.Result != nil {
 		out.Result = make(map[string]string, len(t.Result))

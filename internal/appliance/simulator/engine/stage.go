@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"strings"
@@ -12,9 +12,9 @@ import (
 // with the per-node checks of S7 and S8.
 
 // busy refuses an operation on a node that a task owns.
-func busy(cs *clusterState, node string) *api.Error {
-	if id := cs.internal(node).Task; id != "" {
-		return conflict("node %s is busy with task %s", node, id)
+func busy(cs *ClusterState, node string) *api.Error {
+	if id := cs.Internal(node).Task; id != "" {
+		return Conflict("node %s is busy with task %s", node, id)
 	}
 	return nil
 }
@@ -47,12 +47,12 @@ func checkUpgrade(n *appliance.Node, m *appliance.Manifest) *api.Error {
 		return nil //nolint:nilerr // not a failure: a node with no readable version takes anything
 	}
 	if !running.Less(m.ParsedVersion()) {
-		return unprocessable(api.CodeVersionNotNewer,
+		return Unprocessable(api.CodeVersionNotNewer,
 			"image version %s is not newer than version %s running on node %s: going back to an older version needs a re-image, not an update",
 			m.Version, n.Active.Version, n.Name)
 	}
 	if !m.Supports(running) {
-		e := unprocessable(api.CodeUnsupportedPath,
+		e := Unprocessable(api.CodeUnsupportedPath,
 			"image %s does not support updating node %s from %s: it supports updating from %s",
 			m.Version, n.Name, n.Active.Version, strings.Join(m.SupportedFrom, ", "))
 		e.Details = map[string]any{"supported_from": m.SupportedFrom, "running": n.Active.Version}
@@ -61,48 +61,48 @@ func checkUpgrade(n *appliance.Node, m *appliance.Manifest) *api.Error {
 	return nil
 }
 
-// startStage writes an image into a node's alternate partition (S3, S4,
+// StartStage writes an image into a node's alternate partition (S3, S4,
 // S5). The node keeps serving; the alternate is unusable while written.
-func (st *State) startStage(cs *clusterState, n *appliance.Node, im *imageRecord, now time.Time) (*taskState, *api.Error) {
+func (st *State) StartStage(cs *ClusterState, n *appliance.Node, im *ImageRecord, now time.Time) (*TaskState, *api.Error) {
 	if e := busy(cs, n.Name); e != nil {
 		return nil, e
 	}
 	if !n.State.Serving() {
-		return nil, conflict("node %s is %s: it cannot stage now", n.Name, n.State)
+		return nil, Conflict("node %s is %s: it cannot stage now", n.Name, n.State)
 	}
 	if e := checkUpgrade(n, &im.Manifest); e != nil {
 		return nil, e
 	}
-	t := st.newTask(cs, TaskStage, n.Name, now)
+	t := st.NewTask(cs, TaskStage, n.Name, now)
 	t.Node, t.ImageID = n.Name, im.ID
 	if n.Alternate.ImageID == im.ID && n.Alternate.Bootable {
 		// Already there: staging again would only wipe it and write it back.
 		st.succeed(cs, t, now, map[string]string{"image_id": im.ID, "version": im.Manifest.Version, "already": "true"})
 		return t, nil
 	}
-	ni := cs.internal(n.Name)
+	ni := cs.Internal(n.Name)
 	ni.Task = t.ID
 	n.Alternate = appliance.Partition{} // being overwritten: no longer a rollback target
 	ni.AlternateIrreversible = nil
 	n.Staging = im.ID
 	if p := primaryOf(&cs.Cluster); p != nil && p.Name != n.Name {
-		st.event(cs, now, EventStageStarted, n.Name, "node %s fetches the package %s (%s) from primary %s and writes it to its alternate partition", n.Name, im.ID, im.Manifest.Version, p.Name)
+		st.Event(cs, now, EventStageStarted, n.Name, "node %s fetches the package %s (%s) from primary %s and writes it to its alternate partition", n.Name, im.ID, im.Manifest.Version, p.Name)
 	} else {
-		st.event(cs, now, EventStageStarted, n.Name, "node %s writes image %s (%s) to its alternate partition; it keeps serving", n.Name, im.ID, im.Manifest.Version)
+		st.Event(cs, now, EventStageStarted, n.Name, "node %s writes image %s (%s) to its alternate partition; it keeps serving", n.Name, im.ID, im.Manifest.Version)
 	}
-	st.schedule(scaled(now, cs.Config.StageSeconds, st.slowFactor(cs.Cluster.Name, n.Name)), actStageDone, t, "", n.Name)
+	st.schedule(Scaled(now, cs.Config.StageSeconds, st.slowFactor(cs.Cluster.Name, n.Name)), actStageDone, t, "", n.Name)
 	return t, nil
 }
 
 // stageDone ends a stage: the alternate partition now shows the image (S4).
-func (st *State) stageDone(cs *clusterState, t *taskState, at time.Time) {
+func (st *State) stageDone(cs *ClusterState, t *TaskState, at time.Time) {
 	n := cs.Cluster.Node(t.Node)
-	ni := cs.internal(t.Node)
+	ni := cs.Internal(t.Node)
 	ni.Task = ""
 	n.Staging = ""
-	im := cs.image(t.ImageID)
+	im := cs.Image(t.ImageID)
 	if im == nil {
-		st.fail(cs, t, at, api.CodeNotFound, "image %s was deleted while it was being staged", t.ImageID)
+		st.Fail(cs, t, at, api.CodeNotFound, "image %s was deleted while it was being staged", t.ImageID)
 		return
 	}
 	comps := map[string]string{}
@@ -114,6 +114,6 @@ func (st *State) stageDone(cs *clusterState, t *taskState, at time.Time) {
 		Components: comps, Description: im.Manifest.Description,
 	}
 	ni.AlternateIrreversible = append([]string(nil), im.Manifest.IrreversibleFeatures...)
-	st.event(cs, at, EventImageStaged, n.Name, "node %s: alternate partition holds %s (%s)", n.Name, im.Manifest.Version, strings.Join(im.Manifest.ComponentNames(), ", "))
+	st.Event(cs, at, EventImageStaged, n.Name, "node %s: alternate partition holds %s (%s)", n.Name, im.Manifest.Version, strings.Join(im.Manifest.ComponentNames(), ", "))
 	st.succeed(cs, t, at, map[string]string{"image_id": im.ID, "version": im.Manifest.Version})
 }

@@ -1,4 +1,4 @@
-package simulator
+package engine
 
 import (
 	"time"
@@ -20,15 +20,15 @@ const maxIdempotency = 1000
 
 // State is everything the simulator knows; it is the content of the state file.
 type State struct {
-	Schema   int             `json:"schema"`
-	Topology string          `json:"topology"`
-	Clock    clockState      `json:"clock"`
-	Counters counters        `json:"counters"`
-	Clusters []*clusterState `json:"clusters"`
-	Tasks    []*taskState    `json:"tasks"`
-	Timers   []timer         `json:"timers"`
-	Faults   []api.Fault     `json:"faults"`
-	Idem     []idemRecord    `json:"idempotency"`
+	Schema      int             `json:"schema"`
+	Topology    string          `json:"topology"`
+	Clock       clockState      `json:"clock"`
+	Counters    counters        `json:"counters"`
+	Clusters    []*ClusterState `json:"clusters"`
+	Tasks       []*TaskState    `json:"tasks"`
+	Timers      []timer         `json:"timers"`
+	Faults      []api.Fault     `json:"faults"`
+	Idempotency []IdemRecord    `json:"idempotency"`
 }
 
 // counters hand out identifiers and sequence numbers.
@@ -39,19 +39,19 @@ type counters struct {
 	Timer int64 `json:"timer"`
 }
 
-// clusterState is one cluster: its wire snapshot plus what the simulator
+// ClusterState is one cluster: its wire snapshot plus what the simulator
 // needs and the API does not show.
-type clusterState struct {
+type ClusterState struct {
 	Cluster appliance.Cluster        `json:"cluster"`
 	Config  clusterConfig            `json:"config"`
-	Nodes   map[string]*nodeInternal `json:"nodes"`
-	Images  []*imageRecord           `json:"images"`
+	Nodes   map[string]*NodeInternal `json:"nodes"`
+	Images  []*ImageRecord           `json:"images"`
 	Events  []api.Event              `json:"events"`
 	Outages []api.Outage             `json:"outages"`
 	Lease   *api.Lease               `json:"lease,omitempty"`
 	// Windows are the declared offline windows (S16 finalize, S25): outages
 	// inside them are Declared.
-	Window *declaredWindow `json:"window,omitempty"`
+	Window *DeclaredWindow `json:"window,omitempty"`
 	// Finalized is the version the shared media was last finalized for (S16):
 	// finalize again on the same version has nothing to do.
 	Finalized string `json:"finalized,omitempty"`
@@ -69,14 +69,14 @@ type clusterConfig struct {
 	DiskBytes int64 `json:"disk_bytes,omitempty"`
 }
 
-// declaredWindow is an announced offline window.
-type declaredWindow struct {
+// DeclaredWindow is an announced offline window.
+type DeclaredWindow struct {
 	Reason string    `json:"reason"`
 	Start  time.Time `json:"start"`
 }
 
-// nodeInternal is what the simulator tracks per node beyond the wire Node.
-type nodeInternal struct {
+// NodeInternal is what the simulator tracks per node beyond the wire Node.
+type NodeInternal struct {
 	// ActiveIrreversible and AlternateIrreversible are the irreversible
 	// features of the image in each partition (S9), kept here so that
 	// deleting an image does not forget them.
@@ -92,14 +92,14 @@ type nodeInternal struct {
 	FailedBoot bool `json:"failed_boot,omitempty"`
 }
 
-// imageRecord is an image the cluster holds: only the manifest, sha256 and
+// ImageRecord is an image the cluster holds: only the manifest, sha256 and
 // size are kept; the payload bytes are discarded once verified.
-type imageRecord struct {
+type ImageRecord struct {
 	api.Image
 }
 
-// taskState is a task plus the internal fields of its state machine.
-type taskState struct {
+// TaskState is a task plus the internal fields of its state machine.
+type TaskState struct {
 	api.Task
 	Node       string    `json:"node,omitempty"`
 	Resource   string    `json:"resource,omitempty"`
@@ -126,8 +126,8 @@ type timer struct {
 	Node    string    `json:"node,omitempty"`
 }
 
-// idemRecord is the first answer to a POST carrying an Idempotency-Key.
-type idemRecord struct {
+// IdemRecord is the first answer to a POST carrying an Idempotency-Key.
+type IdemRecord struct {
 	Key    string `json:"key"`
 	Route  string `json:"route"`
 	Status int    `json:"status"`
@@ -135,7 +135,7 @@ type idemRecord struct {
 }
 
 // cluster returns the named cluster, or nil.
-func (st *State) cluster(name string) *clusterState {
+func (st *State) Cluster(name string) *ClusterState {
 	for _, c := range st.Clusters {
 		if c.Cluster.Name == name {
 			return c
@@ -145,7 +145,7 @@ func (st *State) cluster(name string) *clusterState {
 }
 
 // task returns the task with id, or nil.
-func (st *State) task(id string) *taskState {
+func (st *State) Task(id string) *TaskState {
 	for _, t := range st.Tasks {
 		if t.ID == id {
 			return t
@@ -155,7 +155,7 @@ func (st *State) task(id string) *taskState {
 }
 
 // image returns the cluster's image with id, or nil.
-func (cs *clusterState) image(id string) *imageRecord {
+func (cs *ClusterState) Image(id string) *ImageRecord {
 	for _, im := range cs.Images {
 		if im.ID == id {
 			return im
@@ -164,8 +164,8 @@ func (cs *clusterState) image(id string) *imageRecord {
 	return nil
 }
 
-// imageBySHA returns the cluster's image with that sha256, or nil.
-func (cs *clusterState) imageBySHA(sha string) *imageRecord {
+// ImageBySHA returns the cluster's image with that sha256, or nil.
+func (cs *ClusterState) ImageBySHA(sha string) *ImageRecord {
 	for _, im := range cs.Images {
 		if im.SHA256 == sha {
 			return im
@@ -175,13 +175,13 @@ func (cs *clusterState) imageBySHA(sha string) *imageRecord {
 }
 
 // internal returns the node's internal record, creating it if needed.
-func (cs *clusterState) internal(node string) *nodeInternal {
+func (cs *ClusterState) Internal(node string) *NodeInternal {
 	if cs.Nodes == nil {
-		cs.Nodes = map[string]*nodeInternal{}
+		cs.Nodes = map[string]*NodeInternal{}
 	}
 	ni := cs.Nodes[node]
 	if ni == nil {
-		ni = &nodeInternal{}
+		ni = &NodeInternal{}
 		cs.Nodes[node] = ni
 	}
 	return ni

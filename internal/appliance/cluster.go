@@ -64,6 +64,12 @@ type Node struct {
 	Staging string `json:"staging,omitempty"`
 	// HealthySince is the simulated time since which the node has been healthy.
 	HealthySince *time.Time `json:"healthy_since,omitempty"`
+	// Armed reports a node whose bootloader will boot the alternate
+	// partition at its next restart although no activation asked for it:
+	// a stage interrupted after writing the alternate and before putting
+	// the boot order back (RAUC marks the slot it installed primary). It is
+	// drift; staging the node again repairs it without writing anything.
+	Armed bool `json:"armed,omitempty"`
 }
 
 // HAGroup is a set of nodes that must keep at least MinAvailable members

@@ -16,6 +16,7 @@ type Manifest struct {
 	// SupportedFrom lists the running versions this image may update from.
 	// An entry with fewer parts than the running version covers its whole
 	// series: "6.4" admits 6.4, 6.4.3 and 6.4 SP2; "6.4.3" admits 6.4.3 only.
+	// AnyVersion admits every version (RAUC bundles declare no such limit).
 	SupportedFrom []string `json:"supported_from"`
 	// Components are the payloads the image carries (S5), each landing in a
 	// separate place on the appliance (os, storage, mgmt_image, ...).
@@ -34,6 +35,9 @@ type Component struct {
 	SHA256  string `json:"sha256"`
 	Size    int64  `json:"size"`
 }
+
+// AnyVersion in SupportedFrom admits every running version.
+const AnyVersion = "*"
 
 // Known component names with behaviour of their own.
 const (
@@ -63,6 +67,9 @@ func (m *Manifest) Validate() error {
 		return errors.New("manifest supported_from is empty: list the running versions this image may update from")
 	}
 	for _, s := range m.SupportedFrom {
+		if s == AnyVersion {
+			continue
+		}
 		if _, err := ParseVersion(s); err != nil {
 			return fmt.Errorf("manifest supported_from: %w", err)
 		}
@@ -101,6 +108,9 @@ func (m *Manifest) ParsedVersion() Version {
 // Supports reports whether the image may update a node that runs from (S8).
 func (m *Manifest) Supports(from Version) bool {
 	for _, s := range m.SupportedFrom {
+		if s == AnyVersion {
+			return true
+		}
 		e, err := ParseVersion(s)
 		if err != nil {
 			continue

@@ -165,3 +165,19 @@ func TestCluster_UniformAndLowestVersion(t *testing.T) {
 		t.Errorf("1.10 and 1.10.0 are one release: got %q %t", v, ok)
 	}
 }
+
+func TestManifest_AnyVersionAdmitsEveryRunningVersion(t *testing.T) {
+	m := Manifest{Version: "2.0", SupportedFrom: []string{AnyVersion}, Components: []Component{{Name: "rootfs", Payload: "rootfs.img", SHA256: strings.Repeat("ab", 32)}}}
+	if err := m.Validate(); err != nil {
+		t.Fatalf("a manifest admitting any version is valid: %v", err)
+	}
+	for _, v := range []string{"1.0", "0.9.3", "6.4 SP2"} {
+		if !m.Supports(MustParseVersion(v)) {
+			t.Fatalf("%s not admitted", v)
+		}
+	}
+	m.SupportedFrom = []string{"1.0"}
+	if m.Supports(MustParseVersion("0.9")) {
+		t.Fatal("an explicit list still limits")
+	}
+}

@@ -33,6 +33,7 @@ type NodeDescription struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	Dir     string `json:"dir"`
+	WorkDir string `json:"work_dir"`
 }
 
 // Describe returns the lab's description.
@@ -40,7 +41,7 @@ func (l *Lab) Describe() Description {
 	d := Description{Compatible: l.opts.Compatible, User: l.User, ClientKeyPath: l.ClientKeyPath, KnownHosts: l.KnownHosts,
 		Keyring: l.Keyring, SignerCert: l.Signer.CertPath, SignerKey: l.Signer.KeyPath, Bundles: map[string]string{}}
 	for _, n := range l.Nodes {
-		d.Nodes = append(d.Nodes, NodeDescription{Name: n.Name, Address: n.Addr, Dir: n.Dir})
+		d.Nodes = append(d.Nodes, NodeDescription{Name: n.Name, Address: n.Addr, Dir: n.Dir, WorkDir: n.WorkDir})
 	}
 	return d
 }

@@ -147,6 +147,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	}
 	for i := 1; i <= opts.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("n%d", i), Dir: filepath.Join(l.Dir, fmt.Sprintf("n%d", i)), opts: &l.opts}
+		n.WorkDir = filepath.Join(n.Dir, "work")
 		n.rec = &recorder{path: n.path("record.jsonl")}
 		l.Nodes = append(l.Nodes, n)
 	}

@@ -37,6 +37,10 @@ type Node struct {
 	Port int
 	// HostKey is the node's SSH host key.
 	HostKey ssh.PublicKey
+	// WorkDir is a directory of the node's own for a driver's files
+	// (bundles, lease, notes): the lab's nodes share one file system, real
+	// ones each have theirs.
+	WorkDir string
 
 	opts *Options
 	rec  *recorder

@@ -321,6 +321,11 @@ func (in *input) recoveryAdvice(idx []int) string {
 		transient = transient && (st == appliance.NodeRebooting || st == appliance.NodeSettling)
 	}
 	if transient {
+		if ro := in.c.Rollout; ro != nil && ro.Owner != "" {
+			// Defect 9: say whose rollout it is, so that the operator
+			// knows whom to wait for (or ask) instead of guessing.
+			return fmt.Sprintf("wait until %s is back, running and healthy: the reboot belongs to the rollout of %s, which holds the cluster's lease; plan again when it is done", listNames(names), ro.Owner)
+		}
 		return fmt.Sprintf("wait until %s is back, running and healthy (a reboot is under way, perhaps from an interrupted apply), then plan again", listNames(names))
 	}
 	return fmt.Sprintf("bring %s back to running and healthy first", listNames(names))

@@ -162,6 +162,22 @@ func TestValidate_S10_RebootingPartnerIsWaitedFor(t *testing.T) {
 	}
 }
 
+// Defect 9: a plan refused because a node is rebooting named nobody; when
+// the reboot belongs to a rollout that holds the cluster's lease, the
+// refusal names that holder.
+func TestValidate_Defect9_RebootingNodeNamesTheLeaseHolder(t *testing.T) {
+	c := avere4()
+	c.Nodes[3].State, c.Nodes[3].Healthy = appliance.NodeRebooting, false
+	c.Nodes[3].Active.Version = "1.1"
+	owner := "terraform-provider-appliance/1.2.0 pid 4242 on ci-runner-7"
+	c.Rollout = &appliance.RolloutStatus{TargetVersion: "1.1", Owner: owner, Step: "n4 rebooting", Done: 1, Total: 4}
+	_, err := Compute(Request{Cluster: c, Target: manifest("1.1", "1.0")})
+	ve := validationError(t, err, api.CodePreconditionFailed)
+	if !strings.Contains(ve.Fix, "wait until n4 is back") || !strings.Contains(ve.Fix, owner) || !strings.Contains(ve.Fix, "lease") {
+		t.Errorf("the refusal should name the lease holder %q: %v", owner, ve)
+	}
+}
+
 func TestValidate_S10_NodeUnhealthy(t *testing.T) {
 	c := avere4()
 	c.Nodes[2].Healthy = false

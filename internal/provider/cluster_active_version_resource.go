@@ -279,7 +279,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	d := r.data.driver
+	d := r.data.acting()
 	cluster := plan.Cluster.ValueString()
 	shown := plan.RolloutPlan
 

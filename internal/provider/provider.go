@@ -205,7 +205,9 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	tflog.Debug(ctx, "appliance provider configured", map[string]any{"endpoint": ccfg.Endpoint, "simulator": cfg.Simulator != nil})
 
-	data := newProviderData(mgmtapi.New(c), p.version)
+	// Plan-time reads come from a snapshot cache: each cluster is read once
+	// per provider process until something changes it (see providerData.acting).
+	data := newProviderData(mgmtapi.New(c.Cached()), p.version)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -39,6 +39,17 @@ func newProviderData(d driver.Driver, version string) *providerData {
 	}
 }
 
+// acting is the driver that acts and waits: uncached, since a wait polls
+// the cluster until it changes on its own (a node back from its reboot)
+// and a cached read would never see that. Plan-time reads use driver,
+// which reads each cluster once per operation.
+func (d *providerData) acting() driver.Driver {
+	if u, ok := d.driver.(interface{ Uncached() driver.Driver }); ok {
+		return u.Uncached()
+	}
+	return d.driver
+}
+
 func imageKey(cluster, version string) string {
 	if v, err := appliance.ParseVersion(version); err == nil {
 		version = fmt.Sprintf("%d.%d.%d.%d.%d", v.Major, v.Minor, v.Patch, v.ServicePack, v.Build)

@@ -448,7 +448,7 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 // run executes the supercluster plan, cluster by cluster (or all at once
 // inside a maintenance window), each cluster's rollout under its own lease.
 func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVersionModel, sp *superPlan) error {
-	d := r.data.driver
+	d := r.data.acting()
 	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
 	policy, _ := m.ClusterStrategy.policy()
 	rollCluster := func(ctx context.Context, cluster string) error {

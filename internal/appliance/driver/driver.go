@@ -186,6 +186,9 @@ type Bundle struct {
 	SizeBytes int64
 	// Signer describes the key that signed it ("" when unsigned).
 	Signer string
+	// BytesRead is how much of the file the inspection read: 0 when an
+	// earlier verification of the unchanged file was remembered.
+	BytesRead int64
 }
 
 // Digest is what a file is expected to be.

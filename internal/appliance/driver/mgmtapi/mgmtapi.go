@@ -6,6 +6,7 @@ package mgmtapi
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,11 +21,36 @@ import (
 
 // Driver drives clusters through an Appliance Management API endpoint.
 type Driver struct {
-	c *client.Client
+	c       *client.Client
+	trusted []ed25519.PublicKey
 }
 
-// New returns a driver that talks through c.
-func New(c *client.Client) *Driver { return &Driver{c: c} }
+// Option configures a Driver.
+type Option func(*Driver)
+
+// WithTrustedKeys makes InspectBundle require a bundle signed by one of keys.
+func WithTrustedKeys(keys []ed25519.PublicKey) Option {
+	return func(d *Driver) { d.trusted = keys }
+}
+
+// New returns a driver that talks through c. Given a client.Cached client,
+// its cluster reads come from the process's snapshot cache; Uncached gives
+// the driver that waits must poll through.
+func New(c *client.Client, opts ...Option) *Driver {
+	d := &Driver{c: c}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// Uncached returns a driver over the same connections whose cluster reads
+// always reach the endpoint: a rollout's health waits poll through it.
+func (d *Driver) Uncached() driver.Driver {
+	cp := *d
+	cp.c = d.c.Uncached()
+	return &cp
+}
 
 // Client is the underlying HTTP client, for callers that need API-only
 // facts (events, the availability ledger) beyond the driver boundary.
@@ -79,9 +105,11 @@ func (d *Driver) Image(ctx context.Context, cluster, id string) (*driver.Image, 
 }
 
 // InspectBundle verifies a bundle file as the cluster will (S6): every
-// payload's digest against the manifest, streaming.
+// payload's digest against the manifest and the whole file's sha256, from
+// one read, remembered while the file is unchanged (bundle.InspectFile);
+// with trusted keys, also its detached signature (BUNDLE.sig).
 func (d *Driver) InspectBundle(_ context.Context, _ string, path string) (*driver.Bundle, error) {
-	m, sum, size, err := bundle.VerifyFile(path)
+	in, err := bundle.InspectFile(path)
 	if err != nil {
 		var ce *bundle.CorruptError
 		if errors.As(err, &ce) {
@@ -89,12 +117,30 @@ func (d *Driver) InspectBundle(_ context.Context, _ string, path string) (*drive
 		}
 		return nil, err
 	}
-	return &driver.Bundle{Manifest: *m, SHA256: sum, SizeBytes: size}, nil
+	out := &driver.Bundle{Manifest: in.Manifest, SHA256: in.SHA256, SizeBytes: in.SizeBytes, BytesRead: in.BytesRead}
+	if len(d.trusted) == 0 {
+		return out, nil
+	}
+	sig, err := bundle.ReadSignatureFile(path)
+	if err != nil {
+		return nil, &driver.Error{Code: driver.CodeBadSignature, Message: err.Error(), Err: err}
+	}
+	if out.Signer, err = bundle.CheckSignature(sig, in.SHA256, in.SizeBytes, d.trusted); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// Upload streams a bundle to the cluster.
+// Upload streams a bundle to the cluster. With want.SHA256 known (planned)
+// the file is read once, hashed as it streams: a file changed since the
+// plan is refused by the cluster, which keeps nothing, and the error names
+// both sums.
 func (d *Driver) Upload(ctx context.Context, cluster, path string, want driver.Digest) (*driver.Image, error) {
-	img, err := d.c.UploadImage(ctx, cluster, path)
+	img, err := d.c.UploadImageExpecting(ctx, cluster, path, client.Expected{SHA256: want.SHA256, SizeBytes: want.SizeBytes})
+	var changed *client.FileChangedError
+	if errors.As(err, &changed) {
+		return nil, &driver.Error{Code: driver.CodePreconditionFailed, Message: changed.Error(), Err: err}
+	}
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
 // simulated is a real simulator (manual clock, default topology) and a client of it.
@@ -163,7 +164,7 @@ func apiCode(err error) string {
 }
 
 func TestACachedClientReadsEachClusterOnceUntilAChange(t *testing.T) {
-	s := newSimulated(t, simulator.Options{Topology: simulator.PresetSupercluster})
+	s := newSimulated(t, simulator.Options{Topology: engine.PresetSupercluster})
 	ctx := context.Background()
 	cached := s.c.Cached()
 	for range 5 {

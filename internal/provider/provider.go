@@ -4,11 +4,13 @@ package provider
 
 import (
 	"context"
+	"crypto/ed25519"
 	"os"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/function"
@@ -20,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/mgmtapi"
 )
@@ -52,6 +55,7 @@ type providerModel struct {
 	RetryMax       types.Int64     `tfsdk:"retry_max"`
 	RequestTimeout types.String    `tfsdk:"request_timeout"`
 	RetryAfterMax  types.String    `tfsdk:"retry_after_max"`
+	TrustedKeys    types.List      `tfsdk:"trusted_keys"`
 	Simulator      *simulatorModel `tfsdk:"simulator"`
 }
 
@@ -101,6 +105,15 @@ func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 					"A longer `Retry-After` is cut to this, and when the retries run out the error says what the cluster asked for. " +
 					"A request never waits past its operation's deadline. Default `30s`.",
 				Validators: []validator.String{durationValidator{}},
+			},
+			"trusted_keys": schema.ListAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Ed25519 public keys (PEM `PUBLIC KEY` blocks, as `openssl pkey -pubout` or " +
+					"`terraform-provider-appliance bundle keygen` writes them) trusted to sign image bundles. When set, a " +
+					"`source_file` bundle must have a detached signature (`BUNDLE.sig`, made by `terraform-provider-appliance " +
+					"bundle sign`) by one of them, or the plan fails: unsigned, or signed by another key, or changed after signing.",
+				Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 			},
 			"request_timeout": schema.StringAttribute{
 				Optional:            true,
@@ -198,6 +211,23 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 			"insecure = true accepts any certificate from the endpoint. Use ca_cert_pem to trust a private CA instead.")
 	}
 
+	var trusted []ed25519.PublicKey
+	if !cfg.TrustedKeys.IsNull() && !cfg.TrustedKeys.IsUnknown() {
+		var texts []string
+		resp.Diagnostics.Append(cfg.TrustedKeys.ElementsAs(ctx, &texts, false)...)
+		for i, text := range texts {
+			k, err := bundle.ParsePublicKey(text)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("trusted_keys").AtListIndex(i), "Invalid trusted key", err.Error())
+				continue
+			}
+			trusted = append(trusted, k)
+		}
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
 	c, err := client.New(ccfg)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid appliance API configuration", err.Error())
@@ -207,7 +237,7 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 
 	// Plan-time reads come from a snapshot cache: each cluster is read once
 	// per provider process until something changes it (see providerData.acting).
-	data := newProviderData(mgmtapi.New(c.Cached()), p.version)
+	data := newProviderData(mgmtapi.New(c.Cached(), mgmtapi.WithTrustedKeys(trusted)), p.version)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -122,7 +122,10 @@ func (m *Manifest) Supports(from Version) bool {
 	return false
 }
 
-// coversVersion reports whether the supported_from entry e (spelt s) admits v.
+// coversVersion reports whether the supported_from entry e (spelt s) admits
+// v. "6.4" names the whole series; any other entry names one release and
+// admits that release and its rebuilds (a build or revision counts only
+// where the entry writes one), never another patch or service pack.
 func coversVersion(s string, e, v Version) bool {
 	if e.Major != v.Major || e.Minor != v.Minor {
 		return false
@@ -130,16 +133,17 @@ func coversVersion(s string, e, v Version) bool {
 	parts := strings.Count(strings.Fields(s)[0], ".") + 1
 	hasSP := e.ServicePack != 0
 	hasBuild := e.Build != 0
-	if parts == 2 && !hasSP && !hasBuild {
+	hasRevision := e.Revision != 0
+	if parts == 2 && !hasSP && !hasBuild && !hasRevision {
 		return true // "6.4": the whole series
 	}
-	if e.Patch != v.Patch {
-		return false
-	}
-	if hasSP && e.ServicePack != v.ServicePack {
+	if e.Patch != v.Patch || e.ServicePack != v.ServicePack {
 		return false
 	}
 	if hasBuild && e.Build != v.Build {
+		return false
+	}
+	if hasRevision && e.Revision != v.Revision {
 		return false
 	}
 	return true

@@ -17,25 +17,31 @@ import (
 //	6.5.2        major.minor.patch
 //	4.2.1-b37    with a build number
 //	6.5 SP8      with a service pack (NetWare style; "6.5SP8" and "6.5-sp8" too)
+//	1.45.455b66-rev4  a build written against the patch, and a revision
 //
-// Versions order by major, minor, patch, service pack, then build. A missing
+// Versions order by major, minor, patch, service pack, build, then
+// revision. A missing
 // part counts as zero, so 6.5 and 6.5.0 are equal, and the original spelling
 // is kept for display.
 type Version struct {
 	Major, Minor, Patch int
 	ServicePack         int
 	Build               int
+	Revision            int
 	raw                 string
 }
 
-var versionPattern = regexp.MustCompile(`^[vV]?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?:\s*[-_ ]?\s*[sS][pP]\s*(\d{1,9}))?(?:-[bB](\d{1,9}))?$`)
+var versionPattern = regexp.MustCompile(`^[vV]?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9})(?:[bB](\d{1,9}))?)?(?:\s*[-_ ]?\s*[sS][pP]\s*(\d{1,9}))?(?:-[bB](\d{1,9}))?(?:-[rR][eE][vV](\d{1,9}))?$`)
 
 // ParseVersion parses s, or explains which forms are accepted.
 func ParseVersion(s string) (Version, error) {
 	t := strings.TrimSpace(s)
 	m := versionPattern.FindStringSubmatch(t)
 	if m == nil {
-		return Version{}, fmt.Errorf("malformed version %q: use major.minor[.patch][-bBUILD] or \"major.minor SPn\", for example 6.5, 6.5.2, 4.2.1-b37 or 6.5 SP8", s)
+		return Version{}, fmt.Errorf("malformed version %q: use major.minor[.patch][-bBUILD][-revN] or \"major.minor SPn\", for example 6.5, 6.5.2, 4.2.1-b37, 1.45.455b66-rev4 or 6.5 SP8", s)
+	}
+	if m[4] != "" && m[6] != "" {
+		return Version{}, fmt.Errorf("malformed version %q: it names its build twice", s)
 	}
 	num := func(x string) int {
 		if x == "" {
@@ -48,8 +54,9 @@ func ParseVersion(s string) (Version, error) {
 		Major:       num(m[1]),
 		Minor:       num(m[2]),
 		Patch:       num(m[3]),
-		ServicePack: num(m[4]),
-		Build:       num(m[5]),
+		ServicePack: num(m[5]),
+		Build:       num(m[4] + m[6]),
+		Revision:    num(m[7]),
 		raw:         t,
 	}, nil
 }
@@ -78,6 +85,9 @@ func (v Version) String() string {
 	if v.Build != 0 {
 		s += fmt.Sprintf("-b%d", v.Build)
 	}
+	if v.Revision != 0 {
+		s += fmt.Sprintf("-rev%d", v.Revision)
+	}
 	return s
 }
 
@@ -89,6 +99,7 @@ func (v Version) Compare(w Version) int {
 		v.Patch - w.Patch,
 		v.ServicePack - w.ServicePack,
 		v.Build - w.Build,
+		v.Revision - w.Revision,
 	} {
 		switch {
 		case d < 0:

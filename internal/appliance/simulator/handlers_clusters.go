@@ -8,6 +8,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // clusterOf returns the cluster named in the path.
@@ -91,16 +92,15 @@ func (s *Server) addLicense(t *engine.Tx, r *http.Request, body []byte) (int, an
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	v, perr := appliance.ParseVersion(req.Series)
-	if perr != nil {
+	if _, perr := rules.Parse(req.Series); perr != nil {
 		return 0, nil, engine.BadRequest("series: %v", perr)
 	}
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	series := engine.SeriesOf(v)
+	series := engine.SeriesOf(req.Series)
 	for _, l := range cs.Cluster.Licenses {
-		if appliance.SameVersion(l, series) {
+		if rules.Same(l, series) {
 			return http.StatusOK, cs.Cluster.Clone(), nil
 		}
 	}
@@ -128,17 +128,16 @@ func (s *Server) setSupercluster(t *engine.Tx, r *http.Request, body []byte) (in
 	name := strings.TrimSpace(req.Name)
 	if name != "" {
 		// S23: all clusters of a supercluster must run compatible versions.
-		mine, ok := cs.Cluster.UniformVersion()
+		mine, ok := engine.UniformVersion(&cs.Cluster)
 		if !ok {
 			return 0, nil, engine.Unprocessable(api.CodePreconditionFailed, "cluster %s runs mixed versions (%s): it cannot join a supercluster", cs.Cluster.Name, engine.VersionsText(&cs.Cluster))
 		}
-		mv, _ := appliance.ParseVersion(mine)
 		for _, o := range t.St.Clusters {
 			if o == cs || o.Cluster.Supercluster != name {
 				continue
 			}
 			for _, n := range o.Cluster.Nodes {
-				if ov, err := appliance.ParseVersion(n.Active.Version); err == nil && !ov.CompatibleWith(mv) {
+				if !engine.Compatible(n.Active.Version, mine) {
 					return 0, nil, engine.Unprocessable(api.CodePreconditionFailed,
 						"cluster %s runs %s, which is not compatible with %s on cluster %s of supercluster %s (S23: only patch releases are compatible)",
 						cs.Cluster.Name, mine, n.Active.Version, o.Cluster.Name, name)

@@ -12,8 +12,8 @@ func (s *Server) siteDefaults() (series, components []string, err error) {
 	err = s.eng.Tx(func(t *engine.Tx) error {
 		for _, cs := range t.St.Clusters {
 			for _, n := range cs.Cluster.Nodes {
-				if v, err := appliance.ParseVersion(n.Active.Version); err == nil {
-					seriesSet[engine.SeriesOf(v)] = true
+				if s := engine.SeriesOf(n.Active.Version); s != "" {
+					seriesSet[s] = true
 				}
 				for c := range n.Active.Components {
 					names[c] = true

@@ -10,6 +10,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // The status page (GET /): a read-only view of every cluster for a person
@@ -379,13 +380,12 @@ func statusOfNode(cs *engine.ClusterState, n appliance.Node, tasks map[string]*e
 	if alt := n.Alternate.Version; alt == "" {
 		sn.Alternate, sn.AltClass = "empty", classOff
 	} else {
-		av, aerr := appliance.ParseVersion(alt)
-		cv, cerr := appliance.ParseVersion(n.Active.Version)
+		c, err := rules.CompareNames(n.Active.Version, alt)
 		switch {
-		case aerr != nil || cerr != nil:
-		case cv.Less(av):
+		case err != nil:
+		case c < 0:
 			notes = append(notes, "staged")
-		case av.Less(cv):
+		case c > 0:
 			notes = append(notes, "previous")
 		default:
 			notes = append(notes, "same as active")

@@ -6,41 +6,36 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // Activation and revert requests: what the appliance refuses before a
 // node reboots (S9, S10, S11, S13, S14, S23), and how a revert boots.
-
-// SeriesOf is the "major.minor" series of a version, as licenses name it.
-func SeriesOf(v appliance.Version) string {
-	return appliance.Version{Major: v.Major, Minor: v.Minor}.String()
-}
 
 // checkActivationOrder enforces what the appliances themselves enforce
 // when a node moves to a newer version: licenses (S10) and the role order
 // of S11, S13 and S14. Rollbacks (to an older version) are not constrained.
 func checkActivationOrder(cs *ClusterState, n *appliance.Node) *api.Error {
 	c := &cs.Cluster
-	target, err := appliance.ParseVersion(n.Alternate.Version)
-	if err != nil {
-		return nil //nolint:nilerr // not a failure: an unreadable target version cannot be ordered, so no order rule refuses it
+	target := n.Alternate.Version
+	if !older(n.Active.Version, target) {
+		// An unreadable version cannot be ordered, and a rollback is not
+		// constrained: no order rule refuses either.
+		return nil
 	}
-	running, err := appliance.ParseVersion(n.Active.Version)
-	if err != nil || !running.Less(target) {
-		return nil //nolint:nilerr // not a failure: an unreadable running version, or a rollback, is not constrained
-	}
+	series := SeriesOf(target)
 	if len(c.Licenses) > 0 && len(c.Nodes) >= c.LicenseMinNodes {
 		licensed := false
 		for _, l := range c.Licenses {
-			if lv, err := appliance.ParseVersion(l); err == nil && lv.Major == target.Major && lv.Minor == target.Minor {
+			if SeriesOf(l) == series {
 				licensed = true
 			}
 		}
 		if !licensed {
 			e := Unprocessable(api.CodePreconditionFailed,
 				"cluster %s has %d nodes and no license for the %s series: install the %s licenses before upgrading (installed: %s)",
-				c.Name, len(c.Nodes), SeriesOf(target), SeriesOf(target), strings.Join(c.Licenses, ", "))
-			e.Details = map[string]any{"required_license": SeriesOf(target), "licenses": c.Licenses}
+				c.Name, len(c.Nodes), series, series, strings.Join(c.Licenses, ", "))
+			e.Details = map[string]any{"required_license": series, "licenses": c.Licenses}
 			return e
 		}
 	}
@@ -48,8 +43,7 @@ func checkActivationOrder(cs *ClusterState, n *appliance.Node) *api.Error {
 		if other == nil {
 			return nil
 		}
-		ov, err := appliance.ParseVersion(other.Active.Version)
-		if err == nil && ov.Less(target) {
+		if older(other.Active.Version, target) {
 			return Unprocessable(api.CodePreconditionFailed, "%s %s must run %s before node %s activates it (%s: %s)",
 				other.Role, other.Name, n.Alternate.Version, n.Name, rule, why)
 		}
@@ -83,7 +77,7 @@ func (st *State) StartActivate(cs *ClusterState, n *appliance.Node, req api.Acti
 			"the alternate partition of node %s (%s) cannot be booted: the active image %s has irreversible features (%s)",
 			n.Name, n.Alternate.Version, n.Active.Version, strings.Join(ni.ActiveIrreversible, ", "))
 	}
-	if req.ExpectVersion != "" && !appliance.SameVersion(req.ExpectVersion, n.Alternate.Version) {
+	if req.ExpectVersion != "" && !rules.Same(req.ExpectVersion, n.Alternate.Version) {
 		return nil, Conflict("node %s has %s in its alternate partition, not the expected %s", n.Name, n.Alternate.Version, req.ExpectVersion)
 	}
 	if e := checkActivationOrder(cs, n); e != nil {
@@ -149,16 +143,12 @@ func (st *State) checkSupercluster(cs *ClusterState, version string) *api.Error 
 	if name == "" || cs.Window != nil {
 		return nil
 	}
-	v, err := appliance.ParseVersion(version)
-	if err != nil {
-		return nil //nolint:nilerr // not a failure: an unreadable version cannot be compared, so S23 does not refuse it
-	}
 	for _, o := range st.Clusters {
 		if o == cs || o.Cluster.Supercluster != name {
 			continue
 		}
 		for _, n := range o.Cluster.Nodes {
-			if ov, err := appliance.ParseVersion(n.Active.Version); err == nil && !ov.CompatibleWith(v) {
+			if !compatible(n.Active.Version, version) {
 				return Unprocessable(api.CodePreconditionFailed,
 					"%s is not compatible with %s on cluster %s of supercluster %s (S23: only patch releases are compatible): leave the supercluster first, or open a maintenance window on every cluster",
 					version, n.Active.Version, o.Cluster.Name, name)

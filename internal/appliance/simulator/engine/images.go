@@ -7,6 +7,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // imageID is derived from the content, so that the same bundle gets the
@@ -16,16 +17,14 @@ func imageID(sha string) string { return "img-" + sha[:12] }
 // validateImage refuses an image that no node could take (S7) or that
 // some node needing it cannot update to (S8).
 func validateImage(c *appliance.Cluster, m *appliance.Manifest) *api.Error {
-	v := m.ParsedVersion()
 	var newer []appliance.Node
 	for _, n := range c.Nodes {
-		rv, err := appliance.ParseVersion(n.Active.Version)
-		if err != nil || rv.Less(v) {
+		if _, err := rules.Parse(n.Active.Version); err != nil || older(n.Active.Version, m.Version) {
 			newer = append(newer, n)
 		}
 	}
 	if len(newer) == 0 {
-		low := c.LowestVersion()
+		low := lowestVersion(c)
 		e := Unprocessable(api.CodeVersionNotNewer,
 			"image version %s is not newer than running version %s: going back to an older version needs a re-image, not an update",
 			m.Version, low)
@@ -34,7 +33,7 @@ func validateImage(c *appliance.Cluster, m *appliance.Manifest) *api.Error {
 	}
 	var bad []string
 	for _, n := range newer {
-		if rv, err := appliance.ParseVersion(n.Active.Version); err == nil && !m.Supports(rv) {
+		if rules.UpdateVerdict(n.Active.Version, m.Version, m.SupportedFrom) == rules.UnsupportedPath {
 			bad = append(bad, fmt.Sprintf("%s runs %s", n.Name, n.Active.Version))
 		}
 	}
@@ -42,7 +41,7 @@ func validateImage(c *appliance.Cluster, m *appliance.Manifest) *api.Error {
 		e := Unprocessable(api.CodeUnsupportedPath,
 			"image %s does not support updating from the running version (%s): it supports updating from %s",
 			m.Version, strings.Join(bad, ", "), strings.Join(m.SupportedFrom, ", "))
-		e.Details = map[string]any{"supported_from": m.SupportedFrom, "image_version": m.Version, "running_version": c.LowestVersion()}
+		e.Details = map[string]any{"supported_from": m.SupportedFrom, "image_version": m.Version, "running_version": lowestVersion(c)}
 		return e
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // Cluster operations: promote (S13), resource moves (S15), finalize (S16).
@@ -123,7 +124,7 @@ func (st *State) StartFinalize(cs *ClusterState, now time.Time) (*TaskState, *ap
 	if !c.NeedsFinalize {
 		return nil, Unprocessable(api.CodePreconditionFailed, "cluster %s has no finalize step", c.Name)
 	}
-	v, uniform := c.UniformVersion()
+	v, uniform := uniformVersion(c)
 	if !uniform {
 		return nil, Unprocessable(api.CodePreconditionFailed, "cluster %s runs mixed versions (%s): finalize runs after the last node is on the new version", c.Name, VersionsText(c))
 	}
@@ -138,7 +139,7 @@ func (st *State) StartFinalize(cs *ClusterState, now time.Time) (*TaskState, *ap
 		}
 	}
 	t := st.NewTask(cs, TaskFinalize, c.Name, now)
-	if appliance.SameVersion(cs.Finalized, v) {
+	if rules.Same(cs.Finalized, v) {
 		st.succeed(cs, t, now, map[string]string{"version": v, "already": "true"})
 		return t, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // updateRollout fills the cluster's update status (S11: "update status
@@ -13,11 +14,10 @@ import (
 // under way. Nil when every node runs the newest version and nothing moves.
 func updateRollout(cs *ClusterState) {
 	c := &cs.Cluster
-	var target appliance.Version
 	targetS := ""
 	consider := func(s string) {
-		if v, err := appliance.ParseVersion(s); err == nil && (targetS == "" || target.Less(v)) {
-			target, targetS = v, s
+		if _, err := rules.Parse(s); err == nil && (targetS == "" || older(targetS, s)) {
+			targetS = s
 		}
 	}
 	var steps []string
@@ -39,7 +39,7 @@ func updateRollout(cs *ClusterState) {
 	}
 	done := 0
 	for _, n := range c.Nodes {
-		if appliance.SameVersion(n.Active.Version, targetS) {
+		if rules.Same(n.Active.Version, targetS) {
 			done++
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // Staging: writing an image into a node's alternate partition (S3-S5),
@@ -42,23 +43,21 @@ func nodeWithRole(c *appliance.Cluster, role appliance.Role, skip string) *appli
 // checkUpgrade refuses an image that is not newer than the node's running
 // version (S7) or does not support updating from it (S8).
 func checkUpgrade(n *appliance.Node, m *appliance.Manifest) *api.Error {
-	running, err := appliance.ParseVersion(n.Active.Version)
-	if err != nil {
-		return nil //nolint:nilerr // not a failure: a node with no readable version takes anything
-	}
-	if !running.Less(m.ParsedVersion()) {
+	switch rules.UpdateVerdict(n.Active.Version, m.Version, m.SupportedFrom) {
+	case rules.Unreadable, rules.Allowed:
+		// A node with no readable version takes anything.
+		return nil
+	case rules.NotNewer:
 		return Unprocessable(api.CodeVersionNotNewer,
 			"image version %s is not newer than version %s running on node %s: going back to an older version needs a re-image, not an update",
 			m.Version, n.Active.Version, n.Name)
-	}
-	if !m.Supports(running) {
+	default: // rules.UnsupportedPath
 		e := Unprocessable(api.CodeUnsupportedPath,
 			"image %s does not support updating node %s from %s: it supports updating from %s",
 			m.Version, n.Name, n.Active.Version, strings.Join(m.SupportedFrom, ", "))
 		e.Details = map[string]any{"supported_from": m.SupportedFrom, "running": n.Active.Version}
 		return e
 	}
-	return nil
 }
 
 // StartStage writes an image into a node's alternate partition (S3, S4,

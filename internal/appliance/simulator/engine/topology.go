@@ -9,6 +9,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // Topology is the shape a simulator starts from: one or more clusters behind
@@ -86,7 +87,7 @@ func (t *Topology) Validate() error {
 		}
 		seen[c.Name] = true
 		for _, n := range c.Nodes {
-			if _, err := appliance.ParseVersion(n.Active.Version); err != nil {
+			if _, err := rules.Parse(n.Active.Version); err != nil {
 				return fmt.Errorf("cluster %s node %s: %w", c.Name, n.Name, err)
 			}
 		}
@@ -161,7 +162,7 @@ func newState(name string, t *Topology, clock clockState, now time.Time) (*State
 		for _, n := range c.Nodes {
 			cs.Internal(n.Name)
 		}
-		if v, ok := c.UniformVersion(); ok {
+		if v, ok := uniformVersion(c); ok {
 			cs.Finalized = v
 			cs.Cluster.FinalizedVersion = v
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/simclient"
 )
 
 // Record is what the simulator's own record says of a trial: its events
@@ -54,7 +55,7 @@ func readRecord(ctx context.Context, sim *simulator) (Record, error) {
 	if err != nil {
 		return rec, fmt.Errorf("reading the ledger: %w", err)
 	}
-	clock, err := c.Clock(ctx)
+	clock, err := sim.clock(ctx)
 	if err != nil {
 		return rec, fmt.Errorf("reading the clock: %w", err)
 	}
@@ -108,3 +109,20 @@ func (r Record) describe() string {
 	parts = append(parts, fmt.Sprintf("undeclared outage %gs", r.OutageSeconds))
 	return strings.Join(parts, ", ")
 }
+
+// clock reads the simulated clock (a simulator-only endpoint, so not the
+// production client's).
+func (sim *simulator) clock(ctx context.Context) (clockNow, error) {
+	c, err := simclient.New(simclient.Config{Endpoint: sim.endpoint, Token: sim.token})
+	if err != nil {
+		return clockNow{}, err
+	}
+	v, err := c.Clock(ctx)
+	if err != nil {
+		return clockNow{}, err
+	}
+	return clockNow{Now: v.Now}, nil
+}
+
+// clockNow is the part of the simulated clock a record uses.
+type clockNow struct{ Now time.Time }

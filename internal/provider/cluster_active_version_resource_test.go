@@ -297,7 +297,7 @@ func TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes(t *te
 			{Config: atOneZero},
 			{
 				PreConfig: func() {
-					if _, err := sim.client.InjectFault(context.Background(), api.Fault{Kind: api.FaultBootFailure, Cluster: "demo", Node: "n3", Count: 1}); err != nil {
+					if _, err := sim.control.InjectFault(context.Background(), api.Fault{Kind: api.FaultBootFailure, Cluster: "demo", Node: "n3", Count: 1}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -394,7 +394,7 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 			{
 				PreConfig: func() {
 					// n3 takes 200 times longer to reboot: 3 s of wall time.
-					if _, err := sim.client.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n3", Factor: 200}); err != nil {
+					if _, err := sim.control.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n3", Factor: 200}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -411,7 +411,7 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 					if err := sim.client.ReleaseLease(ctx, "demo", l.ID); err != nil {
 						t.Fatal(err)
 					}
-					if err := sim.client.ClearFaults(ctx); err != nil {
+					if err := sim.control.ClearFaults(ctx); err != nil {
 						t.Fatal(err)
 					}
 					sim.waitRunning("demo", "n3", 20*time.Second)

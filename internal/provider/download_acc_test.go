@@ -152,7 +152,7 @@ func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					if _, err := sim.client.InjectFault(t.Context(), api.Fault{Kind: api.FaultCorruptDownload, Cluster: "demo", Count: 1}); err != nil {
+					if _, err := sim.control.InjectFault(t.Context(), api.Fault{Kind: api.FaultCorruptDownload, Cluster: "demo", Count: 1}); err != nil {
 						t.Fatal(err)
 					}
 				},

@@ -19,6 +19,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/simclient"
 )
 
 // testProviders runs the provider in-process for terraform-plugin-testing;
@@ -33,7 +34,9 @@ type testSim struct {
 	t      *testing.T
 	server *simulator.Server
 	client *client.Client
-	dir    string
+	// control calls the simulator-only endpoints (faults, clock).
+	control *simclient.Client
+	dir     string
 }
 
 // startSim starts the bundled simulator on a loopback port with the given
@@ -56,7 +59,11 @@ func startSim(t *testing.T, topology string) *testSim {
 	if err != nil {
 		t.Fatalf("client: %v", err)
 	}
-	return &testSim{t: t, server: srv, client: c, dir: dir}
+	control, err := simclient.For(srv)
+	if err != nil {
+		t.Fatalf("simulator control client: %v", err)
+	}
+	return &testSim{t: t, server: srv, client: c, control: control, dir: dir}
 }
 
 // providerConfig is the provider block pointing at this simulator.

@@ -22,7 +22,7 @@ func TestSoftwareImage_Defect10_CtrlCDuringStagingIsOneErrorAndRecordsWhatIsStag
 	ctx := context.Background()
 	// n1 stages first (the others fetch from it); slow enough that the
 	// cancellation lands in the middle of it.
-	if _, err := sim.client.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n1", Factor: 20000}); err != nil {
+	if _, err := sim.control.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n1", Factor: 20000}); err != nil {
 		t.Fatal(err)
 	}
 	img, err := sim.client.UploadImage(ctx, "demo", sim.bundle("1.1", []string{"1.0"}))

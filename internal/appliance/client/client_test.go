@@ -91,15 +91,6 @@ func TestEveryOperationUsesItsRoute(t *testing.T) {
 		{"ReleaseLease", "DELETE", "/v1/clusters/c1/lease/lease-1", "", "", "", func() error { return c.ReleaseLease(ctx, "c1", "lease-1") }},
 		{"Events", "GET", "/v1/clusters/c1/events", "since=42", "", "", func() error { _, err := c.Events(ctx, "c1", 42); return err }},
 		{"Ledger", "GET", "/v1/clusters/c1/ledger", "", "", "", func() error { _, err := c.Ledger(ctx, "c1"); return err }},
-		{"InjectFault", "POST", "/v1/faults", "", `{"kind":"boot_failure","node":"n1","count":1}`, "", func() error {
-			_, err := c.InjectFault(ctx, api.Fault{Kind: api.FaultBootFailure, Node: "n1", Count: 1})
-			return err
-		}},
-		{"ListFaults", "GET", "/v1/faults", "", "", "", func() error { _, err := c.ListFaults(ctx); return err }},
-		{"DeleteFault", "DELETE", "/v1/faults/f1", "", "", "", func() error { return c.DeleteFault(ctx, "f1") }},
-		{"ClearFaults", "DELETE", "/v1/faults", "", "", "", func() error { return c.ClearFaults(ctx) }},
-		{"Clock", "GET", "/v1/clock", "", "", "", func() error { _, err := c.Clock(ctx); return err }},
-		{"AdvanceClock", "POST", "/v1/clock/advance", "", `{"seconds":90}`, "", func() error { _, err := c.AdvanceClock(ctx, 90); return err }},
 	}
 	for i, o := range ops {
 		if err := o.run(); err != nil {

@@ -45,9 +45,9 @@ func TestRetriesOn429HonouringRetryAfter(t *testing.T) {
 	})
 	// A 429 is retried even without an idempotency key: the server refused
 	// before acting.
-	task, err := newClient(t, f).InjectFault(context.Background(), api.Fault{Kind: api.FaultSlow})
+	task, err := newClient(t, f).Finalize(context.Background(), "c1", "")
 	if err != nil || task == nil || f.count() != 2 {
-		t.Fatalf("InjectFault = %v after %d requests", err, f.count())
+		t.Fatalf("Finalize without an idempotency key = %v after %d requests", err, f.count())
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -27,7 +27,7 @@ provider "appliance" {
 # corrupt or unsuitable bundle fails the plan, not the apply.
 resource "appliance_software_image" "v1_1" {
   cluster     = "demo"
-  source_file = "${path.module}/images/appliance-1.1.bundle"
+  source_file = "${path.module}/appliance-1.1.bundle"
 }
 
 # The version the cluster should run. The plan shows every step in rollout_plan.
@@ -48,6 +48,6 @@ output "node_versions" {
 }
 
 output "rollback_to" {
-  description = "What a rollback would return to (S21)."
+  description = "What a rollback would return to: the version left in the alternate partitions."
   value       = appliance_cluster_active_version.demo.previous_version
 }

@@ -247,6 +247,7 @@ func (p *applianceProvider) Resources(context.Context) []func() resource.Resourc
 		newSoftwareImageResource,
 		newClusterActiveVersionResource,
 		newSuperclusterVersionResource,
+		newClusterLicenseResource,
 	}
 }
 

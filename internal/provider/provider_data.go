@@ -28,6 +28,9 @@ type providerData struct {
 	// the full rollout before the image reaches the cluster.
 	mu            sync.Mutex
 	plannedImages map[string]appliance.Manifest
+	// plannedLicenses holds, by cluster, the licence series that an
+	// appliance_cluster_license in this plan will install.
+	plannedLicenses map[string][]string
 }
 
 func newProviderData(d driver.Driver, version string) *providerData {

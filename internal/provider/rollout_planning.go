@@ -64,7 +64,7 @@ func (d *providerData) planWith(ctx context.Context, snap *appliance.Cluster, ve
 		off := false
 		policy.HAMode, policy.FailoverResources, policy.MaxUnavailable = &off, &off, "100%"
 	}
-	p, err := rollout.Compute(rollout.Request{Cluster: unstaged(snap, target), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
+	p, err := rollout.Compute(rollout.Request{Cluster: d.withPlannedLicenses(unstaged(snap, target)), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
 	if err != nil {
 		var ve *rollout.ValidationError
 		if errors.As(err, &ve) {

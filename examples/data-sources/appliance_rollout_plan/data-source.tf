@@ -1,8 +1,16 @@
-# Review the rollout of 6.5 on prod-east without running it, e.g. to attach
-# it to a change ticket or to check it with a policy.
-data "appliance_rollout_plan" "prod_east" {
-  cluster = "prod-east"
-  version = "6.5"
+# Review the rollout of 1.1 on demo without running it, e.g. to attach it to
+# a change ticket or to check it with a policy. The image must be on the
+# cluster: here it is uploaded and staged (which never interrupts service),
+# and nothing is activated.
+resource "appliance_software_image" "v1_1" {
+  cluster     = "demo"
+  source_file = "${path.module}/appliance-1.1.bundle"
+}
+
+data "appliance_rollout_plan" "demo" {
+  cluster  = "demo"
+  version  = "1.1"
+  image_id = appliance_software_image.v1_1.id
   strategy = {
     max_unavailable = "25%"
   }
@@ -10,7 +18,11 @@ data "appliance_rollout_plan" "prod_east" {
 
 check "rollout_fits_the_window" {
   assert {
-    condition     = data.appliance_rollout_plan.prod_east.waves <= 6
-    error_message = "The rollout needs ${data.appliance_rollout_plan.prod_east.waves} waves; the change window allows 6."
+    condition     = data.appliance_rollout_plan.demo.waves <= 6
+    error_message = "The rollout needs ${data.appliance_rollout_plan.demo.waves} waves; the change window allows 6."
   }
+}
+
+output "steps" {
+  value = data.appliance_rollout_plan.demo.steps
 }

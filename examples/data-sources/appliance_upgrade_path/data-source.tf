@@ -1,11 +1,11 @@
-# How do we get prod-east to 7.2? The cluster refuses an image it cannot
-# update from, so the later hops are bundles on disk.
-data "appliance_upgrade_path" "to_7_2" {
-  cluster      = "prod-east"
-  to           = "7.2"
-  bundle_files = ["${path.module}/images/appliance-7.0.bundle", "${path.module}/images/appliance-7.2.bundle"]
+# How do we get demo from 1.0 to 1.2? The 1.2 image updates only from 1.1, so
+# the cluster would refuse it; the bundles on disk say which hops work.
+data "appliance_upgrade_path" "to_1_2" {
+  cluster      = "demo"
+  to           = "1.2"
+  bundle_files = ["${path.module}/appliance-1.1.bundle", "${path.module}/appliance-1.2.bundle"]
 }
 
 output "path" {
-  value = data.appliance_upgrade_path.to_7_2.summary # e.g. "6.5 -> 7.0 -> 7.2: apply 7.0 first"
+  value = data.appliance_upgrade_path.to_1_2.summary # "1.0 -> 1.1 -> 1.2: apply 1.1 first"
 }

@@ -1,2 +1,2 @@
 # Import by cluster name.
-terraform import appliance_cluster_active_version.prod_east prod-east
+terraform import appliance_cluster_active_version.demo demo

@@ -1,14 +1,20 @@
-resource "appliance_cluster_active_version" "prod_east" {
-  cluster  = "prod-east"
-  version  = appliance_software_image.v6_5.version
-  image_id = appliance_software_image.v6_5.id
+resource "appliance_software_image" "v1_1" {
+  cluster     = "demo"
+  source_file = "${path.module}/appliance-1.1.bundle"
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.v1_1.version
+  image_id = appliance_software_image.v1_1.id
 
   strategy = {
     order            = "auto" # primary_first, standby_first, active_first or rolling
     max_unavailable  = "25%"
     auto_revert      = true
-    min_healthy_time = "2m"
     healthy_deadline = "45m"
+    # min_healthy_time = "2m" # each node stays healthy this long (wall-clock
+    #                         # time, also on the simulator) before the next wave
   }
 
   timeouts {
@@ -17,10 +23,10 @@ resource "appliance_cluster_active_version" "prod_east" {
   }
 }
 
-# Stop a plan that would leave the cluster on an incompatible version.
-check "cluster_on_6_5_series" {
+# Stop a plan that would leave the cluster on another series than 1.1.
+check "cluster_on_1_1_series" {
   assert {
-    condition     = provider::appliance::compatible(appliance_cluster_active_version.prod_east.version, "6.5")
-    error_message = "prod-east is not on the 6.5 series."
+    condition     = provider::appliance::compatible(appliance_cluster_active_version.demo.version, "1.1")
+    error_message = "demo is not on the 1.1 series."
   }
 }

@@ -1,2 +1,2 @@
 # Import by supercluster name.
-terraform import appliance_supercluster_version.dma dma-global
+terraform import appliance_supercluster_version.sc1 sc1

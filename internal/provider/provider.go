@@ -57,6 +57,7 @@ type providerModel struct {
 	RetryAfterMax  types.String    `tfsdk:"retry_after_max"`
 	TrustedKeys    types.List      `tfsdk:"trusted_keys"`
 	Simulator      *simulatorModel `tfsdk:"simulator"`
+	RAUC           *raucModel      `tfsdk:"rauc"`
 }
 
 type simulatorModel struct {
@@ -74,7 +75,7 @@ func (p *applianceProvider) Metadata(_ context.Context, _ provider.MetadataReque
 func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Makes the software version of clustered appliances declarative, against an " +
-			"Appliance Management API endpoint or the bundled simulator.",
+			"Appliance Management API endpoint, the bundled simulator, or RAUC appliances over SSH (the `rauc` block).",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional: true,
@@ -122,6 +123,7 @@ func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			},
 		},
 		Blocks: map[string]schema.Block{
+			"rauc": raucBlock(),
 			"simulator": schema.SingleNestedBlock{
 				MarkdownDescription: "Start the bundled appliance simulator inside the provider, on a loopback port, instead of " +
 					"talking to `endpoint`. The cluster lives in `state_file`, so separate `terraform` runs see the same cluster.",
@@ -156,6 +158,10 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.RAUC != nil {
+		p.configureRAUC(ctx, cfg.RAUC, resp)
 		return
 	}
 	if cfg.Endpoint.IsUnknown() || cfg.Token.IsUnknown() {

@@ -16,8 +16,8 @@ func Staging(c *appliance.Cluster, imageID, version string) *Plan {
 	p := &Plan{Cluster: c.Name, ToVersion: version, ImageID: imageID, FromVersion: c.LowestVersion()}
 	for _, name := range NodesNeeding(c, version) {
 		n := c.Node(name)
-		if appliance.SameVersion(n.Alternate.Version, version) && (imageID == "" || n.Alternate.ImageID == imageID) {
-			continue // already staged
+		if appliance.SameVersion(n.Alternate.Version, version) && (imageID == "" || n.Alternate.ImageID == imageID) && !n.Armed {
+			continue // already staged (an armed node is staged again: that repairs its boot order)
 		}
 		p.Steps = append(p.Steps, Step{Wave: 0, Kind: StepStage, Node: name, Version: version})
 	}
@@ -43,11 +43,12 @@ func NodesNeeding(c *appliance.Cluster, version string) []string {
 }
 
 // StagedNodes lists, sorted, the nodes whose active or alternate partition
-// holds the image.
+// holds the image. A node armed to boot the alternate at its next restart
+// is not cleanly staged: it is left out, so the plan shows it as drift.
 func StagedNodes(c *appliance.Cluster, imageID, version string) []string {
 	var out []string
 	for _, n := range c.Nodes {
-		if holdsImage(n.Active, imageID, version) || holdsImage(n.Alternate, imageID, version) {
+		if holdsImage(n.Active, imageID, version) || (holdsImage(n.Alternate, imageID, version) && !n.Armed) {
 			out = append(out, n.Name)
 		}
 	}

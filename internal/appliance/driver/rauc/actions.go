@@ -242,6 +242,7 @@ func (d *Driver) awaitHealthy(ctx context.Context, n NodeConfig) (string, bool) 
 	}
 	deadline := time.Now().Add(d.cfg.HealthTimeout)
 	last := ""
+	pause := d.backoff()
 	for {
 		out, err := d.conns.run(ctx, n, d.cfg.HealthCommand, d.cfg.CommandTimeout)
 		if err == nil {
@@ -254,7 +255,7 @@ func (d *Driver) awaitHealthy(ctx context.Context, n NodeConfig) (string, bool) 
 		select {
 		case <-ctx.Done():
 			return last, false
-		case <-time.After(d.cfg.PollInterval):
+		case <-time.After(pause()):
 		}
 	}
 }
@@ -326,11 +327,12 @@ func (d *Driver) rebootInto(ctx context.Context, n NodeConfig, want string) (str
 		return "", ctx.Err()
 	}
 	var last error
+	pause := d.backoff()
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
-		case <-time.After(d.cfg.PollInterval):
+		case <-time.After(pause()):
 		}
 		v := d.readNode(ctx, n, false)
 		if v.err == nil {
@@ -342,4 +344,16 @@ func (d *Driver) rebootInto(ctx context.Context, n NodeConfig, want string) (str
 		last = v.err
 	}
 	return "", stepError(driver.CodeNodeTimeout, n, "boot", "the node did not answer within %s after its reboot into slot %s (%v); if it comes back, its bootloader falls back to the previous slot, which was never marked bad", d.cfg.BootTimeout, want, last)
+}
+
+// backoff returns the pauses between attempts of a wait: from 100ms,
+// doubling up to PollInterval, so that a quick node is seen quickly and a
+// slow one is not polled hard.
+func (d *Driver) backoff() func() time.Duration {
+	next := 100 * time.Millisecond
+	return func() time.Duration {
+		cur := min(next, d.cfg.PollInterval)
+		next *= 2
+		return cur
+	}
 }

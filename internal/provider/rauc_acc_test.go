@@ -1,0 +1,271 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
+)
+
+// raucProviderConfig is a provider block for a lab: n1 primary, HA pairs
+// n1/n2 and n3/n4.
+func raucProviderConfig(l *lab.Lab) string {
+	var nodes strings.Builder
+	for i, n := range l.Nodes {
+		role := "secondary"
+		if i == 0 {
+			role = "primary"
+		}
+		partner := ""
+		if i%2 == 0 && i+1 < len(l.Nodes) {
+			partner = l.Nodes[i+1].Name
+		} else if i%2 == 1 {
+			partner = l.Nodes[i-1].Name
+		}
+		fmt.Fprintf(&nodes, "    node {\n      name       = %q\n      address    = %q\n      role       = %q\n      ha_partner = %q\n      work_dir   = %q\n    }\n", n.Name, n.Addr, role, partner, n.WorkDir)
+	}
+	return fmt.Sprintf(`
+provider "appliance" {
+  rauc {
+    cluster          = "lab"
+    private_key      = file(%q)
+    known_hosts_file = %q
+    keyring_file     = %q
+    reboot_command   = %q
+    health_command   = %q
+    version_command  = %q
+    boot_timeout     = "60s"
+    health_timeout   = "3s"
+%s  }
+}
+`, l.ClientKeyPath, l.KnownHosts, l.Keyring, lab.RebootCommand, lab.HealthCommand, lab.VersionCommand, nodes.String())
+}
+
+func raucUpgradeConfig(l *lab.Lab, bundlePath, version string) string {
+	return raucProviderConfig(l) + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "lab"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "lab" {
+  cluster  = "lab"
+  version  = %s
+  image_id = appliance_software_image.next.id
+  strategy = {
+    order = "primary_first"
+  }
+}
+`, bundlePath, version)
+}
+
+const raucActiveAddr = "appliance_cluster_active_version.lab"
+
+// raucNodeStatus is a node's own `rauc status`, read over SSH.
+type raucNodeStatus struct {
+	Booted string `json:"booted"`
+	Slots  []map[string]struct {
+		Bootname   string `json:"bootname"`
+		BootStatus string `json:"boot_status"`
+		SlotStatus struct {
+			Bundle struct {
+				Version string `json:"version"`
+			} `json:"bundle"`
+		} `json:"slot_status"`
+	} `json:"slots"`
+}
+
+func readRaucStatus(l *lab.Lab, n *lab.Node) (booted, bootedVersion, bootedStatus string, err error) {
+	out, err := l.Run(n, "rauc status --detailed --output-format=json")
+	if err != nil {
+		return "", "", "", err
+	}
+	var s raucNodeStatus
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		return "", "", "", err
+	}
+	for _, m := range s.Slots {
+		for _, sl := range m {
+			if sl.Bootname == s.Booted {
+				return s.Booted, sl.SlotStatus.Bundle.Version, sl.BootStatus, nil
+			}
+		}
+	}
+	return s.Booted, "", "", fmt.Errorf("%s: no booted slot in rauc status", n.Name)
+}
+
+// expectLabEvents checks that every listed node was installed and rebooted
+// exactly the given number of times.
+func expectLabEvents(l *lab.Lab, installs, reboots map[string]int) error {
+	for _, n := range l.Nodes {
+		i, err := n.Count(lab.EventInstall)
+		if err != nil {
+			return err
+		}
+		r, err := n.Count(lab.EventReboot)
+		if err != nil {
+			return err
+		}
+		if i != installs[n.Name] || r != reboots[n.Name] {
+			return fmt.Errorf("%s was installed %d and rebooted %d times; want %d and %d", n.Name, i, r, installs[n.Name], reboots[n.Name])
+		}
+	}
+	return nil
+}
+
+func expectPartnersNeverDownTogether(l *lab.Lab) error {
+	for _, pair := range [][2]string{{"n1", "n2"}, {"n3", "n4"}} {
+		at, err := lab.DownTogether(l.Node(pair[0]), l.Node(pair[1]))
+		if err != nil {
+			return err
+		}
+		if !at.IsZero() {
+			return fmt.Errorf("HA partners %s and %s were down together at %s", pair[0], pair[1], at.Format(time.RFC3339Nano))
+		}
+	}
+	return nil
+}
+
+func each(l *lab.Lab, v int) map[string]int {
+	m := map[string]int{}
+	for _, n := range l.Nodes {
+		m[n.Name] = v
+	}
+	return m
+}
+
+// TestAccRAUC_UpgradesFourNodesInTwoHAPairsPrimaryFirst: 1.0 -> 1.1 through
+// the real CLI against real RAUC, D-Bus and sshd; each node's own rauc
+// status afterwards shows the booted slot holding 1.1 and marked good and
+// the other holding 1.0; the next plan is empty; each node was installed
+// and rebooted exactly once and partners were never down together.
+func TestAccRAUC_UpgradesFourNodesInTwoHAPairsPrimaryFirst(t *testing.T) {
+	testAccPreCheck(t)
+	l := lab.New(t, lab.Options{Nodes: 4})
+	b, err := l.BuildBundle(lab.BundleSpec{Version: "1.1", Description: "lab release 1.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := raucUpgradeConfig(l, b, "appliance_software_image.next.version")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						expectRolloutPlan(raucActiveAddr, checkPrimaryFirstHA),
+						plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+						plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("components"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("rootfs")})),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0")),
+				},
+				Check: func(*terraform.State) error {
+					for _, n := range l.Nodes {
+						booted, v, status, err := readRaucStatus(l, n)
+						if err != nil {
+							return err
+						}
+						if booted != "B" || v != "1.1" || status != "good" || n.SlotVersion("A") != "1.0" {
+							return fmt.Errorf("%s: booted %s holding %q (%s), slot A holds %s; want B holding 1.1, good, and A 1.0", n.Name, booted, v, status, n.SlotVersion("A"))
+						}
+					}
+					if err := expectLabEvents(l, each(l, 1), each(l, 1)); err != nil {
+						return err
+					}
+					return expectPartnersNeverDownTogether(l)
+				},
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+// TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode: corrupt, signed outside
+// the keyring, for another compatible: each fails the plan naming the
+// problem, and no node was installed or rebooted.
+func TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode(t *testing.T) {
+	testAccPreCheck(t)
+	l := lab.New(t, lab.Options{Nodes: 2})
+	stranger, err := l.NewSigner("stranger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(spec lab.BundleSpec) string {
+		p, err := l.BuildBundle(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	corrupt := build(lab.BundleSpec{Version: "1.1", Corrupt: true})
+	foreign := build(lab.BundleSpec{Version: "1.1", Signer: stranger})
+	other := build(lab.BundleSpec{Version: "1.1", Compatible: "other-board"})
+	older := build(lab.BundleSpec{Version: "0.9"})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: raucUpgradeConfig(l, corrupt, `"1.1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`is\s+corrupt:\s+its\s+content\s+does\s+not\s+match\s+its\s+signature`)},
+			{Config: raucUpgradeConfig(l, foreign, `"1.1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`not\s+signed\s+by\s+a\s+key\s+of\s+the\s+cluster's\s+keyring`)},
+			{Config: raucUpgradeConfig(l, other, `"1.1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)compatible\s+"other-board".*"lab-appliance"`)},
+			{Config: raucUpgradeConfig(l, older, `"0.9"`), PlanOnly: true, ExpectError: regexp.MustCompile(`not\s+newer`)},
+		},
+	})
+	if err := expectLabEvents(l, each(l, 0), each(l, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range l.Nodes {
+		if booted, _, status, err := readRaucStatus(l, n); err != nil || booted != "A" || status != "good" {
+			t.Fatalf("%s changed: booted %s (%s), %v", n.Name, booted, status, err)
+		}
+	}
+}
+
+// TestAccRAUC_HealthCheckFailingOnTheThirdNodeRevertsItAndStops: n3's
+// health check fails on 1.1: n3 ends on 1.0 (booted, good), n4 is never
+// rebooted, and the error names the node and the step.
+func TestAccRAUC_HealthCheckFailingOnTheThirdNodeRevertsItAndStops(t *testing.T) {
+	testAccPreCheck(t)
+	l := lab.New(t, lab.Options{Nodes: 4})
+	if err := l.Node("n3").SetFault("1.1", lab.FaultUnhealthy); err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.BuildBundle(lab.BundleSpec{Version: "1.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      raucUpgradeConfig(l, b, "appliance_software_image.next.version"),
+				ExpectError: regexp.MustCompile(`(?s)node\s+n3,\s+step\s+health\s+check.*1\.1\s+is\s+not\s+healthy`),
+			},
+		},
+	})
+	booted, v, status, err := readRaucStatus(l, l.Node("n3"))
+	if err != nil || booted != "A" || v != "" || status != "good" || l.Node("n3").SlotVersion("A") != "1.0" {
+		t.Fatalf("n3: booted %s holding %q (%s), %v; want A with the factory 1.0, good", booted, v, status, err)
+	}
+	if r, _ := l.Node("n4").Count(lab.EventReboot); r != 0 {
+		t.Fatalf("n4 was rebooted %d times, want never", r)
+	}
+	if err := expectPartnersNeverDownTogether(l); err != nil {
+		t.Fatal(err)
+	}
+}

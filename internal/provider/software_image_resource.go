@@ -115,7 +115,8 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Computed: true,
 				Default:  booldefault.StaticBool(true),
 				MarkdownDescription: "Stage the image into the alternate partition of every node that runs an older version. " +
-					"Default `true`. With `false` the image is only uploaded and validated.",
+					"Default `true`. With `false` the image is only uploaded and validated. Each node's staging may take at most " +
+					"30 minutes: a node that is slower fails the apply, naming it, instead of holding it for the whole `timeouts`.",
 			},
 			"version":               schema.StringAttribute{Computed: true, MarkdownDescription: "Version the image installs, from its manifest."},
 			"supported_from":        computedList("Running versions the image may update from (S8)."),

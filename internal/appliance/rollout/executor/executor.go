@@ -32,18 +32,37 @@ type Options struct {
 	AutoRevert bool
 	// MinHealthyTime is how long a node must stay healthy before the plan goes on.
 	MinHealthyTime time.Duration
+	// HealthyReads is how many consecutive healthy reads make a node (or,
+	// for settle, the cluster) healthy, so that health that flaps does not
+	// pass on one lucky read. Default DefaultHealthyReads (3); with the
+	// default PollInterval that is half a second of steady health.
+	HealthyReads int
 	// HealthyDeadline bounds the wait for a node or the cluster to be healthy
-	// (wall time). Default 30 minutes.
+	// (wall time). Default 30 minutes. It also bounds the wait for each
+	// activation, move and promotion task: a reboot whose task never ends
+	// fails the rollout after HealthyDeadline, not after the whole apply's
+	// timeout.
 	HealthyDeadline time.Duration
+	// StageDeadline bounds one node's staging task (wall time), so that a
+	// slow node cannot hold an apply for its whole timeout. Default
+	// DefaultStageDeadline (30 minutes).
+	StageDeadline time.Duration
 	// SettleDeadline bounds the wait for the cluster to re-form after the
 	// update (S17: 45-60 minutes on an Image Streamer), which a per-node
-	// deadline would cut short. Default: HealthyDeadline.
+	// deadline would cut short, and the finalize task. Default:
+	// HealthyDeadline.
 	SettleDeadline time.Duration
 	// PollInterval is the pause between health reads. Default 250 ms.
 	PollInterval time.Duration
 	// Progress is told of each step as it starts and ends; it may be nil.
 	Progress func(Event)
 }
+
+// Defaults of Options.
+const (
+	DefaultHealthyReads  = 3
+	DefaultStageDeadline = 30 * time.Minute
+)
 
 // Event reports a step's progress, for logs.
 type Event struct {
@@ -66,6 +85,12 @@ func Run(ctx context.Context, d driver.Driver, plan *rollout.Plan, opts Options)
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 250 * time.Millisecond
+	}
+	if opts.HealthyReads <= 0 {
+		opts.HealthyReads = DefaultHealthyReads
+	}
+	if opts.StageDeadline <= 0 {
+		opts.StageDeadline = DefaultStageDeadline
 	}
 	r := &run{drv: d, plan: plan, opts: opts}
 	for i := 0; i < len(plan.Steps); {
@@ -120,19 +145,26 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	type started struct {
 		index int
 		task  driver.Task
+		at    time.Time
 	}
 	var tasks []started
 	var firstErr error
+	var awaits []int
 	for k := i; k < j; k++ {
 		s := r.plan.Steps[k]
+		if s.Kind == rollout.StepAwaitHealthy || s.Kind == rollout.StepSettle {
+			// Never skipped on one read, even when a resumed apply finds
+			// the node healthy: health must hold for HealthyReads reads.
+			r.report(Event{Index: k, Step: s})
+			awaits = append(awaits, k) // waited for below, after the tasks
+			continue
+		}
 		if done(snap, s) {
 			r.report(Event{Index: k, Step: s, Skipped: true, Done: true})
 			continue
 		}
 		r.report(Event{Index: k, Step: s})
-		if s.Kind == rollout.StepAwaitHealthy || s.Kind == rollout.StepSettle {
-			continue // waited for below, after the tasks
-		}
+		at := time.Now()
 		t, err := r.start(ctx, s, k)
 		if err != nil {
 			// Start nothing more, but still wait for what was started.
@@ -140,13 +172,13 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 			r.report(Event{Index: k, Step: s, Err: err})
 			break
 		}
-		tasks = append(tasks, started{k, t})
+		tasks = append(tasks, started{k, t, at})
 	}
 	// Wait for every started task before judging any, so that a failure in
 	// one node of a wave never leaves another's reboot unobserved.
 	for _, st := range tasks {
 		s := r.plan.Steps[st.index]
-		if err := st.task.Wait(ctx); err != nil {
+		if err := r.wait(ctx, s, st.task, st.at); err != nil {
 			if firstErr == nil {
 				firstErr = &stepError{index: st.index, step: s, err: err}
 			}
@@ -158,15 +190,10 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	for k := i; k < j; k++ {
-		s := r.plan.Steps[k]
-		if s.Kind != rollout.StepAwaitHealthy && s.Kind != rollout.StepSettle {
-			continue
+	if len(awaits) > 0 {
+		if err := r.awaitHealthy(ctx, awaits); err != nil {
+			return err
 		}
-		if err := r.awaitHealthy(ctx, s); err != nil {
-			return &stepError{index: k, step: s, err: err}
-		}
-		r.report(Event{Index: k, Step: s, Done: true})
 	}
 	// A finished task is not yet a proven step: read the cluster back and
 	// check every post-condition (S22: a node may come back on the old
@@ -301,39 +328,97 @@ func observed(snap *appliance.Cluster, s rollout.Step) string {
 	return fmt.Sprintf("cluster healthy=%t, reports %d of %d members", snap.Healthy, snap.ReportedMembers, len(snap.Nodes))
 }
 
-// awaitHealthy polls until the node (or, for settle, the cluster) is healthy
-// and has stayed so for MinHealthyTime; it fails on the deadline with what it saw (S22).
-func (r *run) awaitHealthy(ctx context.Context, s rollout.Step) error {
+// wait waits for a started task, bounded by the deadline of its kind of
+// step (see taskDeadline) counted from its start: a task that never ends
+// fails the rollout with what the cluster shows, instead of holding the
+// apply for its whole timeout.
+func (r *run) wait(ctx context.Context, s rollout.Step, t driver.Task, at time.Time) error {
+	limit, setting := r.taskDeadline(s)
+	tctx, cancel := context.WithDeadline(ctx, at.Add(limit))
+	defer cancel()
+	err := t.Wait(tctx)
+	if err == nil || ctx.Err() != nil || tctx.Err() == nil {
+		return err
+	}
+	what := "the cluster could not be read"
+	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer rcancel()
+	if snap, rerr := r.drv.Cluster(rctx, r.plan.Cluster); rerr == nil {
+		what = observed(snap, s)
+	}
+	return fmt.Errorf("task %s did not finish within %s (%s); %s. It may still finish on its own: the next apply continues from what the cluster shows", t.ID(), limit, setting, what)
+}
+
+// taskDeadline is how long a task of the step's kind may run, and the
+// setting that says so, for messages.
+func (r *run) taskDeadline(s rollout.Step) (time.Duration, string) {
+	switch s.Kind {
+	case rollout.StepStage:
+		return r.opts.StageDeadline, "the staging deadline of one node"
+	case rollout.StepFinalize:
+		return r.opts.SettleDeadline, "the settle deadline"
+	}
+	return r.opts.HealthyDeadline, "healthy_deadline"
+}
+
+// awaitHealthy polls until every awaited node (or, for settle, the
+// cluster) has been healthy for HealthyReads consecutive reads and for
+// MinHealthyTime; one read of the cluster per poll serves them all. It
+// fails on the deadline with what it saw (S22), or at once when a node is
+// down.
+func (r *run) awaitHealthy(ctx context.Context, steps []int) error {
 	limit := r.opts.HealthyDeadline
-	if s.Kind == rollout.StepSettle {
+	if r.plan.Steps[steps[0]].Kind == rollout.StepSettle {
 		limit = r.opts.SettleDeadline
 	}
 	deadline := time.Now().Add(limit)
-	var healthySince time.Time
+	reads := make(map[int]int, len(steps))       // consecutive healthy reads
+	since := make(map[int]time.Time, len(steps)) // start of that run of reads
+	flapped := map[int]bool{}                    // healthy once, then not again
+	pending := append([]int(nil), steps...)
 	for {
 		snap, err := r.drv.Cluster(ctx, r.plan.Cluster)
 		if err != nil {
-			return fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)
+			return &stepError{index: pending[0], step: r.plan.Steps[pending[0]], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
 		}
-		if done(snap, s) {
-			if healthySince.IsZero() {
-				healthySince = time.Now()
+		left := pending[:0]
+		for _, k := range pending {
+			s := r.plan.Steps[k]
+			if !done(snap, s) {
+				flapped[k] = flapped[k] || reads[k] > 0
+				reads[k], since[k] = 0, time.Time{}
+				if n := snap.Node(s.Node); n != nil && n.State == appliance.NodeDown {
+					return &stepError{index: k, step: s, err: fmt.Errorf("node %s is down: it did not come back after its reboot", s.Node)}
+				}
+				left = append(left, k)
+				continue
 			}
-			if time.Since(healthySince) >= r.opts.MinHealthyTime {
-				return nil
+			if reads[k] == 0 {
+				since[k] = time.Now()
 			}
-		} else {
-			healthySince = time.Time{}
-			if n := snap.Node(s.Node); n != nil && n.State == appliance.NodeDown {
-				return fmt.Errorf("node %s is down: it did not come back after its reboot", s.Node)
+			reads[k]++
+			if reads[k] >= r.opts.HealthyReads && time.Since(since[k]) >= r.opts.MinHealthyTime {
+				r.report(Event{Index: k, Step: s, Done: true})
+				continue
 			}
+			left = append(left, k)
+		}
+		pending = left
+		if len(pending) == 0 {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not healthy within %s: %s", limit, observed(snap, s))
+			k := pending[0]
+			s := r.plan.Steps[k]
+			msg := fmt.Sprintf("not healthy within %s: %s", limit, observed(snap, s))
+			if reads[k] > 0 || flapped[k] {
+				msg = fmt.Sprintf("not healthy for %d consecutive reads within %s (its health flaps): %s", r.opts.HealthyReads, limit, observed(snap, s))
+			}
+			return &stepError{index: k, step: s, err: errors.New(msg)}
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return &stepError{index: pending[0], step: r.plan.Steps[pending[0]], err: ctx.Err()}
 		case <-time.After(r.opts.PollInterval):
 		}
 	}

@@ -25,6 +25,12 @@ type fakeCluster struct {
 	waited   []string
 	// activate, when set, replaces the activation (a lying or refusing node).
 	activate func(node string) (driver.Task, error)
+	// stage, when set, replaces the staging (a slow node).
+	stage func(node string) (driver.Task, error)
+	// onRead, when set, changes the cluster before each read (n counts
+	// the reads from 1); f.mu is held.
+	onRead func(n int, c *appliance.Cluster)
+	reads  int
 }
 
 func newFake(versions ...string) *fakeCluster {
@@ -52,6 +58,10 @@ func (f *fakeCluster) Clusters(ctx context.Context) ([]appliance.Cluster, error)
 func (f *fakeCluster) Cluster(context.Context, string) (*appliance.Cluster, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
+	if f.onRead != nil {
+		f.onRead(f.reads, f.snap)
+	}
 	return f.snap.Clone(), nil
 }
 
@@ -94,6 +104,9 @@ func (f *fakeCluster) task(kind, target string, err error) *fakeTask {
 func (f *fakeCluster) Start(_ context.Context, _ string, a driver.Action) (driver.Task, error) {
 	if a.Kind == driver.ActActivate && f.activate != nil {
 		return f.activate(a.Node)
+	}
+	if a.Kind == driver.ActStage && f.stage != nil {
+		return f.stage(a.Node)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -197,7 +210,9 @@ func TestRun_ResumeSkipsStepsWhosePostConditionHolds(t *testing.T) {
 		t.Fatalf("calls = %s, want %s", got, want)
 	}
 	joined := strings.Join(skipped, "|")
-	for _, want := range []string{"stage n1", "stage n2", "activate n1", "await_healthy n1"} {
+	// await_healthy is never skipped on one read (defect 8): a resumed
+	// apply checks n1's health again, it does not activate it again.
+	for _, want := range []string{"stage n1", "stage n2", "activate n1"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("%q was not reported as already done; skipped: %v", want, skipped)
 		}

@@ -93,18 +93,18 @@ func strategyAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Revert a node to its previous version when its activation fails, and stop the rollout (S18, S19). Default `true`.",
 		},
 		"min_healthy_time": schema.StringAttribute{
-			Optional:            true,
+			Optional: true,
 			MarkdownDescription: "How long a node must stay healthy before the next wave, as a Go duration. Default `0s`. " +
 				"Whatever its value, a node counts as healthy only after 3 consecutive healthy reads, a quarter of a second apart, " +
 				"so that health that flaps never passes on one read.",
-			Validators:          []validator.String{durationValidator{}},
+			Validators: []validator.String{durationValidator{}},
 		},
 		"healthy_deadline": schema.StringAttribute{
-			Optional:            true,
+			Optional: true,
 			MarkdownDescription: "How long to wait for a node to be healthy after its reboot before the rollout fails (S22). Default `30m`. " +
 				"It also bounds each activation, resource move and promotion task: a reboot that never reports its end fails the " +
 				"rollout after this long, not after the whole `timeouts`.",
-			Validators:          []validator.String{durationValidator{}},
+			Validators: []validator.String{durationValidator{}},
 		},
 		"settle_time": schema.StringAttribute{
 			Optional:            true,

@@ -58,6 +58,9 @@ func LoadTopologyFile(path string) (*Topology, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading topology file: %w", err)
 	}
+	if err := validateTopologyJSON(data); err != nil {
+		return nil, fmt.Errorf("topology file %s: %w", path, err)
+	}
 	var t Topology
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

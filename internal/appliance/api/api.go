@@ -130,8 +130,20 @@ type MaintenanceRequest struct {
 type LeaseRequest struct {
 	Owner        string `json:"owner"`
 	OperationKey string `json:"operation_key"`
-	TTLSeconds   int    `json:"ttl_seconds"`
+	// TTLSeconds is how long (wall clock) the lease lasts from this request:
+	// 1 to MaxLeaseTTLSeconds; 0 means DefaultLeaseTTLSeconds.
+	TTLSeconds int `json:"ttl_seconds"`
+	// HeartbeatSeconds is how often the holder promises to renew: a lease not
+	// renewed for longer than that may be adopted by a request with the same
+	// operation key (crash adoption). 1 to TTLSeconds; 0 means a third of the TTL.
+	HeartbeatSeconds int `json:"heartbeat_seconds,omitempty"`
 }
+
+// Lease bounds (seconds).
+const (
+	DefaultLeaseTTLSeconds = 300
+	MaxLeaseTTLSeconds     = 3600
+)
 
 // Lease is a cluster's rollout lease: one rollout at a time.
 type Lease struct {
@@ -140,6 +152,14 @@ type Lease struct {
 	Owner        string    `json:"owner"`
 	OperationKey string    `json:"operation_key"`
 	ExpiresAt    time.Time `json:"expires_at"`
+	// RenewedAt is when the holder last took or renewed it (wall clock).
+	RenewedAt time.Time `json:"renewed_at"`
+	// HeartbeatSeconds is the holder's renewal interval (see LeaseRequest).
+	HeartbeatSeconds int `json:"heartbeat_seconds"`
+	// Adopted is set on the answer that adopted a stale lease of the same
+	// operation from PreviousOwner (whose lease id no longer works).
+	Adopted       bool   `json:"adopted,omitempty"`
+	PreviousOwner string `json:"previous_owner,omitempty"`
 }
 
 // Task states.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -16,66 +17,93 @@ import (
 // whatever the time scale (at x1000 a 5-minute lease would otherwise last
 // 0.3 s). ExpiresAt is therefore a wall-clock instant (UTC).
 
-// DefaultLeaseTTL applies when a request asks for none.
-const DefaultLeaseTTL = 5 * time.Minute
+// DefaultLeaseTTL applies when a request asks for none; MaxLeaseTTL bounds
+// what a request may ask (a lease is a fence against crashed processes, not
+// a reservation: an hour is more than any renewal interval needs).
+const (
+	DefaultLeaseTTL = api.DefaultLeaseTTLSeconds * time.Second
+	MaxLeaseTTL     = api.MaxLeaseTTLSeconds * time.Second
+)
 
-// liveLease returns the cluster's lease if it has not expired, dropping an
-// expired one.
-func (t *Tx) liveLease(cs *ClusterState) *api.Lease {
-	if cs.Lease == nil {
-		return nil
+// Crash adoption. A lease records its holder (owner and operation key),
+// its expiry, its last renewal and the holder's renewal interval (its
+// heartbeat). A request from another owner:
+//
+//   - with another operation key is refused with 409 lease_held naming the
+//     holder, its operation and its expiry: another rollout is running;
+//   - with the SAME operation key is the same intent re-applied (after a
+//     crash, the operation key is derived from the intent, not from the
+//     process). It adopts the lease when the holder has missed its
+//     heartbeat: no renewal for longer than heartbeat_seconds. The adopter
+//     gets a new lease id (so the predecessor, if it was only slow, is
+//     fenced off) and the answer says adopted=true and names the previous
+//     owner. Within the heartbeat the holder is taken to be alive and the
+//     request is refused with 409 lease_held, saying when it may adopt.
+//
+// The same owner and operation key renew the lease (same id, new expiry).
+
+// leaseBounds checks a request's TTL and heartbeat and applies defaults.
+func leaseBounds(req api.LeaseRequest) (ttl, heartbeat time.Duration, err error) {
+	if req.TTLSeconds < 0 || req.TTLSeconds > api.MaxLeaseTTLSeconds {
+		return 0, 0, BadRequest("ttl_seconds must be from 1 to %d (an hour); 0 means the default, %d", api.MaxLeaseTTLSeconds, api.DefaultLeaseTTLSeconds)
 	}
-	if !WallNow().Before(cs.Lease.ExpiresAt) {
-		t.St.Event(cs, t.Now, EventLease, "", "lease of %s (operation %s) expired", cs.Lease.Owner, cs.Lease.OperationKey)
-		cs.Lease = nil
-		t.Dirty = true
-		return nil
+	ttl = time.Duration(req.TTLSeconds) * time.Second
+	if ttl == 0 {
+		ttl = DefaultLeaseTTL
 	}
-	return cs.Lease
+	if req.HeartbeatSeconds < 0 || time.Duration(req.HeartbeatSeconds)*time.Second > ttl {
+		return 0, 0, BadRequest("heartbeat_seconds must be from 1 to the lease's ttl (%d); 0 means a third of the ttl", int(ttl/time.Second))
+	}
+	heartbeat = time.Duration(req.HeartbeatSeconds) * time.Second
+	if heartbeat == 0 {
+		heartbeat = max(ttl/3, time.Second).Truncate(time.Second)
+	}
+	return ttl, heartbeat, nil
 }
 
-// leaseHeld is the 409 answer naming the holder.
-func leaseHeld(l *api.Lease) *api.Error {
-	e := APIError(http.StatusConflict, api.CodeLeaseHeld, "cluster %s is leased by %s (operation %s) until %s",
-		l.Cluster, l.Owner, l.OperationKey, l.ExpiresAt.Format(time.RFC3339))
-	e.Details = map[string]any{"owner": l.Owner, "operation_key": l.OperationKey, "expires_at": l.ExpiresAt.Format(time.RFC3339)}
-	return e
-}
-
-// RequireLease refuses a mutating operation that does not run under the
-// cluster's live lease (leaseID is the request's X-Lease-ID). With no lease
-// held, anyone may act (an operator by hand).
-func (t *Tx) RequireLease(cs *ClusterState, leaseID string) error {
-	l := t.liveLease(cs)
-	if l == nil || leaseID == l.ID {
-		return nil
-	}
-	return leaseHeld(l)
-}
-
-// AcquireLease takes or renews the cluster's lease.
+// AcquireLease takes, renews or adopts the cluster's lease.
 func (t *Tx) AcquireLease(cs *ClusterState, req api.LeaseRequest) (api.Lease, error) {
 	if req.Owner == "" {
 		return api.Lease{}, BadRequest("owner is required")
 	}
-	if req.TTLSeconds < 0 {
-		return api.Lease{}, BadRequest("ttl_seconds must not be negative")
+	ttl, heartbeat, err := leaseBounds(req)
+	if err != nil {
+		return api.Lease{}, err
 	}
-	ttl := time.Duration(req.TTLSeconds) * time.Second
-	if ttl == 0 {
-		ttl = DefaultLeaseTTL
-	}
-	expires := WallNow().Add(ttl).UTC()
+	now := WallNow().UTC()
+	expires := now.Add(ttl)
 	if l := t.liveLease(cs); l != nil {
-		if l.Owner != req.Owner || l.OperationKey != req.OperationKey {
+		switch {
+		case l.Owner == req.Owner && l.OperationKey == req.OperationKey:
+			l.ExpiresAt, l.RenewedAt, l.HeartbeatSeconds = expires, now, int(heartbeat/time.Second) // renewal keeps the id
+			t.Dirty = true
+			UpdateHealth(cs)
+			return *l, nil
+		case l.OperationKey != req.OperationKey || req.OperationKey == "":
 			return api.Lease{}, leaseHeld(l)
 		}
-		l.ExpiresAt = expires // renewal keeps the id
+		silent := now.Sub(l.RenewedAt)
+		beat := time.Duration(l.HeartbeatSeconds) * time.Second
+		if silent <= beat {
+			e := leaseHeld(l)
+			e.Message += fmt.Sprintf("; it was renewed %s ago, within its %s heartbeat: the same operation may adopt it once it misses its heartbeat", silent.Round(time.Second), beat)
+			e.Details["renewed_at"] = l.RenewedAt.Format(time.RFC3339)
+			e.Details["heartbeat_seconds"] = l.HeartbeatSeconds
+			return api.Lease{}, e
+		}
+		prev := l.Owner
+		cs.Lease = &api.Lease{ID: "lease-" + RandomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey,
+			ExpiresAt: expires, RenewedAt: now, HeartbeatSeconds: int(heartbeat / time.Second)}
+		t.St.Event(cs, t.Now, EventLease, "", "lease of operation %s adopted by %s from %s, silent for %s (heartbeat %s)",
+			req.OperationKey, req.Owner, prev, silent.Round(time.Second), beat)
 		t.Dirty = true
 		UpdateHealth(cs)
-		return *l, nil
+		out := *cs.Lease
+		out.Adopted, out.PreviousOwner = true, prev
+		return out, nil
 	}
-	cs.Lease = &api.Lease{ID: "lease-" + RandomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey, ExpiresAt: expires}
+	cs.Lease = &api.Lease{ID: "lease-" + RandomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey,
+		ExpiresAt: expires, RenewedAt: now, HeartbeatSeconds: int(heartbeat / time.Second)}
 	t.St.Event(cs, t.Now, EventLease, "", "lease taken by %s (operation %s)", req.Owner, req.OperationKey)
 	t.Dirty = true
 	UpdateHealth(cs)
@@ -94,4 +122,39 @@ func (t *Tx) ReleaseLease(cs *ClusterState, id string) {
 	cs.Lease = nil
 	t.Dirty = true
 	UpdateHealth(cs)
+}
+
+// liveLease returns the cluster's lease if it has not expired, dropping an
+// expired one.
+func (t *Tx) liveLease(cs *ClusterState) *api.Lease {
+	if cs.Lease == nil {
+		return nil
+	}
+	if !WallNow().Before(cs.Lease.ExpiresAt) {
+		t.St.Event(cs, t.Now, EventLease, "", "lease of %s (operation %s) expired", cs.Lease.Owner, cs.Lease.OperationKey)
+		cs.Lease = nil
+		t.Dirty = true
+		return nil
+	}
+	return cs.Lease
+}
+
+// leaseHeld is the 409 answer naming the holder: its owner, its operation
+// and when the lease expires.
+func leaseHeld(l *api.Lease) *api.Error {
+	e := APIError(http.StatusConflict, api.CodeLeaseHeld, "cluster %s is leased by %s (operation %s) until %s",
+		l.Cluster, l.Owner, l.OperationKey, l.ExpiresAt.Format(time.RFC3339))
+	e.Details = map[string]any{"owner": l.Owner, "operation_key": l.OperationKey, "expires_at": l.ExpiresAt.Format(time.RFC3339)}
+	return e
+}
+
+// RequireLease refuses a mutating operation that does not run under the
+// cluster's live lease (leaseID is the request's X-Lease-ID). With no lease
+// held, anyone may act (an operator by hand).
+func (t *Tx) RequireLease(cs *ClusterState, leaseID string) error {
+	l := t.liveLease(cs)
+	if l == nil || leaseID == l.ID {
+		return nil
+	}
+	return leaseHeld(l)
 }

@@ -1,0 +1,116 @@
+package simulator
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
+)
+
+// moveWallClock moves the wall clock of leases by d for the rest of the test.
+func moveWallClock(t *testing.T, d time.Duration) {
+	t.Helper()
+	old := engine.WallNow
+	engine.WallNow = func() time.Time { return old().Add(d) }
+	t.Cleanup(func() { engine.WallNow = old })
+}
+
+// Defect 6: a lease's ttl_seconds was unbounded (1e12 gave a lease until
+// 2149) and overflowed on the largest int64 (200 with a lease already
+// expired). It is 1 to 3600 seconds, 0 meaning the default 300.
+func TestSim_Defect6_LeaseTTLIsBounded(t *testing.T) {
+	h := newHarness(t, "")
+	for _, ttl := range []int{1e12, math.MaxInt64, 3601, -1} {
+		e := h.fail("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "op", TTLSeconds: ttl}, 400, api.CodeInvalidRequest)
+		if !strings.Contains(e.Message, "3600") {
+			t.Errorf("ttl %d: the refusal does not name the bound: %s", ttl, e.Message)
+		}
+	}
+	e := h.fail("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "op", TTLSeconds: 60, HeartbeatSeconds: 61}, 400, api.CodeInvalidRequest)
+	if !strings.Contains(e.Message, "heartbeat_seconds") {
+		t.Errorf("a heartbeat longer than the ttl: %s", e.Message)
+	}
+	var l api.Lease
+	before := time.Now()
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "op", TTLSeconds: api.MaxLeaseTTLSeconds}, 200, &l)
+	if got := l.ExpiresAt.Sub(before); got < time.Hour-time.Minute || got > time.Hour+time.Minute {
+		t.Errorf("a 3600 s lease expires in %v", got)
+	}
+	if l.HeartbeatSeconds != 1200 || l.RenewedAt.IsZero() {
+		t.Errorf("lease %+v: want the default heartbeat of a third of the ttl and the renewal time", l)
+	}
+	h.call("DELETE", "/v1/clusters/demo/lease/"+l.ID, nil, 204, nil)
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "op"}, 200, &l)
+	if got := l.ExpiresAt.Sub(before); got < 4*time.Minute || got > 6*time.Minute {
+		t.Errorf("a lease without ttl_seconds expires in %v, want the default 300 s", got)
+	}
+}
+
+// Defect 5 (simulator side): after a crash, the same intent re-applied (the
+// same operation key, another process as owner) adopts the dead holder's
+// lease once the holder has missed its heartbeat, instead of a 409 until
+// the lease expires.
+func TestSim_Defect5_SameOperationAdoptsALeaseThatMissedItsHeartbeat(t *testing.T) {
+	h := newHarness(t, "")
+	var dead api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "terraform@host pid 100", OperationKey: "demo->1.1", TTLSeconds: 120, HeartbeatSeconds: 10}, 200, &dead)
+
+	// Within the heartbeat the holder counts as alive.
+	e := h.fail("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "terraform@host pid 200", OperationKey: "demo->1.1", TTLSeconds: 120}, 409, api.CodeLeaseHeld)
+	if !strings.Contains(e.Message, "pid 100") || !strings.Contains(e.Message, "heartbeat") || e.Details["heartbeat_seconds"] == nil {
+		t.Errorf("refusal within the heartbeat: %s %+v", e.Message, e.Details)
+	}
+
+	moveWallClock(t, 11*time.Second)
+	var adopted api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "terraform@host pid 200", OperationKey: "demo->1.1", TTLSeconds: 120}, 200, &adopted)
+	if !adopted.Adopted || adopted.PreviousOwner != "terraform@host pid 100" || adopted.Owner != "terraform@host pid 200" || adopted.ID == dead.ID {
+		t.Fatalf("adoption answered %+v", adopted)
+	}
+	// The predecessor's lease id is fenced off, and the refusal names the adopter.
+	im := h.image("demo", spec("1.1", []string{"1.0"}))
+	h.lease = dead.ID
+	e = h.fail("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 409, api.CodeLeaseHeld)
+	if e.Details["owner"] != "terraform@host pid 200" {
+		t.Errorf("the old id's refusal names %v", e.Details["owner"])
+	}
+	h.lease = adopted.ID
+	h.stage("demo", "n1", im.ID)
+	// A renewal by the adopter is a plain renewal (same id, not adopted again).
+	var renewed api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "terraform@host pid 200", OperationKey: "demo->1.1", TTLSeconds: 120}, 200, &renewed)
+	if renewed.ID != adopted.ID || renewed.Adopted {
+		t.Errorf("renewal %+v", renewed)
+	}
+	adoptions := 0
+	for _, ev := range h.events("demo") {
+		if ev.Kind == engine.EventLease && strings.Contains(ev.Message, "adopted by terraform@host pid 200 from terraform@host pid 100") {
+			adoptions++
+		}
+	}
+	if adoptions != 1 {
+		t.Errorf("%d adoption events", adoptions)
+	}
+}
+
+// A live or silent holder of another operation is refused at once, and
+// the refusal names it: owner, operation key and expiry.
+func TestSim_Defect5_AnotherOperationIsRefusedNamingTheHolder(t *testing.T) {
+	h := newHarness(t, "")
+	var l api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "demo->1.1", TTLSeconds: 120, HeartbeatSeconds: 5}, 200, &l)
+	moveWallClock(t, time.Minute) // alice missed her heartbeat, but her lease is live
+	for _, key := range []string{"demo->1.2", ""} {
+		e := h.fail("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "bob", OperationKey: key}, 409, api.CodeLeaseHeld)
+		want := l.ExpiresAt.Format(time.RFC3339)
+		if !strings.Contains(e.Message, "alice") || !strings.Contains(e.Message, "demo->1.1") || !strings.Contains(e.Message, want) {
+			t.Errorf("operation %q: message %q does not name the holder", key, e.Message)
+		}
+		if e.Details["owner"] != "alice" || e.Details["operation_key"] != "demo->1.1" || e.Details["expires_at"] != want {
+			t.Errorf("operation %q: details %+v", key, e.Details)
+		}
+	}
+}

@@ -45,6 +45,7 @@ const (
 	CodeNodeTimeout           = "node_timeout"             // task error: the node never came back (S22)
 	CodeWrongVersionAfterBoot = "wrong_version_after_boot" // task error: the node came back on the old version (S22)
 	CodeDownloadFailed        = "download_failed"          // task error: S1
+	CodeRevertFailed          = "revert_failed"            // task error: a revert (automatic or asked for) did not boot; the node is down
 )
 
 // Error is the body of every non-2xx answer.
@@ -231,6 +232,9 @@ const (
 	FaultDropUpload      = "drop_upload"
 	FaultCorruptDownload = "corrupt_download"
 	FaultDiskFull        = "disk_full"
+	// FaultRevertFailure makes the node's next revert fail to boot: the
+	// automatic revert of a failed activation, or a revert asked for.
+	FaultRevertFailure = "revert_failure"
 )
 
 // Fault is one injected fault. Count 0 means until cleared.

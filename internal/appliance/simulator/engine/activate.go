@@ -109,6 +109,10 @@ func (st *State) StartRevert(cs *ClusterState, n *appliance.Node, now time.Time)
 		t := st.NewTask(cs, TaskRevert, n.Name, now)
 		t.Node, t.Phase = n.Name, phase
 		t.Factor = st.slowFactor(cs.Cluster.Name, n.Name)
+		if _, ok := st.TakeFault(api.FaultRevertFailure, cs.Cluster.Name, n.Name); ok {
+			t.Fault = api.FaultRevertFailure
+			st.Event(cs, now, EventFault, n.Name, "injected fault %s strikes the revert of node %s", t.Fault, n.Name)
+		}
 		return t
 	}
 	if n.State == appliance.NodeDown && ni.FailedBoot {

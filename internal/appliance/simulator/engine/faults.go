@@ -12,7 +12,7 @@ var faultKinds = map[string]bool{
 	api.FaultBootFailure: true, api.FaultStorageFailure: true, api.FaultNeverReturns: true,
 	api.FaultSlow: true, api.FaultReturnsOld: true, api.FaultFewerMembers: true,
 	api.FaultHTTP5xx: true, api.FaultHTTP429: true, api.FaultDropUpload: true,
-	api.FaultCorruptDownload: true, api.FaultDiskFull: true,
+	api.FaultCorruptDownload: true, api.FaultDiskFull: true, api.FaultRevertFailure: true,
 }
 
 func ValidateFault(f api.Fault) error {

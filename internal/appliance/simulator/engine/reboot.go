@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -80,6 +81,14 @@ func (st *State) bootDone(cs *ClusterState, t *TaskState, at time.Time) {
 	n := cs.Cluster.Node(t.Node)
 	ni := cs.Internal(t.Node)
 	old, target := n.Active.Version, n.Alternate.Version
+	if t.Kind == TaskRevert && t.Fault == api.FaultRevertFailure {
+		booting := target // a rollback boots the alternate partition
+		if t.Phase == PhaseSame {
+			booting = old // after a failed boot, the unchanged active one
+		}
+		st.revertFailed(cs, t, at, fmt.Sprintf("node %s failed to boot %s for its revert", n.Name, booting))
+		return
+	}
 	if t.Phase == PhaseSame {
 		ni.Task = ""
 		st.comeBack(cs, n, at, t.Factor, false)
@@ -97,6 +106,10 @@ func (st *State) bootDone(cs *ClusterState, t *TaskState, at time.Time) {
 		if t.AutoRevert || t.Fault == api.FaultStorageFailure {
 			st.Event(cs, at, EventNodeState, n.Name, "node %s %s; reverting node and storage to %s", n.Name, what, old)
 			t.Phase, t.Result = PhaseRevert, map[string]string{"code": code, "what": what}
+			if _, ok := st.TakeFault(api.FaultRevertFailure, cs.Cluster.Name, n.Name); ok {
+				t.Result["revert_fails"] = "true"
+				st.Event(cs, at, EventFault, n.Name, "injected fault %s strikes the revert of node %s", api.FaultRevertFailure, n.Name)
+			}
 			st.schedule(Scaled(at, cs.Config.RebootSeconds, t.Factor), actRevertDone, t, "", n.Name)
 			return
 		}
@@ -130,10 +143,29 @@ func (st *State) revertDone(cs *ClusterState, t *TaskState, at time.Time) {
 	n := cs.Cluster.Node(t.Node)
 	cs.Internal(t.Node).Task = ""
 	code, what := t.Result["code"], t.Result["what"]
+	if t.Result["revert_fails"] == "true" {
+		st.revertFailed(cs, t, at, fmt.Sprintf("node %s %s, and its automatic revert to %s failed too", n.Name, what, n.Active.Version))
+		return
+	}
 	t.Result = map[string]string{"reverted": "true", "version": n.Active.Version}
 	st.comeBack(cs, n, at, t.Factor, false)
 	st.Fail(cs, t, at, code, "node %s %s; it reverted to %s", n.Name, what, n.Active.Version)
 	t.Error.Details = map[string]any{"reverted": true, "version": n.Active.Version}
+}
+
+// revertFailed ends a revert that did not boot (the revert_failure
+// fault): the node is down on no partition, and the task fails with its
+// own code, claiming nothing about the version the node runs. A later
+// revert boots its (unchanged) active partition again.
+func (st *State) revertFailed(cs *ClusterState, t *TaskState, at time.Time, what string) {
+	n := cs.Cluster.Node(t.Node)
+	ni := cs.Internal(t.Node)
+	ni.Task, ni.FailedBoot = "", true
+	n.State, n.Healthy, n.HealthySince = appliance.NodeDown, false, nil
+	t.Result = nil
+	st.Event(cs, at, EventNodeState, n.Name, "%s: it is down", what)
+	st.Fail(cs, t, at, api.CodeRevertFailed, "%s: it is down on no partition; revert it again or re-image it", what)
+	t.Error.Details = map[string]any{"reverted": false, "node_state": string(appliance.NodeDown)}
 }
 
 // nodeTimeout gives up on a node that never came back (S22).

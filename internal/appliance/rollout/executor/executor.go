@@ -142,6 +142,15 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	if err != nil {
 		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
 	}
+	// The plan was proven on the snapshot it was made from; prove what is
+	// left again on the cluster as it is now, before touching anything.
+	if err := rollout.ProveRemaining(snap, r.plan.Steps[i:]); err != nil {
+		var v *rollout.SafetyViolation
+		if errors.As(err, &v) {
+			return &stepError{index: i + v.StepIndex, step: v.Step, err: fmt.Errorf("stopped before this step: %s. Nothing more was started; bring the cluster back and apply again", v.Constraint)}
+		}
+		return &stepError{index: i, step: r.plan.Steps[i], err: err}
+	}
 	type started struct {
 		index int
 		task  driver.Task

@@ -335,3 +335,43 @@ func TestRun_StartFailureStillWaitsForStartedTasks(t *testing.T) {
 		t.Fatalf("n2's activation was started but never waited for; waited: %v", f.waited)
 	}
 }
+
+// An HA partner that goes down out of band between waves is noticed before
+// its partner reboots: the executor proves the remaining steps on every
+// snapshot it reads, and stops naming the node and the rule.
+func TestRun_PartnerDownBetweenWavesStopsBeforeItsPartnerReboots(t *testing.T) {
+	f := newFake("1.0", "1.0", "1.0")
+	f.snap.HAGroups = []appliance.HAGroup{{Name: "pair-b", Members: []string{"n2", "n3"}, MinAvailable: 1}}
+	// n1's activation is when the partner n2 crashes.
+	f.activate = func(node string) (driver.Task, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if node == "n1" {
+			f.snap.Node("n2").State, f.snap.Node("n2").Healthy = appliance.NodeDown, false
+		}
+		return f.activateNode(node), nil
+	}
+	p := &rollout.Plan{Cluster: "c", ToVersion: "2.0", ImageID: "img", Steps: []rollout.Step{
+		{Wave: 0, Kind: rollout.StepStage, Node: "n1", Version: "2.0"},
+		{Wave: 0, Kind: rollout.StepStage, Node: "n3", Version: "2.0"},
+		{Wave: 1, Kind: rollout.StepActivate, Node: "n1", Version: "2.0"},
+		{Wave: 1, Kind: rollout.StepAwaitHealthy, Node: "n1"},
+		{Wave: 2, Kind: rollout.StepActivate, Node: "n3", Version: "2.0"},
+		{Wave: 2, Kind: rollout.StepAwaitHealthy, Node: "n3"},
+	}}
+	err := Run(context.Background(), f, p, Options{OperationKey: "op", PollInterval: time.Millisecond})
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.Step.Node != "n3" || fail.Step.Kind != rollout.StepActivate {
+		t.Fatalf("want the rollout stopped at n3's activation, got %v", err)
+	}
+	for _, want := range []string{"step 5", "HA group pair-b", "n2 is down (out of band)", "HA partners never down together"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	for _, c := range f.calls {
+		if c == "activate n3" {
+			t.Fatalf("n3 was rebooted while its partner n2 was down: %v", f.calls)
+		}
+	}
+}

@@ -43,6 +43,7 @@ type clusterActiveVersionModel struct {
 	ImageID           types.String   `tfsdk:"image_id"`
 	Strategy          *strategyModel `tfsdk:"strategy"`
 	RolloutPlan       types.List     `tfsdk:"rollout_plan"`
+	RolloutSteps      types.List     `tfsdk:"rollout_steps"`
 	NodeVersions      types.Map      `tfsdk:"node_versions"`
 	PreviousVersion   types.String   `tfsdk:"previous_version"`
 	RollbackAvailable types.Bool     `tfsdk:"rollback_available"`
@@ -103,8 +104,10 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 				Computed:    true,
 				ElementType: types.StringType,
 				MarkdownDescription: "The ordered steps of the rollout, one per line, computed at plan time from the cluster " +
-					"as it is. After apply it holds the plan that ran.",
+					"as it is: only what is still to do (nodes already on `version`, images already staged, are left out). " +
+					"A rollback's activations read `roll back`. After apply it holds the plan that ran.",
 			},
+			"rollout_steps": rolloutStepsAttribute(),
 			"node_versions": schema.MapAttribute{
 				Computed:            true,
 				ElementType:         types.StringType,
@@ -165,12 +168,12 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	if !needsRollout(snap, plan.Version.ValueString()) {
 		// Nothing to roll: keep what the state says of the last rollout.
 		plan.NodeVersions = versionMap(snap.ActiveVersions())
-		plan.RolloutPlan, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.PreviousVersion, state.RollbackAvailable
+		plan.RolloutPlan, plan.RolloutSteps, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.RolloutSteps, state.PreviousVersion, state.RollbackAvailable
 		if creating || configChanged(plan, state) {
 			// Apply will write what the partitions hold then, which a
 			// staging earlier in the same apply may change.
 			if creating {
-				plan.RolloutPlan = stringList(nil)
+				plan.RolloutPlan, plan.RolloutSteps = stringList(nil), stepsValue(nil)
 			}
 			plan.PreviousVersion, plan.RollbackAvailable = types.StringUnknown(), types.BoolUnknown()
 		}
@@ -197,6 +200,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		resp.Diagnostics.AddAttributeWarning(path.Root("version"), "Rollout warning", w)
 	}
 	plan.RolloutPlan = stringList(p.Lines())
+	plan.RolloutSteps = stepsValue(p.Steps)
 	// The nodes will report the image's own spelling of the version
 	// ("1.1" for a configured "1.1.0"), so that is what is planned.
 	target := map[string]string{}
@@ -239,6 +243,7 @@ func (r *clusterActiveVersionResource) canPlanWithoutImageID(plan clusterActiveV
 
 func (r *clusterActiveVersionResource) markUnknown(plan *clusterActiveVersionModel) {
 	plan.RolloutPlan = types.ListUnknown(types.StringType)
+	plan.RolloutSteps = types.ListUnknown(stepObjectType)
 	plan.NodeVersions = types.MapUnknown(types.StringType)
 	plan.PreviousVersion = types.StringUnknown()
 	plan.RollbackAvailable = types.BoolUnknown()
@@ -281,7 +286,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	defer cancel()
 	d := r.data.acting()
 	cluster := plan.Cluster.ValueString()
-	shown := plan.RolloutPlan
+	shown, steps := plan.RolloutPlan, plan.RolloutSteps
 
 	runErr := func() error {
 		snap, err := d.Cluster(ctx, cluster)
@@ -299,12 +304,15 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		if p == nil {
 			return fmt.Errorf("no image of version %s is on cluster %s", plan.Version.ValueString(), cluster)
 		}
-		if !shown.IsUnknown() && !shown.IsNull() {
-			if extra := notShown(p.Lines(), listStrings(shown)); extra != "" {
-				return fmt.Errorf("the cluster changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra)
+		if recomputedPlanHook != nil {
+			recomputedPlanHook(p)
+		}
+		if shownSteps := stepsFrom(plan.RolloutSteps); shownSteps != nil {
+			if extra := rollout.NotShown(p.Steps, shownSteps); extra != nil {
+				return fmt.Errorf("the cluster changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra.String())
 			}
 		} else {
-			shown = stringList(p.Lines())
+			shown, steps = stringList(p.Lines()), stepsValue(p.Steps)
 		}
 		policy, _ := plan.Strategy.policy()
 		key := fmt.Sprintf("%s->%s@%d", cluster, p.ToVersion, time.Now().UnixNano())
@@ -341,7 +349,10 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		return
 	}
 	plan.ID = plan.Cluster
-	plan.RolloutPlan = shown
+	plan.RolloutPlan, plan.RolloutSteps = shown, steps
+	if plan.RolloutPlan.IsUnknown() {
+		plan.RolloutPlan, plan.RolloutSteps = stringList(nil), stepsValue(nil) // nothing ran
+	}
 	plan.NodeVersions = versionMap(snap.ActiveVersions())
 	setPartitionFacts(&plan, snap)
 	if runErr != nil {
@@ -355,6 +366,12 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 }
 
 var errAlreadyReported = errors.New("already reported")
+
+// recomputedPlanHook, when set by a test, sees the plan recomputed at apply
+// before it is compared with the plan shown: it plays a cluster that moved
+// on between Terraform's last plan and this apply (reasons reworded, waves
+// renumbered because earlier ones finished, a step added).
+var recomputedPlanHook func(*rollout.Plan)
 
 // defaultRolloutTimeout bounds an apply when the configuration sets no
 // timeouts: a rollout reboots nodes one wave at a time and may wait 45-60
@@ -381,34 +398,6 @@ func settleDeadline(snap *appliance.Cluster, policy rollout.Policy) time.Duratio
 	return settle + policy.HealthyDeadline
 }
 
-// notShown returns the first step of got that is not in shown, in order:
-// the steps that were already done when apply began drop out, but nothing
-// may appear that the operator did not see.
-func notShown(got, shown []string) string {
-	strip := func(line string) string {
-		_, rest, ok := strings.Cut(line, ". ")
-		if !ok {
-			return line
-		}
-		// Wave numbers move when earlier waves are already done.
-		if _, after, ok := strings.Cut(rest, ": "); ok {
-			return after
-		}
-		return rest
-	}
-	j := 0
-	for _, g := range got {
-		for j < len(shown) && strip(shown[j]) != strip(g) {
-			j++
-		}
-		if j == len(shown) {
-			return strip(g)
-		}
-		j++
-	}
-	return ""
-}
-
 func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state clusterActiveVersionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -433,6 +422,9 @@ func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.Re
 	setPartitionFacts(&state, snap)
 	if state.RolloutPlan.IsNull() || state.RolloutPlan.IsUnknown() {
 		state.RolloutPlan = stringList(nil)
+	}
+	if state.RolloutSteps.IsNull() || state.RolloutSteps.IsUnknown() {
+		state.RolloutSteps = stepsValue(nil)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

@@ -118,7 +118,7 @@ func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA(t *testing.T) {
 				ImportStateId:                        "demo",
 				ImportStateVerifyIdentifierAttribute: "cluster",
 				// image_id and rollout_plan describe how the version was reached, not what runs.
-				ImportStateVerifyIgnore: []string{"image_id", "rollout_plan"},
+				ImportStateVerifyIgnore: []string{"image_id", "rollout_plan", "rollout_steps"},
 			},
 		},
 	})
@@ -436,7 +436,17 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
 				},
-				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+				Check: resource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error { return sim.expectNoOutage("demo") },
+					// The recorded plan is what this apply ran: n4 alone, no
+					// staging (every node already held 1.1), nothing done earlier.
+					resource.TestCheckResourceAttr(activeVersionAddr, "rollout_plan.#", "2"),
+					resource.TestMatchResourceAttr(activeVersionAddr, "rollout_plan.0", regexp.MustCompile(`^1\. wave 1: activate n4 -> 1\.1`)),
+					resource.TestMatchResourceAttr(activeVersionAddr, "rollout_plan.1", regexp.MustCompile(`^2\. wave 1: await_healthy n4`)),
+					resource.TestCheckResourceAttr(activeVersionAddr, "rollout_steps.#", "2"),
+					resource.TestCheckResourceAttr(activeVersionAddr, "rollout_steps.0.kind", "activate"),
+					resource.TestCheckResourceAttr(activeVersionAddr, "rollout_steps.0.node", "n4"),
+				),
 			},
 		},
 	})

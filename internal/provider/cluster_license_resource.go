@@ -18,6 +18,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout/executor"
 )
 
 var (
@@ -130,7 +131,7 @@ func (r *clusterLicenseResource) Create(ctx context.Context, req resource.Create
 	// Installing a licence that is already there changes nothing, so a
 	// retried or repeated create is safe.
 	d := r.data.acting()
-	if err := admin(ctx, d, cluster, driver.Action{Kind: driver.ActInstallLicense, Series: series}); err != nil {
+	if err := executor.Do(ctx, d, cluster, driver.Action{Kind: driver.ActInstallLicense, Series: series}); err != nil {
 		resp.Diagnostics.AddError("Cannot install the "+series+" licence on cluster "+cluster, describeAPIError(err))
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -180,6 +181,11 @@ resource "appliance_cluster_active_version" "demo" {
 							}
 							if w := activationWaves(lines); len(w) != 4 {
 								return fmt.Errorf("want all 4 nodes activated, got %v", w)
+							}
+							for _, l := range lines {
+								if strings.Contains(l, ": activate ") {
+									return fmt.Errorf("a rollback's activation is not labelled as one: %q", l)
+								}
 							}
 							return checkPrimaryFirstHA(lines)
 						}),

@@ -31,6 +31,13 @@ type providerData struct {
 	// plannedLicenses holds, by cluster, the licence series that an
 	// appliance_cluster_license in this plan will install.
 	plannedLicenses map[string][]string
+	// plannedStaging holds, per cluster and version, the nodes that an
+	// appliance_software_image stages in this Terraform operation. A
+	// rollout of the same operation shows those stage steps (they run
+	// before its activations, in the same apply) and keeps showing them
+	// when Terraform plans it again at apply, after the image staged them;
+	// a node that was staged before the operation began is not shown.
+	plannedStaging map[string]map[string]bool
 }
 
 func newProviderData(d driver.Driver, version string) *providerData {
@@ -39,6 +46,8 @@ func newProviderData(d driver.Driver, version string) *providerData {
 		driver:        d,
 		owner:         fmt.Sprintf("terraform-provider-appliance/%s pid %d on %s", version, os.Getpid(), host),
 		plannedImages: map[string]appliance.Manifest{},
+
+		plannedStaging: map[string]map[string]bool{},
 	}
 }
 
@@ -64,6 +73,24 @@ func (d *providerData) rememberPlannedImage(cluster string, m appliance.Manifest
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.plannedImages[imageKey(cluster, m.Version)] = m
+}
+
+func (d *providerData) rememberPlannedStaging(cluster, version string, nodes []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := imageKey(cluster, version)
+	if d.plannedStaging[k] == nil {
+		d.plannedStaging[k] = map[string]bool{}
+	}
+	for _, n := range nodes {
+		d.plannedStaging[k][n] = true
+	}
+}
+
+func (d *providerData) stagedInThisOperation(cluster, version string) map[string]bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.plannedStaging[imageKey(cluster, version)]
 }
 
 func (d *providerData) plannedImage(cluster, version string) (appliance.Manifest, bool) {

@@ -168,14 +168,14 @@ func expectOnlyStep(address, want string) plancheck.PlanCheck {
 	})
 }
 
-var stepLine = regexp.MustCompile(`^\d+\. wave (\d+): (\S+) (\S+)`)
+var stepLine = regexp.MustCompile(`^\d+\. wave (\d+): (roll back|\S+) (\S+)`)
 
 // activationWaves parses rollout lines into node -> wave of its activation.
 func activationWaves(lines []string) map[string]int {
 	out := map[string]int{}
 	for _, l := range lines {
 		m := stepLine.FindStringSubmatch(l)
-		if m != nil && m[2] == "activate" {
+		if m != nil && (m[2] == "activate" || m[2] == "roll back") {
 			w, _ := strconv.Atoi(m[1])
 			out[m[3]] = w
 		}

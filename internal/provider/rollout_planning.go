@@ -61,10 +61,9 @@ func (d *providerData) planWith(ctx context.Context, snap *appliance.Cluster, ve
 		return nil, diags
 	}
 	if opts.maintenanceWindow {
-		off := false
-		policy.HAMode, policy.FailoverResources, policy.MaxUnavailable = &off, &off, "100%"
+		policy = rollout.WindowPolicy(policy)
 	}
-	p, err := rollout.Compute(rollout.Request{Cluster: d.withPlannedLicenses(unstaged(snap, target)), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
+	p, err := rollout.Compute(rollout.Request{Cluster: d.withPlannedLicenses(d.unstagedInThisOperation(snap, target)), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
 	if err != nil {
 		var ve *rollout.ValidationError
 		if errors.As(err, &ve) {
@@ -77,21 +76,21 @@ func (d *providerData) planWith(ctx context.Context, snap *appliance.Cluster, ve
 	return p, diags
 }
 
-// unstaged returns the snapshot as if the target were staged nowhere it is an
-// upgrade. Stage steps are post-conditions that the executor skips when they
-// already hold, so showing them either way is true; and it keeps the plan
-// that Terraform computes again at apply, after an appliance_software_image
-// of the same apply has staged the image, equal to the plan it showed.
-func unstaged(snap *appliance.Cluster, target *appliance.Manifest) *appliance.Cluster {
-	tv, err := appliance.ParseVersion(target.Version)
-	if err != nil {
+// unstagedInThisOperation returns the snapshot as it was before the
+// appliance_software_images of this Terraform operation staged the target:
+// the plan shown at `terraform plan` lists those stage steps, and the plan
+// Terraform computes again at apply, after the image has staged them, must
+// be the same. Nodes staged before the operation are left as they are, so
+// the plan lists only work that this apply does.
+func (d *providerData) unstagedInThisOperation(snap *appliance.Cluster, target *appliance.Manifest) *appliance.Cluster {
+	nodes := d.stagedInThisOperation(snap.Name, target.Version)
+	if len(nodes) == 0 {
 		return snap
 	}
 	out := snap.Clone()
 	for i := range out.Nodes {
 		n := &out.Nodes[i]
-		active, err := appliance.ParseVersion(n.Active.Version)
-		if err == nil && active.Less(tv) && appliance.SameVersion(n.Alternate.Version, target.Version) {
+		if nodes[n.Name] && appliance.SameVersion(n.Alternate.Version, target.Version) {
 			n.Alternate = appliance.Partition{}
 		}
 	}

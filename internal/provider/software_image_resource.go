@@ -217,6 +217,11 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		want := rollout.StagedNodes(snap, id, version)
 		if plan.Stage.ValueBool() {
 			want = union(want, rollout.NodesNeeding(snap, version))
+			var staging []string
+			for _, s := range rollout.Staging(snap, id, version).Steps {
+				staging = append(staging, s.Node)
+			}
+			r.data.rememberPlannedStaging(plan.Cluster.ValueString(), version, staging)
 		}
 		plan.StagedNodes = stringList(want)
 	}

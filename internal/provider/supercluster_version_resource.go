@@ -2,11 +2,9 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -33,14 +31,6 @@ var (
 	_ resource.ResourceWithImportState = (*superclusterVersionResource)(nil)
 )
 
-// The supercluster strategies of DOMAIN.md.
-const (
-	scAuto              = "auto"
-	scRolling           = "rolling"            // S24: patch releases, one cluster at a time
-	scMaintenanceWindow = "maintenance_window" // S25: everything down together, fastest
-	scIncremental       = "incremental"        // S26: leave, upgrade, join a new supercluster
-)
-
 // defaultSuperclusterTimeout: an incremental upgrade (S26) takes five times
 // as long as a maintenance window or more, cluster after cluster.
 const defaultSuperclusterTimeout = 12 * time.Hour
@@ -58,6 +48,7 @@ type superclusterVersionModel struct {
 	ClusterStrategy        *strategyModel `tfsdk:"cluster_strategy"`
 	Clusters               types.List     `tfsdk:"clusters"`
 	RolloutPlan            types.List     `tfsdk:"rollout_plan"`
+	RolloutSteps           types.List     `tfsdk:"rollout_steps"`
 	ExpectedUnavailability types.String   `tfsdk:"expected_unavailability"`
 	ClusterVersions        types.Map      `tfsdk:"cluster_versions"`
 	Timeouts               timeouts.Value `tfsdk:"timeouts"`
@@ -92,7 +83,7 @@ func (r *superclusterVersionResource) Schema(ctx context.Context, _ resource.Sch
 				Optional: true,
 				MarkdownDescription: "`auto` (default: `rolling` when the version is compatible with what the clusters run, " +
 					"otherwise the plan asks you to choose), `rolling`, `maintenance_window` or `incremental`.",
-				Validators: []validator.String{stringvalidator.OneOf(scAuto, scRolling, scMaintenanceWindow, scIncremental)},
+				Validators: []validator.String{stringvalidator.OneOf(superStrategyNames()...)},
 			},
 			"images": schema.MapAttribute{
 				Optional: true, ElementType: types.StringType,
@@ -112,6 +103,7 @@ func (r *superclusterVersionResource) Schema(ctx context.Context, _ resource.Sch
 				Computed: true, ElementType: types.StringType,
 				MarkdownDescription: "Every step, one per line, prefixed with its cluster, computed at plan time.",
 			},
+			"rollout_steps": superRolloutStepsAttribute(),
 			"expected_unavailability": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "What the service loses while the plan runs.",
 			},
@@ -130,19 +122,15 @@ func (r *superclusterVersionResource) Configure(_ context.Context, req resource.
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// superPlan is the plan of a supercluster: the clusters in order, each with
-// its own rollout.
+// superPlan is the supercluster's plan plus what the resource needs to
+// show it: clusters whose images are not readable yet.
 type superPlan struct {
-	strategy string
-	order    []string
-	plans    map[string]*rollout.Plan // clusters with something to do
-	snaps    map[string]*appliance.Cluster
+	*rollout.SuperPlan
+	snaps map[string]*appliance.Cluster
 	// deferred names clusters whose image is created in this same apply and
 	// could not be read at plan time (a source_url image): the plan is then
 	// computed, and checked, at apply.
-	deferred       []string
-	lines          []string
-	unavailability string
+	deferred []string
 }
 
 // members returns the supercluster's clusters: those that name it, those in
@@ -156,17 +144,15 @@ func members(all []appliance.Cluster, name string, remembered []string) map[stri
 	out := map[string]*appliance.Cluster{}
 	for i := range all {
 		c := &all[i]
-		if c.Supercluster == name || strings.HasPrefix(c.Supercluster, name+"@") || keep[c.Name] {
+		if rollout.IsMember(c, name) || keep[c.Name] {
 			out[c.Name] = c
 		}
 	}
 	return out
 }
 
-// tempSupercluster is where clusters wait during an incremental upgrade (S26).
-func tempSupercluster(name, version string) string { return name + "@" + version }
-
-// plan computes the supercluster's plan from what the clusters report.
+// plan reads the members, plans each member's rollout with the cluster
+// planner and hands them to the supercluster planner.
 func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVersionModel, remembered []string) (*superPlan, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
@@ -181,33 +167,18 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			fmt.Sprintf("no cluster reports membership of supercluster %q; the appliance_cluster data source shows each cluster's supercluster", name))
 		return nil, diags
 	}
-	sp := &superPlan{strategy: m.Strategy.ValueString(), order: appliance.SortedKeys(found), plans: map[string]*rollout.Plan{}, snaps: found}
-	target, _ := appliance.ParseVersion(version) // validated by the schema
-
-	// S23: is the target compatible with what every member runs?
-	var incompatible []string
-	for _, n := range sp.order {
-		if v, err := appliance.ParseVersion(found[n].LowestVersion()); err == nil && !v.CompatibleWith(target) {
-			incompatible = append(incompatible, fmt.Sprintf("%s (%s)", n, found[n].LowestVersion()))
-		}
-	}
-	switch {
-	case sp.strategy == "" || sp.strategy == scAuto:
-		if len(incompatible) > 0 {
-			diags.AddAttributeError(path.Root("strategy"), "Choose how to cross an incompatible release",
-				fmt.Sprintf("%s is not compatible with %s (S23: only patch releases are compatible), so the clusters of %s cannot be upgraded one by one in place. "+
-					"Set strategy = \"maintenance_window\" (S25: every cluster down and upgraded together; simplest and fastest, an hour or two, the service unavailable) "+
-					"or strategy = \"incremental\" (S26: each cluster leaves, upgrades and joins a new supercluster; the service stays up at reduced capacity, five times as long or more)",
-					version, strings.Join(incompatible, ", "), name))
-			return nil, diags
-		}
-		sp.strategy = scRolling
-	case sp.strategy == scRolling && len(incompatible) > 0:
-		diags.AddAttributeError(path.Root("strategy"), "Rolling needs a compatible release",
-			fmt.Sprintf("%s is not compatible with %s (S23): a rolling upgrade would leave incompatible clusters in one supercluster. Use maintenance_window (S25) or incremental (S26).",
-				version, strings.Join(incompatible, ", ")))
+	if err := driver.Require(r.data.driver, driver.CapSupercluster, "appliance_supercluster_version"); err != nil {
+		diags.AddError("Superclusters are not supported here", err.Error())
 		return nil, diags
 	}
+	req := rollout.SuperRequest{Supercluster: name, Version: version, Strategy: rollout.SuperStrategy(m.Strategy.ValueString()),
+		Members: found, Plans: map[string]*rollout.Plan{}}
+	strategy, err := rollout.ChooseSuperStrategy(req)
+	if err != nil {
+		diags.AddAttributeError(path.Root("strategy"), "Choose how to cross an incompatible release", err.Error())
+		return nil, diags
+	}
+	req.Strategy = strategy
 
 	images := map[string]types.String{}
 	if !m.Images.IsNull() && !m.Images.IsUnknown() {
@@ -217,9 +188,9 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			}
 		}
 	}
-	opts := planOptions{inSupercluster: true, maintenanceWindow: sp.strategy == scMaintenanceWindow}
-	var body [][]string
-	for _, n := range sp.order {
+	opts := planOptions{inSupercluster: true, maintenanceWindow: strategy == rollout.SuperMaintenanceWindow}
+	var deferred []string
+	for _, n := range appliance.SortedKeys(found) {
 		img, ok := images[n]
 		if !ok {
 			img = types.StringNull()
@@ -237,7 +208,7 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			return nil, diags
 		}
 		if p == nil && img.IsUnknown() {
-			sp.deferred = append(sp.deferred, n)
+			deferred = append(deferred, n)
 			continue
 		}
 		if p == nil {
@@ -245,56 +216,9 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 				fmt.Sprintf("cluster %s has no image of version %s yet: declare an appliance_software_image for it and name it in images", n, version))
 			return nil, diags
 		}
-		sp.plans[n] = p
-		var lines []string
-		for _, l := range p.Lines() {
-			_, step, _ := strings.Cut(l, ". ")
-			lines = append(lines, n+": "+step)
-		}
-		body = append(body, lines)
+		req.Plans[n] = p
 	}
-	var lines []string
-	switch sp.strategy {
-	case scRolling:
-		sp.unavailability = "none: one cluster at a time, each keeping its HA partners and resources served (S24)"
-		for _, b := range body {
-			lines = append(lines, b...)
-		}
-	case scMaintenanceWindow:
-		sp.unavailability = "the whole supercluster, from the opening to the closing of the maintenance window (S25)"
-		if len(body) > 0 {
-			lines = append(lines, "open the maintenance window on "+strings.Join(sp.order, ", ")+": the service is unavailable until it closes")
-			for _, b := range body {
-				lines = append(lines, b...)
-			}
-		}
-		// A window left open by an interrupted apply is closed too.
-		if len(body) > 0 || anyMember(found, func(c *appliance.Cluster) bool { return c.MaintenanceWindow }) {
-			lines = append(lines, "close the maintenance window on "+strings.Join(sp.order, ", "))
-		}
-	case scIncremental:
-		sp.unavailability = "none, at reduced capacity: one cluster at a time is out of the supercluster while it upgrades (S26)"
-		temp := tempSupercluster(name, version)
-		i := 0
-		for _, n := range sp.order {
-			if sp.plans[n] == nil {
-				continue
-			}
-			lines = append(lines, n+": leave supercluster "+name)
-			lines = append(lines, body[i]...)
-			lines = append(lines, n+": join supercluster "+temp+" (the new supercluster, beside "+name+" until the end)")
-			i++
-		}
-		// Clusters left outside by an interrupted apply come home too.
-		if len(body) > 0 || anyMember(found, func(c *appliance.Cluster) bool { return c.Supercluster != name }) {
-			lines = append(lines, strings.Join(sp.order, ", ")+": rejoin supercluster "+name+" on "+version)
-		}
-	}
-	for i := range lines {
-		lines[i] = fmt.Sprintf("%d. %s", i+1, lines[i])
-	}
-	sp.lines = lines
-	return sp, diags
+	return &superPlan{SuperPlan: rollout.Supercluster(req), snaps: found, deferred: deferred}, diags
 }
 
 func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -323,29 +247,30 @@ func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resour
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	plan.Clusters = stringList(sp.order)
-	plan.ExpectedUnavailability = types.StringValue(sp.unavailability)
+	plan.Clusters = stringList(sp.Order)
+	plan.ExpectedUnavailability = types.StringValue(sp.Unavailability)
 	if len(sp.deferred) > 0 {
 		resp.Diagnostics.AddWarning("Rollout plan known after apply",
 			fmt.Sprintf("The images of %s are created in this apply and their manifests are not readable yet, so the rollout cannot be shown now; "+
 				"it is computed and checked at apply, before any node is touched. Use source_file images, or apply the images first, to see it here.",
 				strings.Join(sp.deferred, ", ")))
 		plan.RolloutPlan = types.ListUnknown(types.StringType)
+		plan.RolloutSteps = types.ListUnknown(superStepObjectType)
 		plan.ClusterVersions = types.MapUnknown(types.StringType)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	if len(sp.lines) == 0 {
-		versions, vdiags := r.clusterVersions(ctx, sp.order)
+	if len(sp.Steps) == 0 {
+		versions, vdiags := r.clusterVersions(ctx, sp.Order)
 		resp.Diagnostics.Append(vdiags...)
 		plan.ClusterVersions = versions
 		if creating || state.RolloutPlan.IsNull() {
-			plan.RolloutPlan = stringList(nil)
+			plan.RolloutPlan, plan.RolloutSteps = stringList(nil), superStepsValue(nil)
 		} else {
-			plan.RolloutPlan = state.RolloutPlan
+			plan.RolloutPlan, plan.RolloutSteps = state.RolloutPlan, state.RolloutSteps
 		}
 	} else {
-		current, vdiags := r.clusterVersions(ctx, sp.order)
+		current, vdiags := r.clusterVersions(ctx, sp.Order)
 		resp.Diagnostics.Append(vdiags...)
 		target := map[string]string{}
 		for n, v := range current.Elements() {
@@ -354,11 +279,13 @@ func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resour
 			}
 		}
 		// Clusters that roll will report the image's own spelling.
-		for n, p := range sp.plans {
-			target[n] = p.ToVersion
+		for _, st := range sp.Steps {
+			if st.Kind == rollout.SuperRoll {
+				target[st.Cluster] = st.Plan.ToVersion
+			}
 		}
 		plan.ClusterVersions = versionMap(target)
-		plan.RolloutPlan = stringList(sp.lines)
+		plan.RolloutPlan, plan.RolloutSteps = stringList(sp.Lines()), superStepsValue(sp.Flat())
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -407,7 +334,7 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	shown := plan.RolloutPlan
+	shown, steps := plan.RolloutPlan, plan.RolloutSteps
 	order := listStrings(plan.Clusters)
 	sp, pdiags := r.plan(ctx, plan, order)
 	diags.Append(pdiags...)
@@ -419,24 +346,24 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 		return
 	}
 	var runErr error
-	if !shown.IsUnknown() && !shown.IsNull() {
-		if extra := notShown(sp.lines, listStrings(shown)); extra != "" {
-			runErr = fmt.Errorf("the clusters changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra)
+	if shownSteps := superStepsFrom(plan.RolloutSteps); shownSteps != nil {
+		if extra := rollout.NotShownClusterSteps(sp.Flat(), shownSteps); extra != nil {
+			runErr = fmt.Errorf("the clusters changed since the plan was made: the rollout would now include %q on %s, which the plan did not show. Nothing was changed; run terraform plan again", extra.String(), extra.Cluster)
 		}
 	} else {
-		shown = stringList(sp.lines)
+		shown, steps = stringList(sp.Lines()), superStepsValue(sp.Flat())
 	}
-	if runErr == nil && len(sp.lines) > 0 {
+	if runErr == nil && len(sp.Steps) > 0 {
 		runErr = r.run(ctx, plan, sp)
 	}
 
 	// Whatever happened, the state says what every cluster runs now.
-	versions, vdiags := r.clusterVersions(context.WithoutCancel(ctx), sp.order)
+	versions, vdiags := r.clusterVersions(context.WithoutCancel(ctx), sp.Order)
 	diags.Append(vdiags...)
 	plan.ID = plan.Supercluster
-	plan.Clusters = stringList(sp.order)
-	plan.RolloutPlan = shown
-	plan.ExpectedUnavailability = types.StringValue(sp.unavailability)
+	plan.Clusters = stringList(sp.Order)
+	plan.RolloutPlan, plan.RolloutSteps = shown, steps
+	plan.ExpectedUnavailability = types.StringValue(sp.Unavailability)
 	plan.ClusterVersions = versions
 	if runErr != nil {
 		plan.Version = types.StringValue(lowestOf(versions))
@@ -445,87 +372,20 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 	diags.Append(st.Set(ctx, &plan)...)
 }
 
-// run executes the supercluster plan, cluster by cluster (or all at once
-// inside a maintenance window), each cluster's rollout under its own lease.
+// run executes the supercluster plan through the executor.
 func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVersionModel, sp *superPlan) error {
-	d := r.data.acting()
-	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
 	policy, _ := m.ClusterStrategy.policy()
-	rollCluster := func(ctx context.Context, cluster string) error {
-		p := sp.plans[cluster]
-		if p == nil {
-			return nil
-		}
-		tflog.Info(ctx, "supercluster: rolling cluster", map[string]any{"supercluster": name, "cluster": cluster, "steps": len(p.Steps)})
-		key := fmt.Sprintf("%s/%s->%s@%d", name, cluster, version, time.Now().UnixNano())
-		err := executor.WithLease(ctx, d, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
-			return executor.Run(ctx, d, p, executor.Options{
-				OperationKey: key, LeaseID: leaseID, AutoRevert: policy.AutoRevert,
-				MinHealthyTime: policy.MinHealthyTime, HealthyDeadline: policy.HealthyDeadline,
+	return executor.RunSupercluster(ctx, r.data.acting(), sp.SuperPlan, executor.SuperOptions{
+		Owner: r.data.owner,
+		Cluster: func(cluster string, p *rollout.Plan) executor.Options {
+			tflog.Info(ctx, "supercluster: rolling cluster", map[string]any{"supercluster": sp.Supercluster, "cluster": cluster, "steps": len(p.Steps)})
+			return executor.Options{
+				OperationKey: fmt.Sprintf("%s/%s->%s@%d", sp.Supercluster, cluster, sp.Version, time.Now().UnixNano()),
+				AutoRevert:   policy.AutoRevert, MinHealthyTime: policy.MinHealthyTime, HealthyDeadline: policy.HealthyDeadline,
 				SettleDeadline: settleDeadline(sp.snaps[cluster], policy),
-			})
-		})
-		if err != nil {
-			return fmt.Errorf("cluster %s: %w", cluster, err)
-		}
-		return nil
-	}
-
-	switch sp.strategy {
-	case scRolling:
-		for _, cl := range sp.order {
-			if err := rollCluster(ctx, cl); err != nil {
-				return err
 			}
-		}
-	case scMaintenanceWindow:
-		for _, cl := range sp.order {
-			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActMaintenance, Open: true}); err != nil {
-				return fmt.Errorf("opening the maintenance window on %s: %s", cl, describeAPIError(err))
-			}
-		}
-		// Every cluster at once: the window is the price, speed is the point.
-		var wg sync.WaitGroup
-		errs := make([]error, len(sp.order))
-		for i, cl := range sp.order {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = rollCluster(ctx, cl)
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return fmt.Errorf("%w. The maintenance window stays open on %s: the service is still down; fix the failure and apply again", err, strings.Join(sp.order, ", "))
-		}
-		for _, cl := range sp.order {
-			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActMaintenance, Open: false}); err != nil {
-				return fmt.Errorf("closing the maintenance window on %s: %s", cl, describeAPIError(err))
-			}
-		}
-	case scIncremental:
-		temp := tempSupercluster(name, version)
-		for _, cl := range sp.order {
-			if sp.plans[cl] == nil {
-				continue
-			}
-			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActSetSupercluster, Supercluster: ""}); err != nil {
-				return fmt.Errorf("taking %s out of supercluster %s: %s", cl, name, describeAPIError(err))
-			}
-			if err := rollCluster(ctx, cl); err != nil {
-				return fmt.Errorf("%w. %s is out of supercluster %s; the next apply continues from here", err, cl, name)
-			}
-			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActSetSupercluster, Supercluster: temp}); err != nil {
-				return fmt.Errorf("joining %s to supercluster %s: %s", cl, temp, describeAPIError(err))
-			}
-		}
-		for _, cl := range sp.order {
-			if err := admin(ctx, d, cl, driver.Action{Kind: driver.ActSetSupercluster, Supercluster: name}); err != nil {
-				return fmt.Errorf("joining %s back to supercluster %s: %s", cl, name, describeAPIError(err))
-			}
-		}
-	}
-	return nil
+		},
+	})
 }
 
 func (r *superclusterVersionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -558,6 +418,9 @@ func (r *superclusterVersionResource) Read(ctx context.Context, req resource.Rea
 	if state.RolloutPlan.IsNull() || state.RolloutPlan.IsUnknown() {
 		state.RolloutPlan = stringList(nil)
 	}
+	if state.RolloutSteps.IsNull() || state.RolloutSteps.IsUnknown() {
+		state.RolloutSteps = superStepsValue(nil)
+	}
 	if state.ExpectedUnavailability.IsNull() || state.ExpectedUnavailability.IsUnknown() {
 		state.ExpectedUnavailability = types.StringValue("")
 	}
@@ -577,15 +440,6 @@ func (r *superclusterVersionResource) ImportState(ctx context.Context, req resou
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("supercluster"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-}
-
-func anyMember(found map[string]*appliance.Cluster, pred func(*appliance.Cluster) bool) bool {
-	for _, c := range found {
-		if pred(c) {
-			return true
-		}
-	}
-	return false
 }
 
 // lowestOf returns the oldest version in a map of versions.
@@ -611,13 +465,4 @@ func lowestOf(m types.Map) string {
 		}
 	}
 	return low
-}
-
-// admin runs an administrative action and waits for it.
-func admin(ctx context.Context, d driver.Driver, cluster string, a driver.Action) error {
-	t, err := d.Start(ctx, cluster, a)
-	if err != nil {
-		return err
-	}
-	return t.Wait(ctx)
 }

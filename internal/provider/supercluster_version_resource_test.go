@@ -95,7 +95,7 @@ func TestAccSuperclusterVersion_S23_S24_PatchRollsOneClusterAtATime(t *testing.T
 		Steps: []resource.TestStep{
 			{
 				Config:      superclusterConfig(sim, sim.bundle("1.1", []string{"1.0"}), "1.1", ""),
-				ExpectError: regexp.MustCompile(`(?s)1\.1 is not compatible with dma1 \(1\.0\), dma2 \(1\.0\), dma3 \(1\.0\).*maintenance_window.*S25.*incremental.*S26`),
+				ExpectError: regexp.MustCompile(`(?s)1\.1 is not compatible with dma1 \(1\.0\), dma2 \(1\.0\), dma3 \(1\.0\).*maintenance_window.*service unavailable.*incremental.*reduced\s+capacity`),
 			},
 			{
 				Config: superclusterConfig(sim, sim.bundle("1.0.1", []string{"1.0"}), "1.0.1", ""),
@@ -125,7 +125,7 @@ func TestAccSuperclusterVersion_S23_S24_PatchRollsOneClusterAtATime(t *testing.T
 				ImportStateVerify:                    true,
 				ImportStateId:                        "sc1",
 				ImportStateVerifyIdentifierAttribute: "supercluster",
-				ImportStateVerifyIgnore:              []string{"images", "rollout_plan", "expected_unavailability", "strategy"},
+				ImportStateVerifyIgnore:              []string{"images", "rollout_plan", "rollout_steps", "expected_unavailability", "strategy"},
 			},
 		},
 	})

@@ -99,7 +99,12 @@ type Plan struct {
 	ImageID     string `json:"image_id,omitempty"`
 	Order       Order  `json:"order"` // resolved: never auto
 	Rollback    bool   `json:"rollback"`
-	Steps       []Step `json:"steps"`
+	// KeepsHA and MovesResources are the policy the plan was made under
+	// (S12 HA mode, S15 fail-over), so that what is left of it can be
+	// proven again on a later snapshot (ProveRemaining).
+	KeepsHA        bool   `json:"keeps_ha"`
+	MovesResources bool   `json:"moves_resources"`
+	Steps          []Step `json:"steps"`
 	// Waves is the number of activation waves; LowerBound is the fewest any
 	// safe plan could have. The planner reaches the bound.
 	Waves      int `json:"waves"`
@@ -111,18 +116,26 @@ type Plan struct {
 
 // Lines renders the plan one step per line, stably, for the rollout_plan
 // attribute and for logs.
+// A rollback's activations read "roll back n1 -> 1.0", so that the plan
+// output says what it is.
 func (p *Plan) Lines() []string {
 	out := make([]string, 0, len(p.Steps))
 	for i, s := range p.Steps {
-		out = append(out, fmt.Sprintf("%d. %s", i+1, s.String()))
+		out = append(out, fmt.Sprintf("%d. %s", i+1, s.render(p.Rollback)))
 	}
 	return out
 }
 
 // String renders one step, e.g. "wave 1: activate n1 -> 1.1 (primary first)".
-func (s Step) String() string {
+func (s Step) String() string { return s.render(false) }
+
+func (s Step) render(rollback bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "wave %d: %s", s.Wave, s.Kind)
+	verb := string(s.Kind)
+	if rollback && s.Kind == StepActivate {
+		verb = "roll back"
+	}
+	fmt.Fprintf(&b, "wave %d: %s", s.Wave, verb)
 	switch s.Kind {
 	case StepMoveResource, StepFailBack:
 		fmt.Fprintf(&b, " %s %s -> %s", s.Resource, s.From, s.To)
@@ -157,6 +170,32 @@ func (e *ValidationError) Error() string {
 		return e.Message
 	}
 	return e.Message + ". " + e.Fix
+}
+
+// SameAction reports whether two steps do the same thing to the same
+// target: the plan shown at `terraform plan` and the one recomputed at
+// apply are compared with it, so a reworded reason or a wave renumbered
+// because earlier waves are done is not a change.
+func (s Step) SameAction(o Step) bool {
+	return s.Kind == o.Kind && s.Node == o.Node && s.Resource == o.Resource && s.To == o.To &&
+		appliance.SameVersion(s.Version, o.Version)
+}
+
+// NotShown returns the first step of got that shown does not have, in
+// order, or nil: steps already done when apply began drop out of got, but
+// nothing may appear that the operator was not shown.
+func NotShown(got, shown []Step) *Step {
+	j := 0
+	for i := range got {
+		for j < len(shown) && !shown[j].SameAction(got[i]) {
+			j++
+		}
+		if j == len(shown) {
+			return &got[i]
+		}
+		j++
+	}
+	return nil
 }
 
 // SafetyViolation is a plan that failed its own proof: a bug in the planner

@@ -25,14 +25,16 @@ func Compute(req Request) (*Plan, error) {
 	}
 	c := in.c
 	p := &Plan{
-		Cluster:     c.Name,
-		FromVersion: in.lowestVersion(),
-		ToVersion:   in.targetStr,
-		ImageID:     req.TargetImageID,
-		Order:       in.set.order,
-		Rollback:    in.rollback,
-		Steps:       []Step{},
-		Warnings:    in.warnings,
+		Cluster:        c.Name,
+		FromVersion:    in.lowestVersion(),
+		ToVersion:      in.targetStr,
+		ImageID:        req.TargetImageID,
+		Order:          in.set.order,
+		Rollback:       in.rollback,
+		KeepsHA:        in.set.haMode,
+		MovesResources: in.set.failover,
+		Steps:          []Step{},
+		Warnings:       in.warnings,
 	}
 	if in.needCount == 0 {
 		if in.finalizePending() {

@@ -18,9 +18,12 @@ import (
 // It replays the steps on the snapshot: an activation whose post-condition
 // already holds changes nothing, any other takes its node out of service
 // until its await_healthy step; moves put resources where they go. A
-// violation is a *SafetyViolation naming the step (index within steps),
-// the node and the rule.
-func ProveRemaining(c *appliance.Cluster, steps []Step) error {
+// violation is a *SafetyViolation naming the step (its index in p.Steps),
+// the node and the rule. The rules are the plan's own: HA groups only when
+// it keeps HA (not inside a maintenance window), resources only when it
+// moves them.
+func ProveRemaining(c *appliance.Cluster, p *Plan, from int) error {
+	steps := p.Steps[from:]
 	up := make(map[string]bool, len(c.Nodes))
 	state := make(map[string]appliance.NodeState, len(c.Nodes))
 	for _, n := range c.Nodes {
@@ -29,6 +32,9 @@ func ProveRemaining(c *appliance.Cluster, steps []Step) error {
 	}
 	groupsOf := map[string][]*appliance.HAGroup{}
 	for i := range c.HAGroups {
+		if !p.KeepsHA {
+			break
+		}
 		g := &c.HAGroups[i]
 		for _, m := range g.Members {
 			groupsOf[m] = append(groupsOf[m], g)
@@ -36,13 +42,13 @@ func ProveRemaining(c *appliance.Cluster, steps []Step) error {
 	}
 	where := map[string]string{} // online resource -> node hosting it
 	for _, r := range c.Resources {
-		if r.State == appliance.ResourceOnline && r.CurrentNode != "" {
+		if p.MovesResources && r.State == appliance.ResourceOnline && r.CurrentNode != "" {
 			where[r.Name] = r.CurrentNode
 		}
 	}
 	for i, s := range steps {
 		fail := func(format string, args ...any) error {
-			return &SafetyViolation{StepIndex: i, Step: s, Constraint: fmt.Sprintf(format, args...)}
+			return &SafetyViolation{StepIndex: from + i, Step: s, Constraint: fmt.Sprintf(format, args...)}
 		}
 		switch s.Kind {
 		case StepActivate:

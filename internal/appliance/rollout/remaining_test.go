@@ -28,7 +28,7 @@ func TestProveRemaining_AcceptsWhatIsStillSafe(t *testing.T) {
 		{Wave: 2, Kind: StepAwaitHealthy, Node: "n2"},
 		{Wave: 2, Kind: StepAwaitHealthy, Node: "n3"},
 	}
-	if err := ProveRemaining(remainingCluster(), steps); err != nil {
+	if err := ProveRemaining(remainingCluster(), &Plan{KeepsHA: true, MovesResources: true, Steps: steps}, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -62,7 +62,7 @@ func TestProveRemaining_RefusesWhatTheClusterNoLongerAllows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := remainingCluster()
 			tc.mess(c)
-			err := ProveRemaining(c, tc.steps)
+			err := ProveRemaining(c, &Plan{KeepsHA: true, MovesResources: true, Steps: tc.steps}, 0)
 			var v *SafetyViolation
 			if !errors.As(err, &v) {
 				t.Fatalf("want a SafetyViolation, got %v", err)
@@ -82,7 +82,19 @@ func TestProveRemaining_DoneActivationsTakeNothingDown(t *testing.T) {
 	c.Node("n1").State = appliance.NodeDown
 	c.Node("n2").Active.Version = "2.0"
 	steps := []Step{{Wave: 2, Kind: StepActivate, Node: "n2", Version: "2.0"}, {Wave: 2, Kind: StepAwaitHealthy, Node: "n2"}}
-	if err := ProveRemaining(c, steps); err != nil {
+	if err := ProveRemaining(c, &Plan{KeepsHA: true, MovesResources: true, Steps: steps}, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Inside a maintenance window (HA mode off) partners may go together.
+func TestProveRemaining_FollowsThePlansOwnPolicy(t *testing.T) {
+	c := remainingCluster()
+	steps := []Step{{Wave: 1, Kind: StepActivate, Node: "n1", Version: "2.0"}, {Wave: 1, Kind: StepActivate, Node: "n2", Version: "2.0"}, {Wave: 1, Kind: StepActivate, Node: "n3", Version: "2.0"}}
+	if err := ProveRemaining(c, &Plan{Steps: steps}, 0); err != nil {
+		t.Fatalf("a plan without HA mode or fail-over was refused: %v", err)
+	}
+	if err := ProveRemaining(c, &Plan{KeepsHA: true, Steps: steps}, 0); err == nil {
+		t.Fatal("a plan keeping HA let both partners go")
 	}
 }

@@ -144,10 +144,10 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	}
 	// The plan was proven on the snapshot it was made from; prove what is
 	// left again on the cluster as it is now, before touching anything.
-	if err := rollout.ProveRemaining(snap, r.plan.Steps[i:]); err != nil {
+	if err := rollout.ProveRemaining(snap, r.plan, i); err != nil {
 		var v *rollout.SafetyViolation
 		if errors.As(err, &v) {
-			return &stepError{index: i + v.StepIndex, step: v.Step, err: fmt.Errorf("stopped before this step: %s. Nothing more was started; bring the cluster back and apply again", v.Constraint)}
+			return &stepError{index: v.StepIndex, step: v.Step, err: fmt.Errorf("stopped before this step: %s. Nothing more was started; bring the cluster back and apply again", v.Constraint)}
 		}
 		return &stepError{index: i, step: r.plan.Steps[i], err: err}
 	}

@@ -351,7 +351,7 @@ func TestRun_PartnerDownBetweenWavesStopsBeforeItsPartnerReboots(t *testing.T) {
 		}
 		return f.activateNode(node), nil
 	}
-	p := &rollout.Plan{Cluster: "c", ToVersion: "2.0", ImageID: "img", Steps: []rollout.Step{
+	p := &rollout.Plan{Cluster: "c", ToVersion: "2.0", ImageID: "img", KeepsHA: true, Steps: []rollout.Step{
 		{Wave: 0, Kind: rollout.StepStage, Node: "n1", Version: "2.0"},
 		{Wave: 0, Kind: rollout.StepStage, Node: "n3", Version: "2.0"},
 		{Wave: 1, Kind: rollout.StepActivate, Node: "n1", Version: "2.0"},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -16,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -39,7 +39,7 @@ type clusterActiveVersionResource struct{ data *providerData }
 type clusterActiveVersionModel struct {
 	ID                types.String   `tfsdk:"id"`
 	Cluster           types.String   `tfsdk:"cluster"`
-	Version           types.String   `tfsdk:"version"`
+	Version           versionValue   `tfsdk:"version"`
 	ImageID           types.String   `tfsdk:"image_id"`
 	Strategy          *strategyModel `tfsdk:"strategy"`
 	RolloutPlan       types.List     `tfsdk:"rollout_plan"`
@@ -51,14 +51,14 @@ type clusterActiveVersionModel struct {
 }
 
 type strategyModel struct {
-	Order             types.String `tfsdk:"order"`
-	MaxUnavailable    types.String `tfsdk:"max_unavailable"`
-	HAMode            types.Bool   `tfsdk:"ha_mode"`
-	FailoverResources types.Bool   `tfsdk:"failover_resources"`
-	AutoRevert        types.Bool   `tfsdk:"auto_revert"`
-	MinHealthyTime    types.String `tfsdk:"min_healthy_time"`
-	HealthyDeadline   types.String `tfsdk:"healthy_deadline"`
-	SettleTime        types.String `tfsdk:"settle_time"`
+	Order             types.String         `tfsdk:"order"`
+	MaxUnavailable    types.String         `tfsdk:"max_unavailable"`
+	HAMode            types.Bool           `tfsdk:"ha_mode"`
+	FailoverResources types.Bool           `tfsdk:"failover_resources"`
+	AutoRevert        types.Bool           `tfsdk:"auto_revert"`
+	MinHealthyTime    timetypes.GoDuration `tfsdk:"min_healthy_time"`
+	HealthyDeadline   timetypes.GoDuration `tfsdk:"healthy_deadline"`
+	SettleTime        timetypes.GoDuration `tfsdk:"settle_time"`
 }
 
 func (r *clusterActiveVersionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -88,7 +88,7 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 				Required: true,
 				MarkdownDescription: "The version every node should run, e.g. `6.5`, `6.5.2`, `4.2.1-b37` or `6.5 SP8`. " +
 					"After a refresh it holds the version the cluster runs (the lowest, when nodes differ).",
-				Validators: []validator.String{versionValidator{}},
+				CustomType: versionType{},
 			},
 			"image_id": schema.StringAttribute{
 				Optional: true,
@@ -165,7 +165,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
 		return
 	}
-	if !needsRollout(snap, plan.Version.ValueString()) {
+	if !rollout.NeedsRollout(snap, plan.Version.ValueString()) {
 		// Nothing to roll: keep what the state says of the last rollout.
 		plan.NodeVersions = versionMap(snap.ActiveVersions())
 		plan.RolloutPlan, plan.RolloutSteps, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.RolloutSteps, state.PreviousVersion, state.RollbackAvailable
@@ -293,7 +293,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		if err != nil {
 			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err))
 		}
-		if !needsRollout(snap, plan.Version.ValueString()) {
+		if !rollout.NeedsRollout(snap, plan.Version.ValueString()) {
 			return nil
 		}
 		p, pdiags := r.data.computePlan(ctx, snap, plan.Version.ValueString(), plan.ImageID, plan.Strategy)
@@ -357,7 +357,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	setPartitionFacts(&plan, snap)
 	if runErr != nil {
 		// Record the truth, not the wish: the next plan then shows what is left to do.
-		plan.Version = types.StringValue(clusterVersion(snap))
+		plan.Version = newVersionValue(clusterVersion(snap))
 		if !errors.Is(runErr, errAlreadyReported) {
 			diags.AddError("Rollout of cluster "+cluster+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
 		}
@@ -416,7 +416,7 @@ func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.Re
 	state.ID = state.Cluster
 	// Keep the operator's spelling ("6.5.0") when it names the same release.
 	if running := clusterVersion(snap); !appliance.SameVersion(state.Version.ValueString(), running) {
-		state.Version = types.StringValue(running)
+		state.Version = newVersionValue(running)
 	}
 	state.NodeVersions = versionMap(snap.ActiveVersions())
 	setPartitionFacts(&state, snap)
@@ -444,24 +444,6 @@ func (r *clusterActiveVersionResource) ImportState(ctx context.Context, req reso
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }
 
-// needsRollout reports whether some node does not run version, or the
-// cluster-wide finalize for it has not run (an interrupted rollout, S16).
-func needsRollout(snap *appliance.Cluster, version string) bool {
-	if snap.NeedsFinalize && snap.FinalizedVersion != "" {
-		c, err := appliance.CompareVersions(snap.FinalizedVersion, version)
-		if v, ok := snap.UniformVersion(); err == nil && c < 0 && ok && appliance.SameVersion(v, version) {
-			return true
-		}
-	}
-	for _, n := range snap.Nodes {
-		if !appliance.SameVersion(n.Active.Version, version) {
-			return true
-		}
-	}
-	return false
-}
-
-// clusterVersion is the version every node runs, or the lowest when they differ.
 func clusterVersion(snap *appliance.Cluster) string {
 	if v, ok := snap.UniformVersion(); ok {
 		return v

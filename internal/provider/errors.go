@@ -1,20 +1,13 @@
 package provider
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
-	"slices"
-
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 )
-
-var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // describeAPIError turns an API error into a sentence an operator can act on.
 func describeAPIError(err error) string {
@@ -62,26 +55,4 @@ func redactURL(raw string) string {
 	}
 	u.User = nil
 	return u.String()
-}
-
-// urlSchemeValidator accepts the schemes appliances download from (S1).
-type urlSchemeValidator struct{}
-
-func (urlSchemeValidator) Description(context.Context) string {
-	return "must be an absolute http, https or ftp URL"
-}
-func (v urlSchemeValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v urlSchemeValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	u, err := url.Parse(req.ConfigValue.ValueString())
-	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "ftp"}, u.Scheme) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image URL",
-			fmt.Sprintf("%q %s.", redactURL(req.ConfigValue.ValueString()), v.Description(ctx)))
-		return
-	}
 }

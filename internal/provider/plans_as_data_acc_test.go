@@ -45,7 +45,7 @@ func TestAccClusterActiveVersion_RewordedReasonsAndRenumberedWavesStillApply(t *
 					}
 				},
 				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)the cluster changed since the plan was made.*activate n9.*Nothing was changed`),
+				ExpectError: regexp.MustCompile(`(?s)the cluster changed since the plan was made.*activate n9.*Nothing was\s+changed`),
 			},
 			{
 				PreConfig: func() {

@@ -6,8 +6,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"os"
-	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -48,16 +48,16 @@ type applianceProvider struct {
 }
 
 type providerModel struct {
-	Endpoint       types.String    `tfsdk:"endpoint"`
-	Token          types.String    `tfsdk:"token"`
-	Insecure       types.Bool      `tfsdk:"insecure"`
-	CACertPEM      types.String    `tfsdk:"ca_cert_pem"`
-	RetryMax       types.Int64     `tfsdk:"retry_max"`
-	RequestTimeout types.String    `tfsdk:"request_timeout"`
-	RetryAfterMax  types.String    `tfsdk:"retry_after_max"`
-	TrustedKeys    types.List      `tfsdk:"trusted_keys"`
-	Simulator      *simulatorModel `tfsdk:"simulator"`
-	RAUC           *raucModel      `tfsdk:"rauc"`
+	Endpoint       types.String         `tfsdk:"endpoint"`
+	Token          types.String         `tfsdk:"token"`
+	Insecure       types.Bool           `tfsdk:"insecure"`
+	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
+	RetryMax       types.Int64          `tfsdk:"retry_max"`
+	RequestTimeout timetypes.GoDuration `tfsdk:"request_timeout"`
+	RetryAfterMax  timetypes.GoDuration `tfsdk:"retry_after_max"`
+	TrustedKeys    types.List           `tfsdk:"trusted_keys"`
+	Simulator      *simulatorModel      `tfsdk:"simulator"`
+	RAUC           *raucModel           `tfsdk:"rauc"`
 }
 
 type simulatorModel struct {
@@ -105,7 +105,8 @@ func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				MarkdownDescription: "Longest wait honoured when the API answers 429 or 503 with `Retry-After`, as a Go duration such as `30s`. " +
 					"A longer `Retry-After` is cut to this, and when the retries run out the error says what the cluster asked for. " +
 					"A request never waits past its operation's deadline. Default `30s`.",
-				Validators: []validator.String{durationValidator{}},
+				CustomType: timetypes.GoDurationType{},
+				Validators: []validator.String{nonNegativeDuration{}},
 			},
 			"trusted_keys": schema.ListAttribute{
 				Optional:    true,
@@ -119,7 +120,8 @@ func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"request_timeout": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Timeout of one HTTP request attempt, as a Go duration such as `60s`. Long operations are tasks and are not bound by it. Default `60s`.",
-				Validators:          []validator.String{durationValidator{}},
+				CustomType:          timetypes.GoDurationType{},
+				Validators:          []validator.String{nonNegativeDuration{}},
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -181,11 +183,11 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	if !cfg.RetryMax.IsNull() {
 		ccfg.RetryMax = int(cfg.RetryMax.ValueInt64())
 	}
-	if d := cfg.RequestTimeout.ValueString(); d != "" {
-		ccfg.RequestTimeout, _ = time.ParseDuration(d) // validated by the schema
+	if !cfg.RequestTimeout.IsNull() {
+		ccfg.RequestTimeout, _ = cfg.RequestTimeout.ValueGoDuration() // validated by the schema
 	}
-	if d := cfg.RetryAfterMax.ValueString(); d != "" {
-		ccfg.RetryAfterMax, _ = time.ParseDuration(d) // validated by the schema
+	if !cfg.RetryAfterMax.IsNull() {
+		ccfg.RetryAfterMax, _ = cfg.RetryAfterMax.ValueGoDuration() // validated by the schema
 	}
 
 	if cfg.Simulator != nil {

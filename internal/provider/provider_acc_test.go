@@ -252,7 +252,8 @@ resource "appliance_cluster_active_version" "demo" {
 		{`order = "sideways"`, `(?s)strategy.order.*value must be one of`},
 		{`max_unavailable = "150%"`, `(?s)strategy.max_unavailable.*percentage such as 25%`},
 		{`max_unavailable = "0"`, `(?s)strategy.max_unavailable.*whole number such as 2`},
-		{`min_healthy_time = "soon"`, `(?s)Invalid duration.*"soon" must be a Go duration`},
+		{`min_healthy_time = "soon"`, `(?s)Invalid Time Duration String Value.*"2h45m".*Given Value: soon`},
+		{`min_healthy_time = "-5s"`, `(?s)Invalid duration.*"-5s" must not be negative`},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {
@@ -265,7 +266,7 @@ resource "appliance_cluster_active_version" "demo" {
   version = "one.two"
 }`,
 		PlanOnly:    true,
-		ExpectError: regexp.MustCompile(`(?s)malformed version "one.two"`),
+		ExpectError: regexp.MustCompile(`(?s)Invalid version.*malformed version "one.two".*6.5 SP8`),
 	})
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
 }

@@ -2,8 +2,8 @@ package provider
 
 import (
 	"context"
-	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -20,21 +20,21 @@ import (
 // raucModel is the provider's rauc block: one cluster of RAUC nodes reached
 // over SSH.
 type raucModel struct {
-	Cluster        types.String    `tfsdk:"cluster"`
-	User           types.String    `tfsdk:"user"`
-	PrivateKey     types.String    `tfsdk:"private_key"`
-	KnownHosts     types.String    `tfsdk:"known_hosts"`
-	KnownHostsFile types.String    `tfsdk:"known_hosts_file"`
-	Keyring        types.String    `tfsdk:"keyring"`
-	KeyringFile    types.String    `tfsdk:"keyring_file"`
-	Compatible     types.String    `tfsdk:"compatible"`
-	RebootCommand  types.String    `tfsdk:"reboot_command"`
-	HealthCommand  types.String    `tfsdk:"health_command"`
-	VersionCommand types.String    `tfsdk:"version_command"`
-	WorkDir        types.String    `tfsdk:"work_dir"`
-	BootTimeout    types.String    `tfsdk:"boot_timeout"`
-	HealthTimeout  types.String    `tfsdk:"health_timeout"`
-	Nodes          []raucNodeModel `tfsdk:"node"`
+	Cluster        types.String         `tfsdk:"cluster"`
+	User           types.String         `tfsdk:"user"`
+	PrivateKey     types.String         `tfsdk:"private_key"`
+	KnownHosts     types.String         `tfsdk:"known_hosts"`
+	KnownHostsFile types.String         `tfsdk:"known_hosts_file"`
+	Keyring        types.String         `tfsdk:"keyring"`
+	KeyringFile    types.String         `tfsdk:"keyring_file"`
+	Compatible     types.String         `tfsdk:"compatible"`
+	RebootCommand  types.String         `tfsdk:"reboot_command"`
+	HealthCommand  types.String         `tfsdk:"health_command"`
+	VersionCommand types.String         `tfsdk:"version_command"`
+	WorkDir        types.String         `tfsdk:"work_dir"`
+	BootTimeout    timetypes.GoDuration `tfsdk:"boot_timeout"`
+	HealthTimeout  timetypes.GoDuration `tfsdk:"health_timeout"`
+	Nodes          []raucNodeModel      `tfsdk:"node"`
 }
 
 type raucNodeModel struct {
@@ -73,8 +73,8 @@ func raucBlock() schema.Block {
 			"health_command":   str("Command whose success means a node serves (run after each reboot until it passes or `health_timeout` ends, and at every read). Default: none, a node is healthy when its booted slot is marked good."),
 			"version_command":  str("Command that prints the running version when the booted slot was not installed by RAUC (a factory image). Default `. /etc/os-release && echo \"$VERSION_ID\"`."),
 			"work_dir":         str("Directory on each node for bundles, the rollout lease and the provider's notes. Default `/var/lib/appliance-provider`."),
-			"boot_timeout":     schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait from a reboot until the node answers SSH on its new slot, as a Go duration. Default `10m`.", Validators: []validator.String{durationValidator{}}},
-			"health_timeout":   schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait after boot for `health_command` to pass before the node is reverted. Default `5m`.", Validators: []validator.String{durationValidator{}}},
+			"boot_timeout":     schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait from a reboot until the node answers SSH on its new slot, as a Go duration. Default `10m`.", CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}},
+			"health_timeout":   schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait after boot for `health_command` to pass before the node is reverted. Default `5m`.", CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}},
 		},
 		Blocks: map[string]schema.Block{
 			"node": schema.ListNestedBlock{
@@ -121,8 +121,8 @@ func (p *applianceProvider) configureRAUC(ctx context.Context, m *raucModel, res
 		VersionCommand: m.VersionCommand.ValueString(),
 		WorkDir:        m.WorkDir.ValueString(),
 	}
-	cfg.BootTimeout, _ = time.ParseDuration(m.BootTimeout.ValueString()) // validated by the schema
-	cfg.HealthTimeout, _ = time.ParseDuration(m.HealthTimeout.ValueString())
+	cfg.BootTimeout, _ = m.BootTimeout.ValueGoDuration() // validated by the schema; null is 0, the default
+	cfg.HealthTimeout, _ = m.HealthTimeout.ValueGoDuration()
 	for _, n := range m.Nodes {
 		cfg.Nodes = append(cfg.Nodes, rauc.NodeConfig{
 			Name: n.Name.ValueString(), Address: n.Address.ValueString(), Role: appliance.Role(n.Role.ValueString()),

@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -20,7 +22,7 @@ type rolloutPlanDataSource struct{ data *providerData }
 
 type rolloutPlanModel struct {
 	Cluster     types.String   `tfsdk:"cluster"`
-	Version     types.String   `tfsdk:"version"`
+	Version     versionValue   `tfsdk:"version"`
 	ImageID     types.String   `tfsdk:"image_id"`
 	Strategy    *strategyModel `tfsdk:"strategy"`
 	Steps       types.List     `tfsdk:"steps"`
@@ -43,16 +45,16 @@ func (d *rolloutPlanDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 		"ha_mode":            schema.BoolAttribute{Optional: true, MarkdownDescription: "As in `appliance_cluster_active_version`."},
 		"failover_resources": schema.BoolAttribute{Optional: true, MarkdownDescription: "As in `appliance_cluster_active_version`."},
 		"auto_revert":        schema.BoolAttribute{Optional: true, MarkdownDescription: "As in `appliance_cluster_active_version`."},
-		"min_healthy_time":   schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}}, MarkdownDescription: "As in `appliance_cluster_active_version`."},
-		"healthy_deadline":   schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}}, MarkdownDescription: "As in `appliance_cluster_active_version`."},
-		"settle_time":        schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}}, MarkdownDescription: "As in `appliance_cluster_active_version`."},
+		"min_healthy_time":   schema.StringAttribute{Optional: true, CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}, MarkdownDescription: "As in `appliance_cluster_active_version`."},
+		"healthy_deadline":   schema.StringAttribute{Optional: true, CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}, MarkdownDescription: "As in `appliance_cluster_active_version`."},
+		"settle_time":        schema.StringAttribute{Optional: true, CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}, MarkdownDescription: "As in `appliance_cluster_active_version`."},
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The rollout that moving a cluster to `version` would run, computed and proven safe exactly as " +
 			"`appliance_cluster_active_version` does at plan time, without changing anything. An invalid change (S6-S10) is an error here too.",
 		Attributes: map[string]schema.Attribute{
 			"cluster":      schema.StringAttribute{Required: true, MarkdownDescription: "Name of the cluster."},
-			"version":      schema.StringAttribute{Required: true, Validators: []validator.String{versionValidator{}}, MarkdownDescription: "Version to plan for."},
+			"version":      schema.StringAttribute{Required: true, CustomType: versionType{}, MarkdownDescription: "Version to plan for."},
 			"image_id":     schema.StringAttribute{Optional: true, MarkdownDescription: "Image to plan with; default the cluster's image of `version`."},
 			"strategy":     schema.SingleNestedAttribute{Optional: true, Attributes: strategy, MarkdownDescription: "How the rollout would proceed."},
 			"steps":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The steps, one per line, in order; empty when the cluster already runs `version`."},
@@ -83,7 +85,7 @@ func (d *rolloutPlanDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 	m.FromVersion = types.StringValue(clusterVersion(snap))
-	if !needsRollout(snap, m.Version.ValueString()) {
+	if !rollout.NeedsRollout(snap, m.Version.ValueString()) {
 		m.Steps, m.Warnings = stringList(nil), stringList(nil)
 		m.Order, m.Rollback = types.StringValue(""), types.BoolValue(false)
 		m.Waves, m.LowerBound = types.Int64Value(0), types.Int64Value(0)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -128,33 +127,9 @@ func (d *providerData) findTarget(ctx context.Context, snap *appliance.Cluster, 
 		}
 	}
 	if target == nil {
-		target = rollbackManifest(snap, version)
+		target = rollout.RollbackManifest(snap, version)
 	}
 	return target, targetID, known, nil
-}
-
-// rollbackManifest describes the image in the alternate partitions when it
-// is the one asked for and no image record exists for it (the factory image,
-// or one whose record was deleted): activating it is a rollback (S21).
-func rollbackManifest(snap *appliance.Cluster, version string) *appliance.Manifest {
-	if len(snap.Nodes) == 0 {
-		return nil
-	}
-	var comps []appliance.Component
-	for _, n := range snap.Nodes {
-		if !appliance.SameVersion(n.Alternate.Version, version) && !appliance.SameVersion(n.Active.Version, version) {
-			return nil
-		}
-		if comps == nil && appliance.SameVersion(n.Alternate.Version, version) {
-			for _, name := range appliance.SortedKeys(n.Alternate.Components) {
-				comps = append(comps, appliance.Component{Name: name, Payload: name + ".img", SHA256: strings.Repeat("0", 64)})
-			}
-		}
-	}
-	if len(comps) == 0 {
-		comps = []appliance.Component{{Name: "os", Payload: "os.img", SHA256: strings.Repeat("0", 64)}}
-	}
-	return &appliance.Manifest{Version: version, SupportedFrom: []string{version}, Components: comps, Description: "the image in the alternate partition"}
 }
 
 // checkSupercluster refuses, at plan time, a version that the other clusters
@@ -164,31 +139,9 @@ func (d *providerData) checkSupercluster(ctx context.Context, snap *appliance.Cl
 	if snap.Supercluster == "" {
 		return nil
 	}
-	target, err := appliance.ParseVersion(version)
-	if err != nil {
-		return nil //nolint:nilerr // not this check's error: the planner names a malformed version
-	}
 	clusters, err := d.driver.Clusters(ctx)
 	if err != nil {
 		return fmt.Errorf("listing the clusters of supercluster %s: %s", snap.Supercluster, describeAPIError(err))
 	}
-	var clash []string
-	for _, c := range clusters {
-		if c.Name == snap.Name || c.Supercluster != snap.Supercluster {
-			continue
-		}
-		for _, n := range c.Nodes {
-			if v, err := appliance.ParseVersion(n.Active.Version); err == nil && !v.CompatibleWith(target) {
-				clash = append(clash, fmt.Sprintf("%s (%s)", c.Name, n.Active.Version))
-				break
-			}
-		}
-	}
-	if len(clash) == 0 {
-		return nil
-	}
-	return fmt.Errorf("cluster %s is in supercluster %s with %s, and %s is not compatible with that (S23: only patch releases are compatible). "+
-		"Either upgrade every cluster together in a maintenance window (S25: simplest, the service is down for the window), "+
-		"or take %s out of the supercluster first, upgrade it, and join it to a new supercluster on %s (S26: service stays up at reduced capacity)",
-		snap.Name, snap.Supercluster, strings.Join(clash, ", "), version, snap.Name, version)
+	return rollout.CheckSuperclusterCompatible(snap, clusters, version)
 }

@@ -1,19 +1,16 @@
 package provider
 
 import (
-	"regexp"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 )
-
-var maxUnavailablePattern = regexp.MustCompile(`^([1-9][0-9]*|([1-9][0-9]?|100)%)$`)
 
 // policy turns the strategy block into a planner policy, filling the
 // defaults an operator expects: auto order, failover on, auto-revert on.
@@ -39,24 +36,22 @@ func (s *strategyModel) policy() (rollout.Policy, diag.Diagnostics) {
 		p.AutoRevert = s.AutoRevert.ValueBool()
 	}
 	durations := []struct {
-		name string
-		raw  string
-		dst  *time.Duration
+		val timetypes.GoDuration
+		dst *time.Duration
 	}{
-		{"min_healthy_time", s.MinHealthyTime.ValueString(), &p.MinHealthyTime},
-		{"healthy_deadline", s.HealthyDeadline.ValueString(), &p.HealthyDeadline},
-		{"settle_time", s.SettleTime.ValueString(), &p.SettleTime},
+		{s.MinHealthyTime, &p.MinHealthyTime},
+		{s.HealthyDeadline, &p.HealthyDeadline},
+		{s.SettleTime, &p.SettleTime},
 	}
 	for _, d := range durations {
-		if d.raw == "" {
+		if d.val.IsNull() || d.val.IsUnknown() {
 			continue
 		}
-		v, err := time.ParseDuration(d.raw)
-		if err != nil {
-			diags.AddAttributeError(path.Root("strategy").AtName(d.name), "Invalid duration", err.Error())
-			continue
+		// A malformed duration was refused by validation, naming the
+		// attribute; it is not reported twice.
+		if v, vd := d.val.ValueGoDuration(); !vd.HasError() {
+			*d.dst = v
 		}
-		*d.dst = v
 	}
 	return p, diags
 }
@@ -97,19 +92,22 @@ func strategyAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "How long a node must stay healthy before the next wave, as a Go duration. Default `0s`. " +
 				"Whatever its value, a node counts as healthy only after 3 consecutive healthy reads, a quarter of a second apart, " +
 				"so that health that flaps never passes on one read.",
-			Validators: []validator.String{durationValidator{}},
+			CustomType: timetypes.GoDurationType{},
+			Validators: []validator.String{nonNegativeDuration{}},
 		},
 		"healthy_deadline": schema.StringAttribute{
 			Optional: true,
 			MarkdownDescription: "How long to wait for a node to be healthy after its reboot before the rollout fails (S22). Default `30m`. " +
 				"It also bounds each activation, resource move and promotion task: a reboot that never reports its end fails the " +
 				"rollout after this long, not after the whole `timeouts`.",
-			Validators: []validator.String{durationValidator{}},
+			CustomType: timetypes.GoDurationType{},
+			Validators: []validator.String{nonNegativeDuration{}},
 		},
 		"settle_time": schema.StringAttribute{
 			Optional:            true,
 			MarkdownDescription: "Time the cluster needs to re-form after the update, overriding what it reports (S17).",
-			Validators:          []validator.String{durationValidator{}},
+			CustomType:          timetypes.GoDurationType{},
+			Validators:          []validator.String{nonNegativeDuration{}},
 		},
 	}
 }

@@ -42,7 +42,7 @@ type superclusterVersionResource struct{ data *providerData }
 type superclusterVersionModel struct {
 	ID                     types.String   `tfsdk:"id"`
 	Supercluster           types.String   `tfsdk:"supercluster"`
-	Version                types.String   `tfsdk:"version"`
+	Version                versionValue   `tfsdk:"version"`
 	Strategy               types.String   `tfsdk:"strategy"`
 	Images                 types.Map      `tfsdk:"images"`
 	ClusterStrategy        *strategyModel `tfsdk:"cluster_strategy"`
@@ -76,7 +76,7 @@ func (r *superclusterVersionResource) Schema(ctx context.Context, _ resource.Sch
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"version": schema.StringAttribute{
-				Required: true, Validators: []validator.String{versionValidator{}},
+				Required: true, CustomType: versionType{},
 				MarkdownDescription: "The version every cluster should run. After a refresh, the lowest version any cluster runs.",
 			},
 			"strategy": schema.StringAttribute{
@@ -199,7 +199,7 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 			}
 		}
 		snap := found[n]
-		if !needsRollout(snap, version) {
+		if !rollout.NeedsRollout(snap, version) {
 			continue
 		}
 		p, pdiags := r.data.planWith(ctx, snap, version, img, m.ClusterStrategy, opts)
@@ -366,7 +366,7 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 	plan.ExpectedUnavailability = types.StringValue(sp.Unavailability)
 	plan.ClusterVersions = versions
 	if runErr != nil {
-		plan.Version = types.StringValue(lowestOf(versions))
+		plan.Version = newVersionValue(lowestOf(versions))
 		diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
 	}
 	diags.Append(st.Set(ctx, &plan)...)
@@ -413,7 +413,7 @@ func (r *superclusterVersionResource) Read(ctx context.Context, req resource.Rea
 	state.Clusters = stringList(order)
 	state.ClusterVersions = versionMap(versions)
 	if low := lowestOf(state.ClusterVersions); !appliance.SameVersion(low, state.Version.ValueString()) {
-		state.Version = types.StringValue(low)
+		state.Version = newVersionValue(low)
 	}
 	if state.RolloutPlan.IsNull() || state.RolloutPlan.IsUnknown() {
 		state.RolloutPlan = stringList(nil)

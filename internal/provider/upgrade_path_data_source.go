@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
@@ -24,8 +23,8 @@ type upgradePathDataSource struct{ data *providerData }
 
 type upgradePathModel struct {
 	Cluster   types.String `tfsdk:"cluster"`
-	From      types.String `tfsdk:"from"`
-	To        types.String `tfsdk:"to"`
+	From      versionValue `tfsdk:"from"`
+	To        versionValue `tfsdk:"to"`
 	Direct    types.Bool   `tfsdk:"direct"`
 	Reachable types.Bool   `tfsdk:"reachable"`
 	Hops      types.List   `tfsdk:"hops"`
@@ -46,11 +45,11 @@ func (d *upgradePathDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"from": schema.StringAttribute{
 				Optional: true, Computed: true,
 				MarkdownDescription: "Version to update from. Default: the version the cluster runs (the lowest, when nodes differ).",
-				Validators:          []validator.String{versionValidator{}},
+				CustomType:          versionType{},
 			},
 			"to": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Version to reach; an image of it must be on the cluster.",
-				Validators: []validator.String{versionValidator{}},
+				CustomType: versionType{},
 			},
 			"bundle_files": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
@@ -85,7 +84,7 @@ func (d *upgradePathDataSource) Read(ctx context.Context, req datasource.ReadReq
 			resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err))
 			return
 		}
-		m.From = types.StringValue(clusterVersion(snap))
+		m.From = newVersionValue(clusterVersion(snap))
 	}
 	images, err := d.data.driver.Images(ctx, cluster)
 	if err != nil {

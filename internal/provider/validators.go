@@ -1,47 +1,62 @@
 package provider
 
+// Every validator of the provider's own lives here; the rest come from
+// terraform-plugin-framework-validators and the custom types (versionType,
+// timetypes.GoDuration), which validate what they parse.
+
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 )
 
-// durationValidator accepts Go durations such as "90s" or "45m".
-type durationValidator struct{}
+var (
+	sha256Pattern         = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	maxUnavailablePattern = regexp.MustCompile(`^([1-9][0-9]*|([1-9][0-9]?|100)%)$`)
+)
 
-func (durationValidator) Description(context.Context) string {
-	return "must be a Go duration such as 30s, 5m or 1h"
+// nonNegativeDuration refuses a negative Go duration; GoDurationType has
+// already refused what is no duration at all.
+type nonNegativeDuration struct{}
+
+func (nonNegativeDuration) Description(context.Context) string { return "must not be negative" }
+func (v nonNegativeDuration) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
 }
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
-func (v durationValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (v nonNegativeDuration) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d < 0 {
+	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err == nil && d < 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q %s.", req.ConfigValue.ValueString(), v.Description(ctx)))
+			fmt.Sprintf("%q %s: it is how long to wait.", req.ConfigValue.ValueString(), v.Description(ctx)))
 	}
 }
 
-// versionValidator rejects malformed versions at plan time.
-type versionValidator struct{}
+// urlSchemeValidator accepts the schemes appliances download from (S1).
+type urlSchemeValidator struct{}
 
-func (versionValidator) Description(context.Context) string {
-	return "must be an appliance version such as 6.5, 6.5.2, 4.2.1-b37 or \"6.5 SP8\""
+func (urlSchemeValidator) Description(context.Context) string {
+	return "must be an absolute http, https or ftp URL"
 }
-func (v versionValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v urlSchemeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
-func (v versionValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (v urlSchemeValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := appliance.ParseVersion(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid version", err.Error())
+	u, err := url.Parse(req.ConfigValue.ValueString())
+	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "ftp"}, u.Scheme) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image URL",
+			fmt.Sprintf("%q %s.", redactURL(req.ConfigValue.ValueString()), v.Description(ctx)))
+		return
 	}
 }

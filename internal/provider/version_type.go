@@ -81,10 +81,11 @@ func (v versionValue) ValidateAttribute(_ context.Context, req xattr.ValidateAtt
 		return
 	}
 	if _, err := appliance.ParseVersion(v.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid version",
-			fmt.Sprintf("%q is not a version: %v. Versions look like 6.5, 6.5.2, 4.2.1-b37, 1.45.455b66-rev4 or 6.5 SP8.", v.ValueString(), err))
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid version", err.Error())
 	}
 }
 
 // Parsed returns the version; call only on a known, validated value.
-func (v versionValue) Parsed() (appliance.Version, error) { return appliance.ParseVersion(v.ValueString()) }
+func (v versionValue) Parsed() (appliance.Version, error) {
+	return appliance.ParseVersion(v.ValueString())
+}

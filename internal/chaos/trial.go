@@ -158,17 +158,20 @@ func runTrial(ctx context.Context, o Options, sh *shared, dir string, n int, sig
 	case <-time.After(after):
 		g.signal(sig)
 		if killSim {
+			// The appliance manager crashes at the same moment and comes
+			// back on its own, as a supervised service would, while
+			// terraform is still shutting down.
 			sim.crash()
+			if err := sim.start(); err != nil {
+				g.signal(syscall.SIGKILL)
+				<-g.done
+				return t, fmt.Errorf("restarting the simulator: %w", err)
+			}
 		}
 		// After SIGINT terraform stops gracefully: the provider is told to
 		// stop and gets time to release its lease and save state.
 		if !g.wait(90*time.Second) && sig == syscall.SIGINT {
 			t.Errors = append(t.Errors, "SIGINT: terraform did not exit within 90s and was killed")
-		}
-		if killSim {
-			if err := sim.start(); err != nil {
-				return t, fmt.Errorf("restarting the simulator: %w", err)
-			}
 		}
 	case <-ctx.Done():
 		g.signal(syscall.SIGKILL)

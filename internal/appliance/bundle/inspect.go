@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -118,6 +119,53 @@ func inspect(abs string, id fileIdentity) (*Inspection, error) {
 		}
 	}
 	return in, nil
+}
+
+// VerifiedUnchanged reports whether the file at path is, by its identity
+// (path, size, mtime, ctime, inode), the very file an earlier inspection in
+// this or an earlier process found to have this sha256: then an upload
+// need not hash it again to know it is still the planned file. It reads
+// nothing but the file's metadata and the cache record.
+func VerifiedUnchanged(path, sha256hex string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(abs)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	id := identity(fi)
+	id.Path = abs
+	if id.CtimeNs == 0 && id.Inode == 0 {
+		return false // the platform gives only size and mtime: too weak alone
+	}
+	cache.mu.Lock()
+	in, ok := cache.done[id]
+	cache.mu.Unlock()
+	if !ok {
+		in = loadRecord(id)
+	}
+	return in != nil && strings.EqualFold(in.SHA256, sha256hex)
+}
+
+// Identity is a file's identity as VerifiedUnchanged compares it, for a
+// caller that checks a file did not change while it read it.
+type Identity = fileIdentity
+
+// IdentityOf returns the identity of the file at path.
+func IdentityOf(path string) (Identity, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Identity{}, err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return Identity{}, err
+	}
+	id := identity(fi)
+	id.Path = abs
+	return id, nil
 }
 
 type flight struct {

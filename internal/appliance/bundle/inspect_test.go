@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,5 +155,33 @@ func TestInspectFileRemembersNothingWhenCachingIsOff(t *testing.T) {
 	}
 	if in.BytesRead == 0 {
 		t.Fatal("with the cache off a new process must read the file again")
+	}
+}
+
+func TestVerifiedUnchangedVouchesOnlyForTheInspectedFileAndSum(t *testing.T) {
+	freshCache(t)
+	path := writeBundle(t, testSpec())
+	if VerifiedUnchanged(path, "00") {
+		t.Fatal("a file never inspected was vouched for")
+	}
+	in, err := InspectFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ForgetInspections() // as in the apply process: only the record on disk
+	if !VerifiedUnchanged(path, in.SHA256) {
+		t.Fatal("the inspected, unchanged file was not recognised")
+	}
+	if VerifiedUnchanged(path, strings.Repeat("a", 64)) {
+		t.Fatal("vouched for another sha256")
+	}
+	spec := testSpec()
+	spec.Version = "6.5.3"
+	other := writeBundle(t, spec)
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	if VerifiedUnchanged(path, in.SHA256) {
+		t.Fatal("vouched for a file replaced since it was inspected")
 	}
 }

@@ -89,7 +89,19 @@ func (c *Client) UploadImageExpecting(ctx context.Context, cluster, path string,
 	if sig != nil {
 		header.Set(api.HeaderBundleSignature, base64.StdEncoding.EncodeToString(sig.Encode()))
 	}
-	body := &uploadBody{path: path, size: size, hash: want.SHA256 != ""}
+	// The client's own check that the file is still the planned one: when
+	// the file's identity (size, times, inode) is the one verified at plan
+	// time with this sha256, a stat before and after suffices; otherwise
+	// the bytes are hashed as they are sent. Either way the cluster checks
+	// the bytes against X-Content-SHA256 and keeps nothing that differs.
+	var before bundle.Identity
+	known := want.SHA256 != "" && bundle.VerifiedUnchanged(path, sum)
+	if known {
+		if before, err = bundle.IdentityOf(path); err != nil {
+			return nil, fmt.Errorf("image file: %w", err)
+		}
+	}
+	body := &uploadBody{path: path, size: size, hash: want.SHA256 != "" && !known}
 	var out api.Image
 	err = c.do(ctx, call{
 		method:        http.MethodPost,
@@ -105,6 +117,11 @@ func (c *Client) UploadImageExpecting(ctx context.Context, cluster, path string,
 	// not hash to the planned sum are a changed file, not a corrupt image.
 	if got, complete := body.sum(); complete && got != sum {
 		return nil, &FileChangedError{Path: path, PlannedSHA256: sum, Now: got, PlannedSize: size, NowSize: size}
+	}
+	if known {
+		if after, ierr := bundle.IdentityOf(path); ierr != nil || after != before {
+			return nil, &FileChangedError{Path: path, PlannedSHA256: sum, Now: "(it changed while it was uploaded)", PlannedSize: size, NowSize: size}
+		}
 	}
 	if err != nil {
 		return nil, err

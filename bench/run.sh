@@ -1,34 +1,230 @@
 #!/usr/bin/env bash
-# Benchmarks, reported as ratios against a baseline measured in the same run:
-#   - the planner at 1,000 and 10,000 nodes against 100 nodes, beside n log n;
-#   - bundle verification against a bare sha256 of the same bytes.
-# Usage: bench/run.sh [count]   (default 5 runs of each benchmark)
+# make bench: every speed figure of the provider as a ratio to a baseline
+# measured in the same run, on this machine, printed as one table and
+# written to bench/RESULTS.md (which the README's performance section shows).
+#
+#   uploads     terraform apply of an appliance_software_image (stage = false)
+#               with a 1 GiB source_file (BENCH_UPLOAD_GIB=4 for 4 GiB), against
+#               curl posting the same file with the same headers to the same
+#               standalone simulator; the upload alone is timed from the
+#               provider's log; reads of the bundle are counted from the
+#               provider's log lines (one per pass over the file, see below);
+#               peak RSS is the provider processes' VmHWM, sampled from /proc.
+#   fleet plan  terraform plan of 100 clusters (100 images + 100 active
+#               versions) against 200 terraform_data resources; cluster reads
+#               counted by the simulator (GET /v1/stats).
+#   makespans   every preset and the 16-node HA-pairs case with
+#               max_unavailable = 8, in simulated seconds, against the plan's
+#               batch-by-batch bound and serial time (go test -bench Makespan).
+#   planner     10,000 and 100,000 nodes (go test -bench Compute).
+#
+# Usage: bench/run.sh            (BENCH_RUNS=5 runs of each timed command; medians)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${1:-5}
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+ROOT=$(pwd)
+RUNS=${BENCH_RUNS:-5}
+GIB=${BENCH_UPLOAD_GIB:-1}
+TERRAFORM=${TERRAFORM:-$(command -v terraform || true)}
+[ -n "$TERRAFORM" ] || { echo "bench: no terraform on PATH (make bench builds OpenTofu when missing)"; exit 1; }
+command -v curl >/dev/null || { echo "bench: curl is needed for the upload baseline (apt-get install curl)"; exit 1; }
 
-go test -run '^$' -bench 'Compute(100|1000|10000)$' -benchmem -count "$count" ./internal/appliance/rollout/ | tee -a "$out"
-go test -run '^$' -bench 'Verify' -benchmem -count "$count" ./internal/appliance/bundle/ | tee -a "$out"
+W=$(mktemp -d "${TMPDIR:-/tmp}/appliance-bench.XXXXXX")
+SIM_PID=""
+SAMPLER_PID=""
+cleanup() {
+	[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
+	if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
 
+BIN=$W/bin/terraform-provider-appliance
+go build -o "$BIN" .
+go build -o "$W/benchtool" ./bench/benchtool
+bt() { "$W/benchtool" "$@"; }
+printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/applianceops/appliance" = "%s"\n    "registry.opentofu.org/applianceops/appliance" = "%s"\n  }\n  direct {}\n}\n' "$W/bin" "$W/bin" >"$W/terraformrc"
+export TF_CLI_CONFIG_FILE=$W/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+TOKEN=bench-token-$$
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+now() { date +%s.%N; }
+# start_sim ARGS...: the standalone simulator on a free loopback port.
+start_sim() {
+	rm -f "$W/sim.out"
+	"$BIN" simulator --listen 127.0.0.1:0 --token "$TOKEN" --state "$W/sim-$RANDOM.json" --time-scale 6000 "$@" >"$W/sim.out" 2>&1 &
+	SIM_PID=$!
+	for _ in $(seq 100); do
+		URL=$(sed -n 's/^export APPLIANCE_ENDPOINT=//p' "$W/sim.out")
+		[ -n "$URL" ] && return 0
+		sleep 0.1
+	done
+	echo "bench: the simulator did not start:"; cat "$W/sim.out"; exit 1
+}
+stop_sim() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=""; }
+api() { curl -sS -H "Authorization: Bearer $TOKEN" "$@"; }
+
+# peak_sampler FILE: writes the highest VmHWM (KiB) of any provider process
+# into FILE until killed. Terraform starts the provider as "$BIN" with no
+# arguments (the simulator, the same binary, has some), so the exact
+# command line finds it.
+peak_sampler() {
+	local out=$1 max=0 k v rest
+	while :; do
+		for pid in $(pgrep -x -f "$BIN" || true); do
+			while read -r k v rest; do
+				if [ "$k" = VmHWM: ] && [ "$v" -gt "$max" ]; then max=$v; echo "$max" >"$out"; fi
+			done <"/proc/$pid/status" 2>/dev/null || true
+		done
+		sleep 0.05
+	done
+}
+
+echo "== bench on $(nproc) cores, $("$TERRAFORM" version | head -1), $(go version | awk '{print $3}')"
+
+# ---------------------------------------------------------------- uploads
+SIZE=$((GIB << 30))
+[ -n "${BENCH_UPLOAD_MIB:-}" ] && SIZE=$((BENCH_UPLOAD_MIB << 20)) # quick runs while working on the bench
+BUNDLE=$W/upload.bundle
+"$BIN" bundle --out "$BUNDLE" --version 1.1 --supported-from 1.0 --components "os:$((SIZE - 3072))" >/dev/null
+BYTES=$(stat -c %s "$BUNDLE")
+SHA=$(sha256sum "$BUNDLE" | awk '{print $1}')
+cat "$BUNDLE" >/dev/null # in the page cache for both sides alike
+start_sim
+IMG=img-${SHA:0:12}
+mkdir -p "$W/up"
+REQ='terraform {
+  required_providers {
+    appliance = { source = "applianceops/appliance" }
+  }
+}'
+cat >"$W/up/main.tf" <<EOF
+$REQ
+provider "appliance" {
+  endpoint = "$URL"
+  token    = "$TOKEN"
+}
+resource "appliance_software_image" "big" {
+  cluster     = "demo"
+  source_file = "$BUNDLE"
+  stage       = false
+}
+EOF
+: >"$W/curl.times"; : >"$W/apply.times"; : >"$W/upload.times"; : >"$W/reads"; : >"$W/rss"
+for i in $(seq "$RUNS"); do
+	t=$(curl -sS -o "$W/curl.body" -w '%{time_total} %{http_code}' -X POST -T "$BUNDLE" \
+		-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" -H "X-Content-SHA256: $SHA" \
+		"$URL/v1/clusters/demo/images")
+	[ "${t#* }" = 201 ] || { echo "bench: curl upload answered ${t#* }: $(cat "$W/curl.body")"; exit 1; }
+	echo "${t% *}" >>"$W/curl.times"
+	api -X DELETE "$URL/v1/clusters/demo/images/$IMG" >/dev/null
+
+	rm -rf "$W/up/terraform.tfstate"* "$W/cache"
+	echo 0 >"$W/rss.now"
+	peak_sampler "$W/rss.now" &
+	SAMPLER_PID=$!
+	t0=$(now)
+	(cd "$W/up" && APPLIANCE_BUNDLE_CACHE_DIR=$W/cache TF_LOG_PROVIDER=INFO TF_LOG_PATH=$W/apply-$i.log \
+		"$TERRAFORM" apply -auto-approve -input=false -no-color >"$W/apply-$i.out" 2>&1) ||
+		{ echo "bench: terraform apply failed:"; tail -20 "$W/apply-$i.out"; exit 1; }
+	t1=$(now)
+	kill "$SAMPLER_PID"; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""
+	bt sub "$t1" "$t0" >>"$W/apply.times"
+	cat "$W/rss.now" >>"$W/rss"
+	# Reads of the bundle: one "image bundle verified" line per plan-time
+	# inspection (bytes_read 0 when an unchanged file's verification was
+	# reused) and the passes the upload made.
+	bt reads "$W/apply-$i.log" >>"$W/reads"
+	# The upload alone: from "uploading image bundle" to "image bundle uploaded".
+	bt span "$W/apply-$i.log" "uploading image bundle" "image bundle uploaded" >>"$W/upload.times"
+	api -X DELETE "$URL/v1/clusters/demo/images/$IMG" >/dev/null
+done
+stop_sim
+CURL=$(median <"$W/curl.times"); APPLY=$(median <"$W/apply.times"); UPLOAD=$(median <"$W/upload.times")
+READS=$(sort -n "$W/reads" | tail -1); RSS=$(sort -n "$W/rss" | tail -1)
+
+# ------------------------------------------------------------- fleet plan
+{
+	printf '{"clusters": ['
+	for i in $(seq -w 0 99); do
+		[ "$i" = 00 ] || printf ','
+		printf '{"name": "c%s", "ha_enabled": true, "nodes": [' "$i"
+		printf '{"name": "n1", "role": "primary", "ha_group": "g1", "active": {"version": "1.0"}},'
+		printf '{"name": "n2", "role": "secondary", "ha_group": "g1", "active": {"version": "1.0"}},'
+		printf '{"name": "n3", "role": "secondary", "ha_group": "g2", "active": {"version": "1.0"}},'
+		printf '{"name": "n4", "role": "secondary", "ha_group": "g2", "active": {"version": "1.0"}}],'
+		printf '"ha_groups": [{"name": "g1", "members": ["n1", "n2"], "min_available": 1}, {"name": "g2", "members": ["n3", "n4"], "min_available": 1}]}'
+	done
+	printf ']}\n'
+} >"$W/fleet.json"
+start_sim --topology-file "$W/fleet.json"
+SMALL=$W/small.bundle
+"$BIN" bundle --out "$SMALL" --version 1.1 --supported-from 1.0 --components os:65536 >/dev/null
+mkdir -p "$W/fleet" "$W/base"
+{
+	printf '%s\nprovider "appliance" {\n  endpoint = "%s"\n  token    = "%s"\n}\n' "$REQ" "$URL" "$TOKEN"
+	for i in $(seq -w 0 99); do
+		printf 'resource "appliance_software_image" "c%s" {\n  cluster     = "c%s"\n  source_file = "%s"\n}\n' "$i" "$i" "$SMALL"
+		printf 'resource "appliance_cluster_active_version" "c%s" {\n  cluster  = "c%s"\n  version  = appliance_software_image.c%s.version\n  image_id = appliance_software_image.c%s.id\n}\n' "$i" "$i" "$i" "$i"
+	done
+} >"$W/fleet/main.tf"
+for i in $(seq -w 0 199); do
+	printf 'resource "terraform_data" "r%s" {\n  input = { cluster = "c%s", version = "1.1" }\n}\n' "$i" "$i"
+done >"$W/base/main.tf"
+: >"$W/plan.times"; : >"$W/base.times"
+for i in $(seq "$RUNS"); do
+	t0=$(now)
+	(cd "$W/base" && "$TERRAFORM" plan -input=false -no-color -out=p >"$W/base.out" 2>&1) || { tail "$W/base.out"; exit 1; }
+	t1=$(now)
+	before=$(api "$URL/v1/stats")
+	(cd "$W/fleet" && APPLIANCE_BUNDLE_CACHE_DIR=$W/cache-fleet-$i "$TERRAFORM" plan -input=false -no-color -out=p >"$W/fleet.out" 2>&1) ||
+		{ tail -20 "$W/fleet.out"; exit 1; }
+	t2=$(now)
+	after=$(api "$URL/v1/stats")
+	bt sub "$t1" "$t0" >>"$W/base.times"
+	bt sub "$t2" "$t1" >>"$W/plan.times"
+done
+stop_sim
+grep -q '200 to add' "$W/fleet.out" || { echo "bench: the fleet plan did not plan 200 resources:"; tail "$W/fleet.out"; exit 1; }
+# The most GETs of any one cluster in the last plan, and the requests made.
+GETS=$(bt stats "$before" "$after")
+PLAN=$(median <"$W/plan.times"); BASE=$(median <"$W/base.times")
+
+# ----------------------------------------------------- makespans, planner
+go test -run '^$' -bench 'Makespan' -benchtime 1x ./internal/appliance/rollout/executor/ >"$W/makespan.out" 2>&1 || { cat "$W/makespan.out"; exit 1; }
+go test -run '^$' -bench 'Compute(10000|100000)$' -benchtime 5x -benchmem ./internal/appliance/rollout/ >"$W/planner.out" 2>&1 || { cat "$W/planner.out"; exit 1; }
+
+# ------------------------------------------------------------------ table
+{
+	echo "Measured by \`make bench\` on $(nproc) cores ($(date -u +%Y-%m-%d), load average $(cut -d' ' -f1 /proc/loadavg)); every ratio is against a baseline of the same run."
+	echo
+	echo "| what | measured | baseline (same run) | ratio | target |"
+	echo "| --- | --- | --- | --- | --- |"
+	awk -v b="$BYTES" -v c="$CURL" -v u="$UPLOAD" -v a="$APPLY" -v g="$(awk -v s="$SIZE" 'BEGIN {print s/1073741824}')" 'BEGIN {
+		printf "| upload of a %.2f GiB bundle (the provider'\''s upload alone) | %.2f s, %.0f MB/s | curl: %.2f s, %.0f MB/s | %.2fx curl'\''s throughput | >= 0.9x |\n", g, u, b/u/1e6, c, b/c/1e6, c/u
+		printf "| whole `terraform apply` of that image (plan-time verification included) | %.2f s | curl: %.2f s | %.2fx curl'\''s time | <= 1.4x |\n", a, c, a/c }'
+	echo "| reads of the bundle per \`terraform apply\` (provider log: one line per pass) | $READS | | | 2 |"
+	echo "| provider peak RSS during that apply (VmHWM from /proc) | $((RSS / 1024)) MiB | | | <= 64 MiB |"
+	awk -v p="$PLAN" -v t="$BASE" 'BEGIN { printf "| `terraform plan` of 100 clusters (100 images + 100 active versions) | %.2f s | 200 `terraform_data`: %.2f s | %.2fx | <= 2x |\n", p, t, p/t }'
+	echo "| GETs of one cluster in that plan (most of any cluster; simulator's count) | ${GETS% *} | | | <= 1 per provider process |"
+	awk '/^BenchmarkMakespan/ {
+		name=$1; sub(/^BenchmarkMakespan\//, "", name); sub(/-[0-9]+$/, "", name)
+		for (i = 2; i <= NF; i++) { if ($(i) == "sim-s") s=$(i-1); if ($(i) == "bound-s") lb=$(i-1); if ($(i) == "serial-s") se=$(i-1); if ($(i) == "time-scale") sc=$(i-1) }
+		tgt = (name ~ /^16-node/) ? "<= 1.02x" : ""
+		printf "| makespan %s (simulated s, time scale %g) | %.1f s | bound %.0f s, serial %.0f s | %.3fx bound, %.1fx faster than serial | %s |\n", name, sc, s, lb, se, s/lb, se/s, tgt }' "$W/makespan.out"
+	awk '/^BenchmarkCompute/ {
+		name=$1; sub(/^BenchmarkCompute/, "", name); sub(/-[0-9]+$/, "", name)
+		for (i = 2; i <= NF; i++) { if ($(i) == "ns/op") w=$(i-1); if ($(i) == "cpu-ms/op") c=$(i-1); if ($(i) == "B/op") m=$(i-1) }
+		tgt = (name == "100000") ? "< 200 ms" : ""
+		printf "| planner, %s nodes | %.1f ms per plan (%.1f ms CPU), %.0f MB | | | %s |\n", name, w/1e6, c, m/1e6, tgt }' "$W/planner.out"
+} >"$W/table.md"
+
+cp "$W/table.md" bench/RESULTS.md
 echo
-echo "== ratios (medians of $count runs, same machine, same run)"
-awk '
-  /^Benchmark/ {
-    name=$1; sub(/-[0-9]+$/, "", name)
-    for (i = 2; i <= NF; i++) if ($(i) == "ns/op") { v[name] = v[name] " " $(i-1) }
-  }
-  function median(s,   a, n, i, j, t) {
-    n = split(s, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  END {
-    c100 = median(v["BenchmarkCompute100"]); c1k = median(v["BenchmarkCompute1000"]); c10k = median(v["BenchmarkCompute10000"])
-    printf "planner 10,000 nodes: %.2f ms per plan (target <= 50 ms)\n", c10k / 1e6
-    printf "planner 1,000 -> 10,000 nodes: x%.1f time; n log n would be x%.1f, n^2 x100\n", c10k / c1k, (10000 * log(10000)) / (1000 * log(1000))
-    printf "planner 100 -> 1,000 nodes: x%.1f time; n log n would be x%.1f\n", c1k / c100, (1000 * log(1000)) / (100 * log(100))
-    ver = median(v["BenchmarkVerify"]); base = median(v["BenchmarkVerifyBaselineSHA256"])
-    printf "bundle verify vs bare sha256 of the same bytes: x%.2f time\n", ver / base
-  }' "$out"
+cat bench/RESULTS.md
+# The README's performance section shows the latest table.
+if grep -q '<!-- bench:begin -->' README.md; then
+	awk -v f=bench/RESULTS.md '
+		/<!-- bench:begin -->/ { print; while ((getline l < f) > 0) print l; skip=1; next }
+		/<!-- bench:end -->/ { skip=0 }
+		!skip' README.md >"$W/README.md" && cp "$W/README.md" README.md
+fi

@@ -17,6 +17,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/simclient"
 )
 
 // Makespan: how long a rollout takes in the simulator's time, against two
@@ -218,7 +219,11 @@ func runMakespan(b *testing.B, mc makespanCase) (simSeconds, bound, serial, scal
 	defer func() { _ = srv.Close() }()
 	c, p := plan(srv)
 	ctx := context.Background()
-	t0, err := c.Clock(ctx)
+	sc, err := simclient.New(simclient.Config{Endpoint: srv.URL(), Token: "bench-token"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0, err := sc.Clock(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -233,7 +238,7 @@ func runMakespan(b *testing.B, mc makespanCase) (simSeconds, bound, serial, scal
 	if err != nil {
 		b.Fatalf("%s: %v", mc.name, err)
 	}
-	t1, err := c.Clock(ctx)
+	t1, err := sc.Clock(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 )
@@ -196,6 +197,8 @@ resource "appliance_software_image" "next" {
 }`, images[0].ID, p)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
+		// Import blocks came with Terraform 1.5.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_5_0)},
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
@@ -108,6 +109,8 @@ func TestAccFunctions_CompareAndCompatible(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
+		// Provider-defined functions came with Terraform 1.8.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
 		Steps: []resource.TestStep{
 			{
 				Config: sim.providerConfig() + `

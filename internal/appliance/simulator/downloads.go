@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
@@ -144,20 +145,72 @@ func (s *Server) open(ctx context.Context, u, proxy *url.URL) (io.ReadCloser, er
 	if proxy != nil {
 		tr.Proxy = http.ProxyURL(proxy)
 	}
+	// Connecting and the TLS handshake are bounded by the cloned default
+	// transport; the answer's headers by downloadHeaderTimeout. The body has
+	// no overall bound (a multi-GB image may take long), but a transfer that
+	// stalls for downloadStallTimeout is abandoned.
+	tr.ResponseHeaderTimeout = downloadHeaderTimeout
 	client := &http.Client{Transport: tr}
+	ctx, cancel := context.WithCancel(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("downloading %s: %v", redactURL(u), scrub(err, u))
 	}
 	if resp.StatusCode != http.StatusOK {
 		_ = resp.Body.Close() // the body is abandoned: the status is the error to report
+		cancel()
 		return nil, fmt.Errorf("downloading %s: HTTP %s", redactURL(u), resp.Status)
 	}
-	return resp.Body, nil
+	return newStallReader(resp.Body, downloadStallTimeout, cancel), nil
+}
+
+// downloadHeaderTimeout bounds the wait for a download's answer, and
+// downloadStallTimeout a download that stops sending; variables so that
+// tests can shorten them.
+var (
+	downloadHeaderTimeout = 30 * time.Second
+	downloadStallTimeout  = 60 * time.Second
+)
+
+// stallReader fails a transfer that sends nothing for its timeout.
+type stallReader struct {
+	body    io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+	cancel  context.CancelFunc
+	stalled atomic.Bool
+}
+
+func newStallReader(body io.ReadCloser, timeout time.Duration, cancel context.CancelFunc) *stallReader {
+	s := &stallReader{body: body, timeout: timeout, cancel: cancel}
+	s.timer = time.AfterFunc(timeout, func() {
+		s.stalled.Store(true)
+		cancel()
+	})
+	return s
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.body.Read(p)
+	if n > 0 {
+		s.timer.Reset(s.timeout)
+	}
+	if err != nil && err != io.EOF && s.stalled.Load() {
+		err = fmt.Errorf("the transfer stalled: no data for %s", s.timeout)
+	}
+	return n, err
+}
+
+func (s *stallReader) Close() error {
+	s.timer.Stop()
+	s.cancel()
+	return s.body.Close()
 }
 
 // scrub keeps credentials of a URL out of an error message.

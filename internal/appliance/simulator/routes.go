@@ -99,7 +99,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, engine.NotFound("no route %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return s.recoverPanics(mux)
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,11 @@ type Options struct {
 	// GenerateTLS serves HTTPS with a self-signed certificate made at start
 	// (see Server.CACertPEM).
 	GenerateTLS bool
+	// ErrorLog receives what the HTTP server and the handlers have to
+	// report (a handler's panic with its stack, a failed accept); nil means
+	// standard error. TLS handshake failures of clients that do not trust a
+	// self-signed certificate yet are left out: they are expected noise.
+	ErrorLog io.Writer
 	// TrustedKeys are ed25519 public keys (PEM); when any are given (here
 	// or in the topology's trusted_keys), every image must be signed by one.
 	TrustedKeys []string
@@ -51,6 +56,7 @@ type Server struct {
 	eng     *engine.Engine
 	handler http.Handler
 	trusted []ed25519.PublicKey
+	log     *log.Logger // the server's and the handlers' error log
 	stats   requestStats
 
 	ln    net.Listener
@@ -91,7 +97,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, eng: eng, trusted: trusted}
+	s := &Server{opts: opts, eng: eng, trusted: trusted, log: newErrorLog(opts.ErrorLog)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.handler = s.routes()
 	return s, nil
@@ -158,10 +164,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.ln = ln
 	s.url = scheme + "://" + ln.Addr().String()
-	// The server's own log (TLS handshake noise from clients that do not
-	// trust the certificate yet) would land in terraform's output when the
-	// simulator is embedded in the provider: it is dropped.
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.log}
 	go func() { _ = s.srv.Serve(ln) }()
 	go func() {
 		select {
@@ -207,11 +210,11 @@ func (s *Server) Close() error {
 	return err
 }
 
-// authorized checks the bearer token in constant time.
+// authorized checks the bearer token in constant time. The scheme is
+// case-insensitive (RFC 9110: "bearer x" is "Bearer x").
 func (s *Server) authorized(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || s.opts.Token == "" {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || s.opts.Token == "" {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) == 1

@@ -145,12 +145,15 @@ func each(l *lab.Lab, v int) map[string]int {
 	return m
 }
 
-// TestAccRAUC_UpgradesFourNodesInTwoHAPairsPrimaryFirst: 1.0 -> 1.1 through
-// the real CLI against real RAUC, D-Bus and sshd; each node's own rauc
-// status afterwards shows the booted slot holding 1.1 and marked good and
-// the other holding 1.0; the next plan is empty; each node was installed
-// and rebooted exactly once and partners were never down together.
-func TestAccRAUC_UpgradesFourNodesInTwoHAPairsPrimaryFirst(t *testing.T) {
+// TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift:
+// 1.0 -> 1.1 through the real CLI against real RAUC, D-Bus and sshd; each
+// node's own rauc status afterwards shows the booted slot holding 1.1 and
+// marked good and the other holding 1.0; the next plan is empty; each node
+// was installed and rebooted exactly once and partners were never down
+// together. Then a rollback to 1.0 as a change of version, a node switched
+// out of band, and a node left armed, each shown by the plan and repaired.
+func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *testing.T) {
+	t.Parallel()
 	testAccPreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 4})
 	b, err := l.BuildBundle(lab.BundleSpec{Version: "1.1", Description: "lab release 1.1"})
@@ -158,6 +161,8 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsPrimaryFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := raucUpgradeConfig(l, b, "appliance_software_image.next.version")
+	// A rollback names the version in the other slots and no image.
+	rollback := strings.Replace(raucUpgradeConfig(l, b, `"1.0"`), "  image_id = appliance_software_image.next.id\n", "", 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
@@ -192,14 +197,102 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsPrimaryFirst(t *testing.T) {
 				},
 			},
 			{Config: cfg, PlanOnly: true},
+			{
+				// Rollback is a change of version: every node boots its
+				// other slot, the factory 1.0, again.
+				Config: rollback,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(raucActiveAddr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+				},
+				Check: func(*terraform.State) error {
+					for _, n := range l.Nodes {
+						if booted, _, status, err := readRaucStatus(l, n); err != nil || booted != "A" || status != "good" {
+							return fmt.Errorf("%s after rollback: booted %s (%s), %v; want A, good", n.Name, booted, status, err)
+						}
+					}
+					if err := expectLabEvents(l, each(l, 1), each(l, 2)); err != nil {
+						return err
+					}
+					return expectPartnersNeverDownTogether(l)
+				},
+			},
+			{
+				// Out of band, n4 is switched to its other slot and
+				// rebooted: the plan shows the drift and the apply brings
+				// it back to 1.0.
+				PreConfig: func() {
+					n4 := l.Node("n4")
+					if _, err := l.Run(n4, "rauc status mark-active other && reboot"); err != nil && !strings.Contains(err.Error(), "exit status") {
+						t.Logf("out-of-band reboot of n4: %v", err)
+					}
+					waitBooted(t, n4, "B")
+				},
+				Config: rollback,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(raucActiveAddr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+				},
+				Check: func(*terraform.State) error {
+					if booted, _, _, err := readRaucStatus(l, l.Node("n4")); err != nil || booted != "A" {
+						return fmt.Errorf("n4 after the drift was repaired: booted %s, %v; want A", booted, err)
+					}
+					return nil
+				},
+			},
+			{
+				// Out of band, n2 is left armed: its bootloader would boot
+				// 1.1 at the next restart. The plan shows it (staged_nodes
+				// lacks n2) and the apply puts its boot order back without
+				// installing or rebooting anything.
+				PreConfig: func() {
+					if _, err := l.Run(l.Node("n2"), "rauc status mark-active other"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: rollback,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("appliance_software_image.next", plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					out, err := l.Run(l.Node("n2"), "rauc status --detailed --output-format=json")
+					if err != nil {
+						return err
+					}
+					if !strings.Contains(out, `"boot_primary":"rootfs.0"`) {
+						return fmt.Errorf("n2 still armed after the apply: %s", out)
+					}
+					reboots := each(l, 2)
+					reboots["n4"] = 4
+					return expectLabEvents(l, each(l, 1), reboots)
+				},
+			},
 		},
 	})
+}
+
+// waitBooted waits until a lab node is up booted from slot.
+func waitBooted(t *testing.T, n *lab.Node, slot string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, _ := n.Booted(); s == slot {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up booted from %s", n.Name, slot)
 }
 
 // TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode: corrupt, signed outside
 // the keyring, for another compatible: each fails the plan naming the
 // problem, and no node was installed or rebooted.
 func TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode(t *testing.T) {
+	t.Parallel()
 	testAccPreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 2})
 	stranger, err := l.NewSigner("stranger")
@@ -240,6 +333,7 @@ func TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode(t *testing.T) {
 // health check fails on 1.1: n3 ends on 1.0 (booted, good), n4 is never
 // rebooted, and the error names the node and the step.
 func TestAccRAUC_HealthCheckFailingOnTheThirdNodeRevertsItAndStops(t *testing.T) {
+	t.Parallel()
 	testAccPreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 4})
 	if err := l.Node("n3").SetFault("1.1", lab.FaultUnhealthy); err != nil {

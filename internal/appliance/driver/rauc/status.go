@@ -83,16 +83,31 @@ type nodeView struct {
 }
 
 // readNode reads a node's RAUC status, the versions of both slots and its
-// health. withHealth false skips the health command.
+// health, in one SSH session. withHealth false skips the health command.
 func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *nodeView {
 	v := &nodeView{cfg: n}
 	notes := n.WorkDir + "/slots"
-	out, err := d.conns.run(ctx, n, "rauc status --detailed --output-format=json && echo && echo '@@notes' && (cat "+shq(notes)+"/*.version 2>/dev/null || true)", d.cfg.CommandTimeout)
+	// Each part is marked, so that a command's own output cannot be taken
+	// for another's; the version and health commands run in subshells with
+	// their exit status reported.
+	script := "rauc status --detailed --output-format=json || echo '@@rauc-failed'\n" +
+		"echo; echo '@@notes'; cat " + shq(notes) + "/*.version 2>/dev/null\n" +
+		"echo '@@version'; (" + d.cfg.VersionCommand + ") 2>&1; echo \"@@rc=$?\"\n"
+	if withHealth && d.cfg.HealthCommand != "" {
+		script += "echo '@@health'; (" + d.cfg.HealthCommand + ") 2>&1; echo \"@@rc=$?\"\n"
+	}
+	out, err := d.conns.run(ctx, n, script, d.cfg.CommandTimeout)
 	if err != nil {
 		v.err = err
 		return v
 	}
-	jsonPart, notePart, _ := strings.Cut(out, "\n@@notes\n")
+	jsonPart, rest, _ := strings.Cut(out, "\n@@notes\n")
+	notePart, rest, _ := strings.Cut(rest, "@@version\n")
+	versionPart, healthPart, _ := strings.Cut(rest, "@@health\n")
+	if strings.Contains(jsonPart, "@@rauc-failed") {
+		v.err = fmt.Errorf("node %s: rauc status failed: %s", n.Name, strings.TrimSpace(strings.ReplaceAll(jsonPart, "@@rauc-failed", "")))
+		return v
+	}
 	if err := json.Unmarshal([]byte(strings.TrimSpace(jsonPart)), &v.status); err != nil {
 		v.err = fmt.Errorf("node %s: rauc status is not the JSON RAUC prints: %v", n.Name, err)
 		return v
@@ -110,15 +125,15 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 	}
 	v.bootedVer = v.booted.SlotStatus.Bundle.Version
 	if v.bootedVer == "" {
-		// A slot written outside RAUC (the factory image): ask the
-		// running system, and note the answer for when it is not booted.
-		out, err := d.conns.run(ctx, n, d.cfg.VersionCommand, d.cfg.CommandTimeout)
-		if err != nil {
-			v.err = fmt.Errorf("node %s: the version command failed: %w", n.Name, err)
+		// A slot written outside RAUC (the factory image): the running
+		// system says, and the answer is noted for when it is not booted.
+		ver, ok := commandResult(versionPart)
+		if !ok || ver == "" {
+			v.err = fmt.Errorf("node %s: the booted slot %s was not installed by RAUC and the version command %q failed: %s", n.Name, v.booted.Bootname, d.cfg.VersionCommand, ver)
 			return v
 		}
-		v.bootedVer = strings.TrimSpace(out)
-		if v.bootedVer != "" && noted[v.booted.Bootname] != v.bootedVer {
+		v.bootedVer = ver
+		if noted[v.booted.Bootname] != v.bootedVer {
 			_, _ = d.conns.run(ctx, n, fmt.Sprintf("mkdir -p %s && echo %s > %s/%s.version", shq(notes), shq(v.booted.Bootname+"="+v.bootedVer), shq(notes), v.booted.Bootname), d.cfg.CommandTimeout)
 		}
 	}
@@ -136,14 +151,18 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 		}
 		return v
 	}
-	out, err = d.conns.run(ctx, n, d.cfg.HealthCommand, d.cfg.CommandTimeout)
-	v.healthy = err == nil
-	if err != nil {
-		v.healthMsg = err.Error()
-	} else {
-		v.healthMsg = strings.TrimSpace(out)
-	}
+	v.healthMsg, v.healthy = commandResult(healthPart)
 	return v
+}
+
+// commandResult splits a part of readNode's output into the command's
+// output and whether it exited 0.
+func commandResult(part string) (string, bool) {
+	i := strings.LastIndex(part, "@@rc=")
+	if i < 0 {
+		return strings.TrimSpace(part), false
+	}
+	return strings.TrimSpace(part[:i]), strings.TrimSpace(part[i+len("@@rc="):]) == "0"
 }
 
 // primaryIsBooted reports whether the bootloader boots the booted slot next.

@@ -259,7 +259,9 @@ func done(snap *appliance.Cluster, s rollout.Step) bool {
 	switch s.Kind {
 	case rollout.StepStage:
 		n := snap.Node(s.Node)
-		return n != nil && (appliance.SameVersion(n.Alternate.Version, s.Version) || appliance.SameVersion(n.Active.Version, s.Version))
+		// An armed node holds the image but would boot it at its next
+		// restart: staging it again repairs that.
+		return n != nil && (appliance.SameVersion(n.Alternate.Version, s.Version) && !n.Armed || appliance.SameVersion(n.Active.Version, s.Version))
 	case rollout.StepActivate:
 		n := snap.Node(s.Node)
 		return n != nil && appliance.SameVersion(n.Active.Version, s.Version)

@@ -149,7 +149,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PidFile %[2]s/sshd.pid
-LogLevel VERBOSE
+LogLevel INFO
 MaxStartups 100
 MaxSessions 50
 Subsystem sftp /usr/lib/openssh/sftp-server

@@ -51,13 +51,13 @@ func TestPGBackend_SecondApplyOfTheSameStateIsLockedOutAndAnotherStateIsRefusedB
 	dir := t.TempDir()
 	provider, cliConfig := installProvider(t, dir)
 
-	// The standalone simulator, slow enough (a 90 s reboot takes 6 s) that
+	// The standalone simulator, slow enough (a 90 s reboot takes 9 s) that
 	// the rollout is still running while the other applies try.
 	bundle := filepath.Join(dir, "appliance-1.1.bundle")
 	if out, err := exec.Command(provider, "bundle", "--out", bundle, "--version", "1.1", "--supported-from", "1.0").CombinedOutput(); err != nil {
 		t.Fatalf("bundle: %v\n%s", err, out)
 	}
-	endpoint, token := startSimulator(t, provider, dir, 15)
+	endpoint, token := startSimulator(t, provider, dir, 10)
 	sim, err := client.New(client.Config{Endpoint: endpoint, Token: token})
 	if err != nil {
 		t.Fatal(err)
@@ -106,12 +106,15 @@ func TestPGBackend_SecondApplyOfTheSameStateIsLockedOutAndAnotherStateIsRefusedB
 		t.Fatalf("the first apply never took the cluster's lease:\n%s", running.output())
 	}
 
-	out, code := sameState.run(apply...)
-	if code == 0 || !strings.Contains(out, "Error acquiring the state lock") {
+	// Both at once, so that they meet the first apply well before its end
+	// even on a loaded machine.
+	same, other := sameState.start(apply...), otherState.start(apply...)
+	code := same.wait(3 * time.Minute)
+	if out := same.output(); code == 0 || !strings.Contains(out, "Error acquiring the state lock") {
 		t.Errorf("an apply of the same state while the first runs: exit %d, want the state lock error:\n%s", code, out)
 	}
-
-	out, code = otherState.run(apply...)
+	code = other.wait(3 * time.Minute)
+	out := other.output()
 	if running.exited() {
 		t.Fatalf("the first apply ended before the other state's apply was refused; the test cannot tell what stopped it:\n%s", running.output())
 	}

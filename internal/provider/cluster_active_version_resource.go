@@ -293,30 +293,43 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 		if err != nil {
 			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err))
 		}
-		if !rollout.NeedsRollout(snap, plan.Version.ValueString()) {
+		if !rollout.NeedsRollout(snap, plan.Version.ValueString()) && len(rollout.InFlight(snap)) == 0 {
 			return nil
 		}
-		p, pdiags := r.data.computePlan(ctx, snap, plan.Version.ValueString(), plan.ImageID, plan.Strategy)
-		diags.Append(pdiags...)
-		if pdiags.HasError() {
-			return errAlreadyReported
-		}
-		if p == nil {
-			return fmt.Errorf("no image of version %s is on cluster %s", plan.Version.ValueString(), cluster)
-		}
-		if recomputedPlanHook != nil {
-			recomputedPlanHook(p)
-		}
-		if shownSteps := stepsFrom(plan.RolloutSteps); shownSteps != nil {
-			if extra := rollout.NotShown(p.Steps, shownSteps); extra != nil {
-				return fmt.Errorf("the cluster changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra.String())
-			}
-		} else {
-			shown, steps = stringList(p.Lines()), stepsValue(p.Steps)
-		}
 		policy, _ := plan.Strategy.policy()
-		key := fmt.Sprintf("%s->%s@%d", cluster, p.ToVersion, time.Now().UnixNano())
+		// The operation key names the intent, not this process: the same
+		// rollout applied again after a crash adopts the dead holder's
+		// lease as soon as it misses its heartbeat (executor.LeaseHeartbeat).
+		key := rolloutKey(cluster, plan.Version.ValueString(), plan.ImageID.ValueString())
 		return executor.WithLease(ctx, d, cluster, r.data.owner, key, func(ctx context.Context, leaseID string) error {
+			// Reboots under way (a crashed predecessor's) are waited for,
+			// never started again; then the plan is made from what they
+			// came back as.
+			snap, err := executor.AwaitInFlight(ctx, d, cluster, policy.HealthyDeadline, 0)
+			if err != nil {
+				return err
+			}
+			if !rollout.NeedsRollout(snap, plan.Version.ValueString()) {
+				return nil
+			}
+			p, pdiags := r.data.computePlan(ctx, snap, plan.Version.ValueString(), plan.ImageID, plan.Strategy)
+			diags.Append(pdiags...)
+			if pdiags.HasError() {
+				return errAlreadyReported
+			}
+			if p == nil {
+				return fmt.Errorf("no image of version %s is on cluster %s", plan.Version.ValueString(), cluster)
+			}
+			if recomputedPlanHook != nil {
+				recomputedPlanHook(p)
+			}
+			if shownSteps := stepsFrom(plan.RolloutSteps); shownSteps != nil {
+				if extra := rollout.NotShown(p.Steps, shownSteps); extra != nil {
+					return fmt.Errorf("the cluster changed since the plan was made: the rollout would now include %q, which the plan did not show. Nothing was changed; run terraform plan again", extra.String())
+				}
+			} else {
+				shown, steps = stringList(p.Lines()), stepsValue(p.Steps)
+			}
 			return executor.Run(ctx, d, p, executor.Options{
 				OperationKey:    key,
 				LeaseID:         leaseID,
@@ -324,20 +337,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 				MinHealthyTime:  policy.MinHealthyTime,
 				HealthyDeadline: policy.HealthyDeadline,
 				SettleDeadline:  settleDeadline(snap, policy),
-				Progress: func(e executor.Event) {
-					f := map[string]any{"cluster": cluster, "step": e.Index + 1, "of": e.Total, "what": e.Step.String()}
-					switch {
-					case e.Err != nil:
-						f["error"] = e.Err.Error()
-						tflog.Error(ctx, "rollout step failed", f)
-					case e.Skipped:
-						tflog.Info(ctx, "rollout step already done", f)
-					case e.Done:
-						tflog.Info(ctx, "rollout step done", f)
-					default:
-						tflog.Info(ctx, "rollout step", f)
-					}
-				},
+				Progress:        logProgress(ctx, cluster),
 			})
 		})
 	}()
@@ -366,6 +366,33 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 }
 
 var errAlreadyReported = errors.New("already reported")
+
+// rolloutKey is the operation key of a rollout: the intent (this cluster to
+// this version, with this image), the same in every process that applies it.
+func rolloutKey(cluster, version, imageID string) string {
+	if imageID == "" {
+		return fmt.Sprintf("rollout %s -> %s", cluster, version)
+	}
+	return fmt.Sprintf("rollout %s -> %s (%s)", cluster, version, imageID)
+}
+
+// logProgress writes one tflog line per step at INFO.
+func logProgress(ctx context.Context, cluster string) func(executor.Event) {
+	return func(e executor.Event) {
+		f := map[string]any{"cluster": cluster, "step": e.Index + 1, "of": e.Total, "what": e.Step.String()}
+		switch {
+		case e.Err != nil:
+			f["error"] = e.Err.Error()
+			tflog.Error(ctx, "rollout step failed", f)
+		case e.Skipped:
+			tflog.Info(ctx, "rollout step already done", f)
+		case e.Done:
+			tflog.Info(ctx, "rollout step done", f)
+		default:
+			tflog.Info(ctx, "rollout step", f)
+		}
+	}
+}
 
 // recomputedPlanHook, when set by a test, sees the plan recomputed at apply
 // before it is compared with the plan shown: it plays a cluster that moved

@@ -62,7 +62,7 @@ func (d *providerData) planWith(ctx context.Context, snap *appliance.Cluster, ve
 	if opts.maintenanceWindow {
 		policy = rollout.WindowPolicy(policy)
 	}
-	p, err := rollout.Compute(rollout.Request{Cluster: d.withPlannedLicenses(d.unstagedInThisOperation(snap, target)), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
+	p, err := rollout.Compute(rollout.Request{Cluster: d.withPlannedLicenses(d.unstagedInThisOperation(rollout.AssumeInFlight(snap, target.Version), target)), Target: target, TargetImageID: imageID, Known: known, Policy: policy})
 	if err != nil {
 		var ve *rollout.ValidationError
 		if errors.As(err, &ve) {

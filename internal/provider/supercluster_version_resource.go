@@ -380,7 +380,7 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 		Cluster: func(cluster string, p *rollout.Plan) executor.Options {
 			tflog.Info(ctx, "supercluster: rolling cluster", map[string]any{"supercluster": sp.Supercluster, "cluster": cluster, "steps": len(p.Steps)})
 			return executor.Options{
-				OperationKey: fmt.Sprintf("%s/%s->%s@%d", sp.Supercluster, cluster, sp.Version, time.Now().UnixNano()),
+				OperationKey: "supercluster " + sp.Supercluster + ": " + rolloutKey(cluster, sp.Version, p.ImageID),
 				AutoRevert:   policy.AutoRevert, MinHealthyTime: policy.MinHealthyTime, HealthyDeadline: policy.HealthyDeadline,
 				SettleDeadline: settleDeadline(sp.snaps[cluster], policy),
 			}

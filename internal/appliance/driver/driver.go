@@ -211,6 +211,11 @@ type LeaseRequest struct {
 	Owner        string
 	OperationKey string
 	TTL          time.Duration
+	// Heartbeat is how often the holder promises to renew. A holder silent
+	// for longer is taken to be dead, and a request with the same
+	// OperationKey (the same intent, applied again after a crash) adopts
+	// its lease instead of waiting for it to expire. Zero: the driver's default.
+	Heartbeat time.Duration
 }
 
 // Lease is a cluster's rollout lease.
@@ -220,6 +225,10 @@ type Lease struct {
 	Owner        string
 	OperationKey string
 	ExpiresAt    time.Time
+	// Adopted is set when the lease was taken over from a holder of the
+	// same operation that missed its heartbeat; PreviousOwner names it.
+	Adopted       bool
+	PreviousOwner string
 }
 
 // Code classifies a driver error.

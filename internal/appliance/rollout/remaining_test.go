@@ -98,3 +98,25 @@ func TestProveRemaining_FollowsThePlansOwnPolicy(t *testing.T) {
 		t.Fatal("a plan keeping HA let both partners go")
 	}
 }
+
+// A node rebooting into the target (an interrupted apply's) is planned as
+// back on it; one rebooting for any other reason is left as it is.
+func TestAssumeInFlight_ReadsARebootUnderWayAsDone(t *testing.T) {
+	c := remainingCluster()
+	c.Node("n1").State, c.Node("n1").Healthy = appliance.NodeRebooting, false
+	c.Node("n1").Alternate = appliance.Partition{Version: "2.0", Bootable: true}
+	c.Node("n2").State = appliance.NodeRebooting // nothing staged: a reboot of its own
+	got := AssumeInFlight(c, "2.0")
+	if n := got.Node("n1"); n.State != appliance.NodeRunning || !n.Healthy || n.Active.Version != "2.0" || n.Alternate.Version != "1.0" {
+		t.Errorf("n1 = %+v, want running 2.0 with 1.0 in the alternate", n)
+	}
+	if n := got.Node("n2"); n.State != appliance.NodeRebooting {
+		t.Errorf("n2 = %s, want left rebooting", n.State)
+	}
+	if c.Node("n1").State != appliance.NodeRebooting {
+		t.Error("AssumeInFlight changed its input")
+	}
+	if InFlight(c)[0] != "n1" || len(InFlight(c)) != 2 {
+		t.Errorf("InFlight = %v", InFlight(c))
+	}
+}

@@ -182,11 +182,13 @@ func (d *Driver) DeleteImage(ctx context.Context, cluster, id string) error {
 func (d *Driver) AcquireLease(ctx context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
 	l, err := d.c.AcquireLease(ctx, cluster, api.LeaseRequest{
 		Owner: req.Owner, OperationKey: req.OperationKey, TTLSeconds: int((req.TTL + time.Second - 1) / time.Second),
+		HeartbeatSeconds: int((req.Heartbeat + time.Second - 1) / time.Second),
 	})
 	if err != nil {
 		return nil, classify(err)
 	}
-	return &driver.Lease{ID: l.ID, Cluster: l.Cluster, Owner: l.Owner, OperationKey: l.OperationKey, ExpiresAt: l.ExpiresAt}, nil
+	return &driver.Lease{ID: l.ID, Cluster: l.Cluster, Owner: l.Owner, OperationKey: l.OperationKey, ExpiresAt: l.ExpiresAt,
+		Adopted: l.Adopted, PreviousOwner: l.PreviousOwner}, nil
 }
 
 // ReleaseLease gives the lease back.

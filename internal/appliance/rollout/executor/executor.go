@@ -9,6 +9,8 @@ package executor
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -27,6 +29,11 @@ type Options struct {
 	OperationKey string
 	// LeaseID is the cluster lease every action runs under (see WithLease).
 	LeaseID string
+	// Attempt is unique to this run (random when empty). The operation key
+	// names the intent and stays the same when a crashed apply is applied
+	// again; the attempt keeps a retried request from replaying an earlier
+	// run's answer, such as a failure that has since been fixed.
+	Attempt string
 	// AutoRevert asks the appliance to boot the previous partition again
 	// when an activation fails (S18, S19).
 	AutoRevert bool
@@ -228,7 +235,7 @@ func (r *run) report(e Event) {
 }
 
 func (r *run) key(index int, s rollout.Step) string {
-	return fmt.Sprintf("%s/%d/%s/%s%s", r.opts.OperationKey, index, s.Kind, s.Node, s.Resource)
+	return fmt.Sprintf("%s/%s/%d/%s/%s%s", r.opts.OperationKey, r.opts.Attempt, index, s.Kind, s.Node, s.Resource)
 }
 
 func (r *run) start(ctx context.Context, s rollout.Step, index int) (driver.Task, error) {
@@ -481,4 +488,10 @@ func (r *run) failure(ctx context.Context, err error) error {
 		f.NodeVersions = snap.ActiveVersions()
 	}
 	return f
+}
+
+func newAttempt() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }

@@ -15,12 +15,23 @@ type Leaser interface {
 	ReleaseLease(ctx context.Context, cluster, leaseID string) error
 }
 
-// LeaseTTL is how long a lease outlives a crashed holder. It is renewed at a
-// third of that while the rollout runs.
+// LeaseTTL is how long a lease outlives a crashed holder for anyone else:
+// another rollout waits at most this long after a crash.
 const LeaseTTL = 2 * time.Minute
 
-// leaseTTL is LeaseTTL, shortened by tests.
-var leaseTTL = LeaseTTL
+// LeaseHeartbeat is how often a holder renews its lease; one that stays
+// silent for longer is taken to be dead. Liveness is the heartbeat: the
+// same rollout applied again after a crash (same cluster, same target, so
+// the same operation key) adopts the dead holder's lease as soon as the
+// heartbeat is missed, within seconds, instead of waiting out LeaseTTL;
+// a live holder keeps renewing and is never adopted.
+const LeaseHeartbeat = 10 * time.Second
+
+// leaseTTL and leaseHeartbeat are the constants, shortened by tests.
+var (
+	leaseTTL       = LeaseTTL
+	leaseHeartbeat = LeaseHeartbeat
+)
 
 // WithLease runs fn while holding the cluster's rollout lease, renewing it in
 // the background and releasing it on every exit path, so that two applies
@@ -32,8 +43,8 @@ var leaseTTL = LeaseTTL
 // bounded by a renewal interval, so a hanging request cannot outlast the lease.
 func WithLease(ctx context.Context, l Leaser, cluster, owner, operationKey string, fn func(ctx context.Context, leaseID string) error) error {
 	ttl := leaseTTL
-	req := driver.LeaseRequest{Owner: owner, OperationKey: operationKey, TTL: ttl}
-	lease, err := l.AcquireLease(ctx, cluster, req)
+	req := driver.LeaseRequest{Owner: owner, OperationKey: operationKey, TTL: ttl, Heartbeat: leaseHeartbeat}
+	lease, err := acquire(ctx, l, cluster, req)
 	if err != nil {
 		return fmt.Errorf("taking the rollout lease on cluster %s: %w", cluster, err)
 	}
@@ -41,7 +52,7 @@ func WithLease(ctx context.Context, l Leaser, cluster, owner, operationKey strin
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		every := ttl / 3
+		every := min(leaseHeartbeat/2, ttl/3)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		lastOK := time.Now()
@@ -86,3 +97,34 @@ func WithLease(ctx context.Context, l Leaser, cluster, owner, operationKey strin
 }
 
 func isLeaseHeld(err error) bool { return driver.CodeOf(err) == driver.CodeLeaseHeld }
+
+// acquire takes the lease. When the same operation holds it and renewed it
+// within its heartbeat (a predecessor that crashed moments ago, or that is
+// still alive), it tries again until the heartbeat has surely been missed:
+// a dead holder is then adopted, a live one still refuses, and that
+// refusal is returned. Another operation's lease is refused at once.
+func acquire(ctx context.Context, l Leaser, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
+	give := time.Now().Add(req.Heartbeat + req.Heartbeat/2)
+	for {
+		lease, err := l.AcquireLease(ctx, cluster, req)
+		if err == nil || !sameOperationWithinHeartbeat(err) || time.Now().After(give) {
+			return lease, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(min(time.Second, req.Heartbeat/4)):
+		}
+	}
+}
+
+// sameOperationWithinHeartbeat: the refusal says the holder is of this
+// very operation and renewed its lease within its heartbeat.
+func sameOperationWithinHeartbeat(err error) bool {
+	var e *driver.Error
+	if !errors.As(err, &e) || e.Code != driver.CodeLeaseHeld {
+		return false
+	}
+	_, ok := e.Details["heartbeat_seconds"]
+	return ok
+}

@@ -87,3 +87,61 @@ func TestWithLease_StopsBeforeTheLeaseCanExpire(t *testing.T) {
 		t.Fatalf("want the rollout stopped for want of renewal, got %v", err)
 	}
 }
+
+// adoptingLeaser plays the cluster's lease after a crash: the dead holder
+// of the same operation renewed moments ago, so the first requests are
+// refused within its heartbeat; once it is missed the lease is adopted.
+type adoptingLeaser struct {
+	scriptedLeaser
+	refusals int
+	other    bool // the holder is another operation: never adopted
+}
+
+func (a *adoptingLeaser) AcquireLease(_ context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls++
+	if a.other {
+		return nil, &driver.Error{Code: driver.CodeLeaseHeld, Message: "leased by nightly (operation other)", Details: map[string]any{"owner": "nightly"}}
+	}
+	if a.calls <= a.refusals {
+		return nil, &driver.Error{Code: driver.CodeLeaseHeld, Message: "leased by pid 42; renewed 1s ago, within its heartbeat",
+			Details: map[string]any{"owner": "pid 42", "heartbeat_seconds": 1}}
+	}
+	return &driver.Lease{ID: "l2", Cluster: cluster, Owner: req.Owner, Adopted: true, PreviousOwner: "pid 42"}, nil
+}
+
+// Defect 5: the same rollout applied again after a crash adopts the dead
+// holder's lease once it misses its heartbeat, in seconds, instead of
+// failing on it; another operation's lease is refused at once.
+func TestWithLease_Defect5_SameOperationAdoptsADeadHoldersLease(t *testing.T) {
+	old := leaseHeartbeat
+	leaseHeartbeat = 400 * time.Millisecond
+	t.Cleanup(func() { leaseHeartbeat = old })
+
+	a := &adoptingLeaser{refusals: 2}
+	start := time.Now()
+	var got string
+	if err := WithLease(context.Background(), a, "c", "me", "rollout c -> 2.0", func(_ context.Context, id string) error {
+		got = id
+		return nil
+	}); err != nil {
+		t.Fatalf("the lease of a dead holder of the same operation was not adopted: %v", err)
+	}
+	if got != "l2" || a.calls < 3 {
+		t.Fatalf("ran under lease %q after %d requests, want the adopted l2 after the refusals", got, a.calls)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("adoption took %s, want within the heartbeat and a half", took)
+	}
+
+	other := &adoptingLeaser{other: true}
+	start = time.Now()
+	err := WithLease(context.Background(), other, "c", "me", "rollout c -> 2.0", func(context.Context, string) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "leased by nightly") || other.calls != 1 {
+		t.Fatalf("another operation's lease: want one refusal naming the holder, got %v after %d requests", err, other.calls)
+	}
+	if time.Since(start) > 200*time.Millisecond {
+		t.Fatal("another operation's lease was waited for instead of refused at once")
+	}
+}

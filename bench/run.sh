@@ -81,7 +81,13 @@ peak_sampler() {
 
 echo "== bench on $(nproc) cores, $("$TERRAFORM" version | head -1), $(go version | awk '{print $3}')"
 
+# BENCH_ONLY=upload|fleet|go runs one part (while working on the bench).
+only() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
+CURL=0 APPLY=0 UPLOAD=0 READS=- RSS=0 PLAN=0 BASE=0 GETS="- -" BYTES=1
+: >"$W/makespan.out"; : >"$W/planner.out"
+
 # ---------------------------------------------------------------- uploads
+if only upload; then
 SIZE=$((GIB << 30))
 [ -n "${BENCH_UPLOAD_MIB:-}" ] && SIZE=$((BENCH_UPLOAD_MIB << 20)) # quick runs while working on the bench
 BUNDLE=$W/upload.bundle
@@ -141,7 +147,9 @@ done
 stop_sim
 CURL=$(median <"$W/curl.times"); APPLY=$(median <"$W/apply.times"); UPLOAD=$(median <"$W/upload.times")
 READS=$(sort -n "$W/reads" | tail -1); RSS=$(sort -n "$W/rss" | tail -1)
+fi
 
+if only fleet; then
 # ------------------------------------------------------------- fleet plan
 {
 	printf '{"clusters": ['
@@ -188,10 +196,13 @@ grep -q '200 to add' "$W/fleet.out" || { echo "bench: the fleet plan did not pla
 # The most GETs of any one cluster in the last plan, and the requests made.
 GETS=$(bt stats "$before" "$after")
 PLAN=$(median <"$W/plan.times"); BASE=$(median <"$W/base.times")
+fi
 
 # ----------------------------------------------------- makespans, planner
-go test -run '^$' -bench 'Makespan' -benchtime 1x ./internal/appliance/rollout/executor/ >"$W/makespan.out" 2>&1 || { cat "$W/makespan.out"; exit 1; }
-go test -run '^$' -bench 'Compute(10000|100000)$' -benchtime 5x -benchmem ./internal/appliance/rollout/ >"$W/planner.out" 2>&1 || { cat "$W/planner.out"; exit 1; }
+if only go; then
+	go test -run '^$' -bench 'Makespan' -benchtime 1x ./internal/appliance/rollout/executor/ >"$W/makespan.out" 2>&1 || { cat "$W/makespan.out"; exit 1; }
+	go test -run '^$' -bench 'Compute(10000|100000)$' -benchtime 5x -benchmem ./internal/appliance/rollout/ >"$W/planner.out" 2>&1 || { cat "$W/planner.out"; exit 1; }
+fi
 
 # ------------------------------------------------------------------ table
 {
@@ -218,9 +229,10 @@ go test -run '^$' -bench 'Compute(10000|100000)$' -benchtime 5x -benchmem ./inte
 		printf "| planner, %s nodes | %.1f ms per plan (%.1f ms CPU), %.0f MB | | | %s |\n", name, w/1e6, c, m/1e6, tgt }' "$W/planner.out"
 } >"$W/table.md"
 
-cp "$W/table.md" bench/RESULTS.md
 echo
-cat bench/RESULTS.md
+cat "$W/table.md"
+[ -z "${BENCH_ONLY:-}" ] || exit 0 # a partial table is not kept
+cp "$W/table.md" bench/RESULTS.md
 # The README's performance section shows the latest table.
 if grep -q '<!-- bench:begin -->' README.md; then
 	awk -v f=bench/RESULTS.md '

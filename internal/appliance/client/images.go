@@ -102,6 +102,7 @@ func (c *Client) UploadImageExpecting(ctx context.Context, cluster, path string,
 		}
 	}
 	body := &uploadBody{path: path, size: size, hash: want.SHA256 != "" && !known}
+	defer body.finish()
 	var out api.Image
 	err = c.do(ctx, call{
 		method:        http.MethodPost,
@@ -137,14 +138,46 @@ type uploadBody struct {
 	size int64
 	hash bool
 
-	mu   sync.Mutex
-	last *hashingFile // the latest attempt's
+	mu    sync.Mutex
+	last  *hashingFile // the latest attempt's, when hashing
+	plain []plainAttempt
+}
+
+// plainAttempt is an attempt's file when the body is not hashed.
+type plainAttempt struct {
+	f *os.File
+}
+
+// finish closes the files of unhashed attempts and counts what they sent.
+// The file position says how far an attempt read (sendfile moves it too);
+// the LimitedReader itself may still be in the transport's hands.
+func (b *uploadBody) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, a := range b.plain {
+		if pos, err := a.f.Seek(0, io.SeekCurrent); err == nil && pos > 0 {
+			bundle.NoteRead(pos)
+		}
+		_ = a.f.Close() // read only
+	}
+	b.plain = nil
 }
 
 func (b *uploadBody) open() (io.Reader, error) {
 	f, err := os.Open(b.path)
 	if err != nil {
 		return nil, fmt.Errorf("image file: %w", err)
+	}
+	if !b.hash {
+		// A bare *io.LimitedReader of the file: net/http unwraps it from
+		// retryablehttp's NopCloser and the kernel sends the file itself
+		// (sendfile), without copying it through the process. finish
+		// closes it.
+		lr := &io.LimitedReader{R: f, N: b.size}
+		b.mu.Lock()
+		b.plain = append(b.plain, plainAttempt{f: f})
+		b.mu.Unlock()
+		return lr, nil
 	}
 	hf := &hashingFile{f: f, r: io.LimitReader(f, b.size)}
 	if b.hash {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // The reboot state machine: a node goes down, comes back on the new
@@ -46,7 +47,7 @@ func swapPartitions(cs *ClusterState, n *appliance.Node) {
 	n.Active, n.Alternate = n.Alternate, n.Active
 	ni.ActiveIrreversible, ni.AlternateIrreversible = ni.AlternateIrreversible, ni.ActiveIrreversible
 	n.Active.Bootable = true
-	if len(ni.ActiveIrreversible) > 0 && n.Alternate.Version != "" {
+	if n.Alternate.Version != "" && !rules.RollbackAllowed(ni.ActiveIrreversible, n.Active.Version, n.Alternate.Version) {
 		n.Alternate.Bootable = false
 	}
 }

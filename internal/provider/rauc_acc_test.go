@@ -3,6 +3,8 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -361,5 +363,74 @@ func TestAccRAUC_HealthCheckFailingOnTheThirdNodeRevertsItAndStops(t *testing.T)
 	}
 	if err := expectPartnersNeverDownTogether(l); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAccRAUC_ChangedHostKeyFailsAndThePrivateKeyIsInNoLogOrState reads the
+// lab with TF_LOG=trace, then changes the host key known for n1: the plan
+// fails saying so; the private key appears in no log line and no state.
+func TestAccRAUC_ChangedHostKeyFailsAndThePrivateKeyIsInNoLogOrState(t *testing.T) {
+	testAccPreCheck(t)
+	logDir := t.TempDir()
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
+	l := lab.New(t, lab.Options{Nodes: 2})
+	read := raucProviderConfig(l) + `
+data "appliance_cluster" "lab" {
+  name = "lab"
+}
+`
+	// n1's known_hosts line carries n2's key: n1 presents another.
+	kh, err := os.ReadFile(l.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(kh)), "\n")
+	f1, f2 := strings.Fields(lines[0]), strings.Fields(lines[1])
+	changed := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(changed, []byte(f1[0]+" "+f2[1]+" "+f2[2]+"\n"+lines[1]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyLines := strings.Split(strings.TrimSpace(string(l.ClientKey)), "\n")
+	secret := keyLines[1 : len(keyLines)-1] // the key's base64 body, line by line
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: read,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.appliance_cluster.lab", tfjsonpath.New("version"), knownvalue.StringExact("1.0")),
+				},
+				Check: func(s *terraform.State) error {
+					for _, b := range secret {
+						if strings.Contains(s.String(), b) {
+							return fmt.Errorf("the private key is in the Terraform state")
+						}
+					}
+					return nil
+				},
+			},
+			{
+				Config:      strings.Replace(read, l.KnownHosts, changed, 1),
+				ExpectError: regexp.MustCompile(`(?s)host\s+key\s+of\s+node\s+n1.*changed`),
+			},
+		},
+	})
+	logs, _ := filepath.Glob(filepath.Join(logDir, "*.log"))
+	var total int
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(b)
+		for _, s := range secret {
+			if strings.Contains(string(b), s) {
+				t.Fatalf("a line of the private key appears in the trace log %s", filepath.Base(p))
+			}
+		}
+	}
+	if total < 10000 {
+		t.Fatalf("trace logs hold only %d bytes: the test would prove nothing", total)
 	}
 }

@@ -198,6 +198,9 @@ func TestAccExamples_ApplyThroughTheCLI(t *testing.T) {
 			// process's directory: make it the example's, as when terraform
 			// starts the provider in its own working directory.
 			t.Chdir(work)
+			if setup := exampleSetups[dir]; setup != nil {
+				setup(t)
+			}
 			resource.Test(t, resource.TestCase{
 				TerraformVersionChecks: exampleVersionChecks(work),
 				Steps: []resource.TestStep{{

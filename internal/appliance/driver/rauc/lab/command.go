@@ -46,6 +46,26 @@ func (l *Lab) Describe() Description {
 	return d
 }
 
+// WriteDescription builds a signed bundle of each version and writes the
+// lab's description, with those bundles, to lab.json in the lab directory;
+// it returns that file's path (examples/rauc reads it).
+func (l *Lab) WriteDescription(bundleVersions ...string) (string, error) {
+	d := l.Describe()
+	for _, v := range bundleVersions {
+		p, err := l.BuildBundle(BundleSpec{Version: v})
+		if err != nil {
+			return "", err
+		}
+		d.Bundles[v] = p
+	}
+	desc, _ := json.MarshalIndent(d, "", "  ")
+	path := filepath.Join(l.Dir, "lab.json")
+	if err := os.WriteFile(path, append(desc, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
 // RunCommand is `terraform-provider-appliance rauc-lab`: it starts a lab in
 // the foreground, says how to reach it and stops it on Ctrl-C.
 func RunCommand(args []string, stdout, stderr io.Writer) int {
@@ -78,24 +98,20 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer l.Close()
-	d := l.Describe()
+	var versions []string
 	for _, v := range strings.Split(*bundles, ",") {
-		if v = strings.TrimSpace(v); v == "" {
-			continue
+		if v = strings.TrimSpace(v); v != "" {
+			versions = append(versions, v)
 		}
-		p, err := l.BuildBundle(BundleSpec{Version: v})
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		d.Bundles[v] = p
 	}
-	desc, _ := json.MarshalIndent(d, "", "  ")
-	descPath := filepath.Join(l.Dir, "lab.json")
-	if err := os.WriteFile(descPath, append(desc, '\n'), 0o644); err != nil {
+	descPath, err := l.WriteDescription(versions...)
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	d := l.Describe()
+	b, _ := os.ReadFile(descPath)
+	_ = json.Unmarshal(b, &d)
 	fmt.Fprintf(stdout, "RAUC lab: %d nodes (compatible %q), all booted from slot A with version 1.0\n", len(l.Nodes), d.Compatible)
 	for _, n := range l.Nodes {
 		fmt.Fprintf(stdout, "  %s  ssh -i %s -o UserKnownHostsFile=%s -p %d root@127.0.0.1\n", n.Name, l.ClientKeyPath, l.KnownHosts, n.Port)

@@ -25,7 +25,7 @@ func describeAPIError(err error) string {
 		case driver.CodeUnauthorized:
 			hint = ": check the provider's token"
 		case driver.CodeDiskFull:
-			hint = ": free space on the cluster, e.g. by deleting images that are no longer needed"
+			hint = ": free space on the cluster, e.g. by deleting images that no node runs or holds in its alternate partition (the provider never deletes those)"
 		}
 		return err.Error() + hint
 	}

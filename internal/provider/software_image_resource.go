@@ -140,7 +140,11 @@ func (r *softwareImageResource) Configure(_ context.Context, req resource.Config
 // ModifyPlan reads a local bundle at plan time, so that the plan shows the
 // image's version and components and refuses a bad image before apply.
 func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil {
+	if r.data == nil {
+		return
+	}
+	if req.Plan.Raw.IsNull() {
+		r.planDestroy(ctx, req, resp)
 		return
 	}
 	var plan, state softwareImageModel
@@ -193,10 +197,30 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
 		return
 	}
-	if creating && manifest != nil && !r.clusterHolds(ctx, plan.Cluster.ValueString(), plan.SHA256.ValueString()) {
-		if err := rollout.CheckImageFits(snap, manifest); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image cannot update this cluster", err.Error())
-			return
+	if creating && manifest != nil {
+		holds := r.clusterHolds(ctx, plan.Cluster.ValueString(), plan.SHA256.ValueString())
+		switch inUse := rollout.StagedNodes(snap, "", manifest.Version); {
+		case len(inUse) > 0:
+			// A node runs this version or holds it as its rollback
+			// target: the image is installed, and uploading it again only
+			// gives the cluster its record back (an image deleted out of
+			// band, a replacement). It is no update, so it is not judged
+			// as one.
+		case holds:
+			// A replacement (a taint) deletes the cluster's copy before
+			// it uploads again; the upload is then judged as an update.
+			// Refuse now what the apply would refuse after the delete.
+			if err := rollout.CheckImageFits(snap, manifest); err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Replacing this image would lose it",
+					"the replacement would delete the cluster's copy of this image and upload it again, and the cluster would then refuse it: "+err.Error()+
+						". Nothing was changed. Keep the image (terraform untaint, or drop the -replace), or remove it from the configuration.")
+				return
+			}
+		default:
+			if err := rollout.CheckImageFits(snap, manifest); err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image cannot update this cluster", err.Error())
+				return
+			}
 		}
 	}
 
@@ -387,13 +411,47 @@ func (r *softwareImageResource) Update(ctx context.Context, req resource.UpdateR
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// planDestroy says, at plan time, that an image a node runs or holds in its
+// alternate partition stays on the cluster: destroying it (or replacing it)
+// only removes it from the state.
+func (r *softwareImageResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state softwareImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || state.Cluster.IsNull() {
+		return
+	}
+	snap, err := r.data.driver.Cluster(ctx, state.Cluster.ValueString())
+	if err != nil {
+		return // Delete decides with what it reads then
+	}
+	if inUse := rollout.StagedNodes(snap, state.ID.ValueString(), state.Version.ValueString()); len(inUse) > 0 {
+		resp.Diagnostics.AddWarning("The image stays on the cluster",
+			fmt.Sprintf("Image %s (%s) is what %s run or hold as their rollback target in the alternate partition, so the provider never deletes it: "+
+				"destroying or replacing appliance_software_image only removes it from the Terraform state. Delete it by hand once no node needs it.",
+				state.ID.ValueString(), state.Version.ValueString(), strings.Join(inUse, ", ")))
+	}
+}
+
 func (r *softwareImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state softwareImageModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := r.data.driver.DeleteImage(ctx, state.Cluster.ValueString(), state.ID.ValueString())
+	cluster := state.Cluster.ValueString()
+	snap, err := r.data.acting().Cluster(ctx, cluster)
+	if err != nil && !driver.IsNotFound(err) {
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		return
+	}
+	if snap != nil {
+		if inUse := rollout.StagedNodes(snap, state.ID.ValueString(), state.Version.ValueString()); len(inUse) > 0 {
+			// Never delete what a node runs or needs to roll back to.
+			tflog.Warn(ctx, "image kept on the cluster: nodes run it or hold it as their rollback target", map[string]any{"cluster": cluster, "id": state.ID.ValueString(), "nodes": inUse})
+			return
+		}
+	}
+	err = r.data.driver.DeleteImage(ctx, cluster, state.ID.ValueString())
 	if err != nil && !driver.IsNotFound(err) {
 		resp.Diagnostics.AddError("Cannot delete image "+state.ID.ValueString(), describeAPIError(err))
 	}

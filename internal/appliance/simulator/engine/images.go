@@ -53,8 +53,12 @@ func (t *Tx) AddImage(cs *ClusterState, m *appliance.Manifest, sha string, size 
 	if im := cs.ImageBySHA(sha); im != nil {
 		return im, false, nil
 	}
-	if e := validateImage(&cs.Cluster, m); e != nil {
-		return nil, false, e
+	// An image a partition already holds (its record deleted out of band)
+	// is taken back as it is: it is no update, so it is not judged as one.
+	if !installed(&cs.Cluster, imageID(sha)) {
+		if e := validateImage(&cs.Cluster, m); e != nil {
+			return nil, false, e
+		}
 	}
 	im := &ImageRecord{Image: api.Image{
 		ID: imageID(sha), Cluster: cs.Cluster.Name, Manifest: *m, SHA256: sha,
@@ -64,6 +68,17 @@ func (t *Tx) AddImage(cs *ClusterState, m *appliance.Manifest, sha string, size 
 	t.St.Event(cs, t.Now, EventImageAdded, "", "image %s (%s, %d bytes) added from %s", im.ID, m.Version, size, source)
 	t.Dirty = true
 	return im, true, nil
+}
+
+// installed reports whether a node's active or alternate partition holds
+// the image with this id.
+func installed(c *appliance.Cluster, id string) bool {
+	for _, n := range c.Nodes {
+		if n.Active.ImageID == id || n.Alternate.ImageID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // DeleteImage removes an image from the cluster's store; partitions that

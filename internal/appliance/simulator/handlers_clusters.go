@@ -3,12 +3,10 @@ package simulator
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/rules"
 )
 
 // clusterOf returns the cluster named in the path.
@@ -92,21 +90,12 @@ func (s *Server) addLicense(t *engine.Tx, r *http.Request, body []byte) (int, an
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
 	}
-	if _, perr := rules.Parse(req.Series); perr != nil {
-		return 0, nil, engine.BadRequest("series: %v", perr)
-	}
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	series := engine.SeriesOf(req.Series)
-	for _, l := range cs.Cluster.Licenses {
-		if rules.Same(l, series) {
-			return http.StatusOK, cs.Cluster.Clone(), nil
-		}
+	if err := t.AddLicense(cs, req.Series); err != nil {
+		return 0, nil, err
 	}
-	cs.Cluster.Licenses = append(cs.Cluster.Licenses, series)
-	t.St.Event(cs, t.Now, engine.EventCluster, "", "license for the %s series installed", series)
-	t.Dirty = true
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
 
@@ -125,35 +114,8 @@ func (s *Server) setSupercluster(t *engine.Tx, r *http.Request, body []byte) (in
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	name := strings.TrimSpace(req.Name)
-	if name != "" {
-		// S23: all clusters of a supercluster must run compatible versions.
-		mine, ok := engine.UniformVersion(&cs.Cluster)
-		if !ok {
-			return 0, nil, engine.Unprocessable(api.CodePreconditionFailed, "cluster %s runs mixed versions (%s): it cannot join a supercluster", cs.Cluster.Name, engine.VersionsText(&cs.Cluster))
-		}
-		for _, o := range t.St.Clusters {
-			if o == cs || o.Cluster.Supercluster != name {
-				continue
-			}
-			for _, n := range o.Cluster.Nodes {
-				if !engine.Compatible(n.Active.Version, mine) {
-					return 0, nil, engine.Unprocessable(api.CodePreconditionFailed,
-						"cluster %s runs %s, which is not compatible with %s on cluster %s of supercluster %s (S23: only patch releases are compatible)",
-						cs.Cluster.Name, mine, n.Active.Version, o.Cluster.Name, name)
-				}
-			}
-		}
-	}
-	if cs.Cluster.Supercluster != name {
-		old := cs.Cluster.Supercluster
-		cs.Cluster.Supercluster = name
-		if name == "" {
-			t.St.Event(cs, t.Now, engine.EventCluster, "", "cluster left supercluster %s", old)
-		} else {
-			t.St.Event(cs, t.Now, engine.EventCluster, "", "cluster joined supercluster %s", name)
-		}
-		t.Dirty = true
+	if err := t.SetSupercluster(cs, req.Name); err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }
@@ -173,15 +135,6 @@ func (s *Server) setMaintenance(t *engine.Tx, r *http.Request, body []byte) (int
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
 		return 0, nil, err
 	}
-	switch {
-	case req.Open && cs.Window == nil:
-		engine.SetWindow(cs, t.Now, "maintenance")
-		t.St.Event(cs, t.Now, engine.EventCluster, "", "maintenance window opened")
-		t.Dirty = true
-	case !req.Open && cs.Window != nil:
-		engine.SetWindow(cs, t.Now, "")
-		t.St.Event(cs, t.Now, engine.EventCluster, "", "maintenance window closed")
-		t.Dirty = true
-	}
+	t.SetMaintenance(cs, req.Open)
 	return http.StatusOK, cs.Cluster.Clone(), nil
 }

@@ -41,9 +41,6 @@ func uniformVersion(c *appliance.Cluster) (string, bool) {
 	return v, true
 }
 
-// UniformVersion is uniformVersion for the HTTP layer.
-func UniformVersion(c *appliance.Cluster) (string, bool) { return uniformVersion(c) }
-
 // lowestVersion is the oldest readable active version of the cluster.
 func lowestVersion(c *appliance.Cluster) string {
 	low := ""
@@ -65,6 +62,3 @@ func compatible(a, b string) bool {
 	rb, errB := rules.Parse(b)
 	return errA != nil || errB != nil || rules.Compatible(ra, rb)
 }
-
-// Compatible is compatible for the HTTP layer.
-func Compatible(a, b string) bool { return compatible(a, b) }

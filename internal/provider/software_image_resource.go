@@ -328,10 +328,12 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 		return
 	}
 	if m.Stage.ValueBool() {
-		// The operation key is new for every staging, so that its requests'
-		// idempotency keys guard against retries of this staging only and
-		// never replay an earlier one's answer.
-		op := fmt.Sprintf("stage/%s@%d", m.ID.ValueString(), time.Now().UnixNano())
+		// The operation key names the intent, not this process: the same
+		// staging applied again after a crash adopts the dead holder's
+		// lease as soon as it misses its heartbeat. (Each run's idempotency
+		// keys carry an attempt of their own, so no earlier answer is
+		// replayed.)
+		op := fmt.Sprintf("stage %s on %s", m.ID.ValueString(), cluster)
 		err := executor.Stage(ctx, d, snap, m.ID.ValueString(), m.Version.ValueString(), r.data.owner, executor.Options{OperationKey: op})
 		switch {
 		case err != nil && ctx.Err() != nil:

@@ -116,3 +116,32 @@ func TestRun_Defect8_ASteadyNodePassesAfterTheDefaultThreeHealthyReads(t *testin
 		t.Fatalf("the await passed at read %d, want read 8: the third consecutive healthy read", passedAt)
 	}
 }
+
+// Crash adoption of a staging (chaos finding): a node that a crashed
+// predecessor left staging refuses another staging while busy; Stage waits
+// for it and stages only what is still missing.
+func TestStage_AStagingLeftRunningByACrashIsWaitedForNotStartedAgain(t *testing.T) {
+	f := newFake("1.0", "1.0")
+	f.snap.Node("n1").Staging = "img" // the dead predecessor's staging runs on
+	f.onRead = func(n int, c *appliance.Cluster) {
+		if n == 4 {
+			c.Node("n1").Staging = ""
+			c.Node("n1").Alternate = appliance.Partition{Version: "2.0", ImageID: "img", Bootable: true}
+		}
+	}
+	f.stage = func(node string) (driver.Task, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.snap.Node(node).Staging != "" {
+			return nil, &driver.Error{Status: 409, Code: driver.CodeConflict, Message: node + " is busy staging"}
+		}
+		f.snap.Node(node).Alternate = appliance.Partition{Version: "2.0", ImageID: "img", Bootable: true}
+		return f.task("stage", node, nil), nil
+	}
+	if err := Stage(context.Background(), f, f.snap.Clone(), "img", "2.0", "me", Options{OperationKey: "stage img on c", PollInterval: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.calls, ","); got != "stage n2" {
+		t.Fatalf("calls = %s, want only n2 staged (n1's staging was under way)", got)
+	}
+}

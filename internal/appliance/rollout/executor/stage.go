@@ -2,6 +2,9 @@ package executor
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
@@ -13,13 +16,62 @@ import (
 // partitions a rollout boots, so it must never race one. It runs the
 // planner's staging steps through Run, the same path as a rollout's own
 // staging, so a failed task is a failure however the driver reports it.
+//
+// With an operation key that names the intent (this image on this
+// cluster), a staging applied again after a crash adopts the dead holder's
+// lease (see WithLease); the stagings it left running are waited for, at
+// most StageDeadline, never started again, and the plan is made from what
+// they left.
 func Stage(ctx context.Context, d driver.Driver, snap *appliance.Cluster, imageID, version, owner string, opts Options) error {
-	p := rollout.Staging(snap, imageID, version)
-	if len(p.Steps) == 0 {
+	if len(rollout.Staging(snap, imageID, version).Steps) == 0 {
 		return nil
+	}
+	if opts.StageDeadline <= 0 {
+		opts.StageDeadline = DefaultStageDeadline
 	}
 	return WithLease(ctx, d, snap.Name, owner, opts.OperationKey, func(ctx context.Context, leaseID string) error {
 		opts.LeaseID = leaseID
+		cur, err := awaitStaging(ctx, d, snap.Name, opts.StageDeadline, opts.PollInterval)
+		if err != nil {
+			return err
+		}
+		p := rollout.Staging(cur, imageID, version)
+		if len(p.Steps) == 0 {
+			return nil
+		}
 		return Run(ctx, d, p, opts)
 	})
+}
+
+// awaitStaging waits, at most limit, until no node of the cluster is
+// writing an image into its alternate partition, and returns the snapshot
+// it then read: a node busy staging refuses another staging.
+func awaitStaging(ctx context.Context, d driver.Driver, cluster string, limit, poll time.Duration) (*appliance.Cluster, error) {
+	if poll <= 0 {
+		poll = 250 * time.Millisecond
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		snap, err := d.Cluster(ctx, cluster)
+		if err != nil {
+			return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
+		}
+		var busy []string
+		for _, n := range snap.Nodes {
+			if n.Staging != "" {
+				busy = append(busy, n.Name)
+			}
+		}
+		if len(busy) == 0 {
+			return snap, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s still staging after %s (the staging was started before this apply)", strings.Join(busy, ", "), limit)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
 }

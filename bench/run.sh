@@ -71,9 +71,10 @@ peak_sampler() {
 	local out=$1 max=0 k v rest
 	while :; do
 		for pid in $(pgrep -x -f "$BIN" || true); do
-			while read -r k v rest; do
+			[ -r "/proc/$pid/status" ] || continue
+			{ while read -r k v rest; do
 				if [ "$k" = VmHWM: ] && [ "$v" -gt "$max" ]; then max=$v; echo "$max" >"$out"; fi
-			done <"/proc/$pid/status" 2>/dev/null || true
+			done <"/proc/$pid/status"; } 2>/dev/null || true
 		done
 		sleep 0.05
 	done

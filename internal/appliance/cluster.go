@@ -116,10 +116,15 @@ func (r Resource) CanRunOn(node string) bool {
 // Cluster is a snapshot of a cluster as the management API reports it. It is
 // the planner's input and the simulator's wire format.
 type Cluster struct {
-	Name      string     `json:"name"`
-	Nodes     []Node     `json:"nodes"`
-	HAGroups  []HAGroup  `json:"ha_groups,omitempty"`
-	Resources []Resource `json:"resources,omitempty"`
+	Name string `json:"name"`
+	// ObservedAt is the appliance's own time when it took the snapshot (the
+	// simulator's simulated time), nil when it does not say. With
+	// Node.HealthySince it measures a node's healthy run on the
+	// appliance's clock, which may run faster than the wall clock.
+	ObservedAt *time.Time `json:"observed_at,omitempty"`
+	Nodes      []Node     `json:"nodes"`
+	HAGroups   []HAGroup  `json:"ha_groups,omitempty"`
+	Resources  []Resource `json:"resources,omitempty"`
 	// HAEnabled is whether HA is active on the cluster; HA mode defaults to it (S12).
 	HAEnabled bool `json:"ha_enabled"`
 	// Licenses are the version series the cluster is licensed for, e.g. "6.5" (S10).
@@ -307,6 +312,10 @@ func (c *Cluster) Validate() error {
 func (c *Cluster) Clone() *Cluster {
 	out := *c
 	out.Nodes = make([]Node, len(c.Nodes))
+	if c.ObservedAt != nil {
+		t := *c.ObservedAt
+		out.ObservedAt = &t
+	}
 	for i, n := range c.Nodes {
 		n.Active.Components = cloneMap(n.Active.Components)
 		n.Alternate.Components = cloneMap(n.Alternate.Components)

@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
@@ -36,7 +37,9 @@ func nodeOf(t *engine.Tx, r *http.Request) (*engine.ClusterState, *appliance.Nod
 func (s *Server) listClusters(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {
 	out := api.ClusterList{Clusters: []appliance.Cluster{}}
 	for _, cs := range t.St.Clusters {
-		out.Clusters = append(out.Clusters, *cs.Cluster.Clone())
+		c := cs.Cluster.Clone()
+		c.ObservedAt = observedAt(t)
+		out.Clusters = append(out.Clusters, *c)
 	}
 	return http.StatusOK, out, nil
 }
@@ -46,7 +49,17 @@ func (s *Server) getCluster(t *engine.Tx, r *http.Request, _ []byte) (int, any, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, cs.Cluster.Clone(), nil
+	c := cs.Cluster.Clone()
+	c.ObservedAt = observedAt(t)
+	return http.StatusOK, c, nil
+}
+
+// observedAt stamps a snapshot with the simulated time it was read at, so
+// that a client can measure a node's healthy run (healthy_since) in the
+// simulator's time.
+func observedAt(t *engine.Tx) *time.Time {
+	now := t.Now
+	return &now
 }
 
 func (s *Server) listEvents(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {

@@ -53,7 +53,7 @@ func sixteenPairs() *engine.Topology {
 		}
 		g := fmt.Sprintf("g%d", (i+1)/2)
 		c.Nodes = append(c.Nodes, appliance.Node{Name: fmt.Sprintf("n%02d", i), Role: role, HAGroup: g,
-			Active: appliance.Partition{Version: "1.0"}})
+			Active: appliance.Partition{Version: "1.0"}, State: appliance.NodeRunning, Healthy: true})
 		if i%2 == 0 {
 			c.HAGroups = append(c.HAGroups, appliance.HAGroup{Name: g, Members: []string{fmt.Sprintf("n%02d", i-1), fmt.Sprintf("n%02d", i)}, MinAvailable: 1})
 		}

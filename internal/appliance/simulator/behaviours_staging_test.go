@@ -1,9 +1,7 @@
 package simulator
 
 import (
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +15,7 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/ftpget/ftptest"
 )
 
 // Staging: S1-S5.
@@ -90,7 +89,7 @@ func TestSim_S1_DownloadByFTP(t *testing.T) {
 	if _, err := bundle.Build(&data, spec("1.1", []string{"1.0"})); err != nil {
 		t.Fatal(err)
 	}
-	addr := fakeFTP(t, "pub/1.1.tar", []byte(data.String()))
+	addr := ftptest.Serve(t, "pub/1.1.tar", []byte(data.String()))
 	var tk api.Task
 	h.call("POST", "/v1/clusters/demo/downloads", api.DownloadRequest{URL: "ftp://" + addr + "/pub/1.1.tar"}, 202, &tk)
 	got := h.succeed(tk)
@@ -114,87 +113,6 @@ func TestSim_S1_CorruptDownloadFault(t *testing.T) {
 	if len(l.Images) != 0 {
 		t.Fatalf("a corrupt download left an image: %+v", l.Images)
 	}
-}
-
-// fakeFTP serves one file over a minimal passive-mode FTP server.
-func fakeFTP(t *testing.T, path string, content []byte) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() }) // stops the accept loop; nothing to check
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer func() { _ = c.Close() }() // the session is over either way
-				w := func(s string) { fmt.Fprintf(c, "%s\r\n", s) }
-				w("220 fake ftp")
-				buf := make([]byte, 1024)
-				var data net.Listener
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					line := strings.TrimSpace(string(buf[:n]))
-					switch {
-					case strings.HasPrefix(line, "USER"):
-						w("331 password please")
-					case strings.HasPrefix(line, "PASS"):
-						w("230 logged in")
-					case strings.HasPrefix(line, "TYPE"):
-						w("200 binary")
-					case strings.HasPrefix(line, "PASV"):
-						data, err = net.Listen("tcp", "127.0.0.1:0")
-						if err != nil {
-							t.Errorf("fake ftp: data listener: %v", err)
-							w("425 cannot open a data connection")
-							continue
-						}
-						addr, ok := data.Addr().(*net.TCPAddr)
-						if !ok {
-							t.Errorf("fake ftp: data listener address %v is not TCP", data.Addr())
-							w("425 cannot open a data connection")
-							continue
-						}
-						p := addr.Port
-						w(fmt.Sprintf("227 Entering Passive Mode (127,0,0,1,%d,%d)", p>>8, p&255))
-					case strings.HasPrefix(line, "RETR"):
-						if strings.TrimSpace(strings.TrimPrefix(line, "RETR")) != path {
-							w("550 no such file")
-							continue
-						}
-						w("150 opening")
-						dc, err := data.Accept()
-						if err != nil {
-							return
-						}
-						// The test checks the bytes the simulator got; a failed
-						// write or close of the data connection explains why.
-						if _, err := dc.Write(content); err != nil {
-							t.Errorf("fake ftp: sending %s: %v", path, err)
-						}
-						if err := dc.Close(); err != nil {
-							t.Errorf("fake ftp: closing the data connection: %v", err)
-						}
-						_ = data.Close() // one transfer per PASV: the listener is done
-						w("226 done")
-					case strings.HasPrefix(line, "QUIT"):
-						w("221 bye")
-						return
-					default:
-						w("502 not implemented")
-					}
-				}
-			}(c)
-		}
-	}()
-	return ln.Addr().String()
 }
 
 func TestSim_S2_UploadIsStreamedAndIdempotent(t *testing.T) {

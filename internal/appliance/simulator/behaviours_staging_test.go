@@ -125,6 +125,7 @@ func TestSim_S2_UploadIsStreamedAndIdempotent(t *testing.T) {
 	go func() { _, err := bundle.Build(pw, s); pw.CloseWithError(err) }()
 	req, _ := http.NewRequest("POST", h.ts.URL+"/v1/clusters/demo/images", pr)
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(api.HeaderContentSHA256, sum)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -154,6 +155,7 @@ func TestSim_S2_UploadIsStreamedAndIdempotent(t *testing.T) {
 	// The same sha256 again: 200 with the same image, and no body needed.
 	req, _ = http.NewRequest("POST", h.ts.URL+"/v1/clusters/demo/images", strings.NewReader(""))
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(api.HeaderContentSHA256, sum)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
@@ -176,6 +178,7 @@ func TestSim_S2_DroppedUploadLeavesNothing(t *testing.T) {
 	data, sum := build(t, bundle.Spec{Version: "1.1", SupportedFrom: []string{"1.0"}, Components: []bundle.ComponentSpec{{Name: "os", Size: 1 << 20}}})
 	req, _ := http.NewRequest("POST", h.ts.URL+"/v1/clusters/demo/images", strings.NewReader(string(data)))
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(api.HeaderContentSHA256, sum)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		_ = resp.Body.Close() // the test fails on the status alone

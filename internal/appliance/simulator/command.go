@@ -13,6 +13,11 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
+// DefaultListen is where the standalone simulator listens unless told
+// otherwise: `make sim` and the API description's servers name the same
+// address.
+const DefaultListen = "127.0.0.1:8787"
+
 // RunCommand runs `terraform-provider-appliance simulator ...` (args are
 // the arguments after "simulator"): it starts the simulator, prints the URL
 // and the token once, and serves until SIGINT or SIGTERM. It returns the
@@ -21,7 +26,7 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts Options
-	fs.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&opts.Listen, "listen", DefaultListen, "address to listen on")
 	fs.StringVar(&opts.StatePath, "state", "appliance-simulator.json", "state file (shared safely with embedded simulators)")
 	fs.StringVar(&opts.Topology, "topology", engine.DefaultPreset, "preset topology: "+strings.Join(engine.PresetNames(), ", "))
 	fs.StringVar(&opts.TopologyFile, "topology-file", "", "JSON topology file (instead of --topology)")

@@ -30,7 +30,7 @@ func redactURL(u *url.URL) string {
 
 func (s *Server) startDownload(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.DownloadRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	cs, err := clusterOf(t, r)

@@ -35,7 +35,7 @@ func (s *Server) getClock(t *engine.Tx, r *http.Request, _ []byte) (int, any, er
 // advanceClock moves a manual clock and applies everything that fell due.
 func (s *Server) advanceClock(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req AdvanceRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	adv, ok := s.opts.Clock.(interface{ Advance(time.Duration) })

@@ -100,7 +100,7 @@ func (s *Server) addLicense(t *engine.Tx, r *http.Request, body []byte) (int, an
 		return 0, nil, err
 	}
 	var req LicenseRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
@@ -121,7 +121,7 @@ func (s *Server) setSupercluster(t *engine.Tx, r *http.Request, body []byte) (in
 		return 0, nil, err
 	}
 	var req SuperclusterRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
@@ -142,7 +142,7 @@ func (s *Server) setMaintenance(t *engine.Tx, r *http.Request, body []byte) (int
 		return 0, nil, err
 	}
 	var req MaintenanceRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {

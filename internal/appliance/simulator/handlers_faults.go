@@ -13,7 +13,7 @@ func (s *Server) listFaults(t *engine.Tx, r *http.Request, _ []byte) (int, any, 
 
 func (s *Server) addFault(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var f api.Fault
-	if err := decode(body, &f); err != nil {
+	if err := decodeRequired(body, &f); err != nil {
 		return 0, nil, err
 	}
 	f, err := t.ArmFault(f)

@@ -13,7 +13,7 @@ func (s *Server) acquireLease(t *engine.Tx, r *http.Request, body []byte) (int, 
 		return 0, nil, err
 	}
 	var req api.LeaseRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	l, err := t.AcquireLease(cs, req)

@@ -19,7 +19,7 @@ func started(t *engine.Tx, cs *engine.ClusterState, tk *engine.TaskState, e *api
 
 func (s *Server) stage(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.StageRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	cs, n, err := nodeOf(t, r)
@@ -79,7 +79,7 @@ func (s *Server) promote(t *engine.Tx, r *http.Request, body []byte) (int, any, 
 
 func (s *Server) moveResource(t *engine.Tx, r *http.Request, body []byte) (int, any, error) {
 	var req api.MoveResourceRequest
-	if err := decode(body, &req); err != nil {
+	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
 	cs, err := clusterOf(t, r)

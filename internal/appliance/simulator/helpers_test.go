@@ -57,6 +57,8 @@ func newHarnessOpts(t *testing.T, opts Options) *harness {
 		if err := srv.Close(); err != nil {
 			t.Errorf("closing the simulator: %v", err)
 		}
+		// Every exchange of the test, validated against the API description.
+		reportExchanges(t, srv)
 	})
 	return h
 }
@@ -77,6 +79,9 @@ func (h *harness) do(method, path string, body any, hdr ...string) (int, []byte)
 		h.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if h.lease != "" {
 		req.Header.Set(api.HeaderLeaseID, h.lease)
 	}

@@ -136,7 +136,18 @@ func writeFault(w http.ResponseWriter, status int) {
 	writeError(w, engine.APIError(status, api.CodeUnavailable, "service unavailable (injected fault)"))
 }
 
-// decode decodes a JSON body strictly; an empty body decodes to zero.
+// decodeRequired decodes the JSON body of a route whose body the API
+// description requires: an empty one is refused, not read as zero values
+// (an empty advance must not pass for "advance by 0 s").
+func decodeRequired(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return engine.BadRequest("the request needs a JSON body")
+	}
+	return decode(body, v)
+}
+
+// decode decodes a JSON body strictly; an empty body decodes to zero (the
+// body is optional: activate).
 func decode(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil

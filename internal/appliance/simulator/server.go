@@ -50,6 +50,12 @@ type Options struct {
 	TrustedKeys []string
 }
 
+// wrapHandler, when set, wraps the handler of every simulator New builds.
+// Only this package's tests set it (in TestMain), to validate every request
+// and response they exchange against the API description; production code
+// leaves it nil.
+var wrapHandler func(*Server, http.Handler) http.Handler
+
 // Server is a running simulator.
 type Server struct {
 	opts    Options
@@ -100,6 +106,9 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, eng: eng, trusted: trusted, log: newErrorLog(opts.ErrorLog)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.handler = s.routes()
+	if wrapHandler != nil {
+		s.handler = wrapHandler(s, s.handler)
+	}
 	return s, nil
 }
 

@@ -35,6 +35,7 @@ func TestATopologyWithTrustedKeysRequiresSignedUploads(t *testing.T) {
 	sig := bundle.Sign(key, sha, int64(len(data)))
 	req, _ := http.NewRequest("POST", h.ts.URL+"/v1/clusters/c/images", bytes.NewReader(data))
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(api.HeaderContentSHA256, sha)
 	req.Header.Set(api.HeaderBundleSignature, base64.StdEncoding.EncodeToString(sig.Encode()))
 	resp, err := h.ts.Client().Do(req)

@@ -37,6 +37,7 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 			if err := s.Close(); err != nil {
 				t.Errorf("closing simulator %d: %v", i, err)
 			}
+			reportExchanges(t, s)
 		})
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxIdleConns: 2 * clients}
@@ -50,6 +51,9 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 		}
 		req, _ := http.NewRequest(method, base+path, r)
 		req.Header.Set("Authorization", "Bearer "+testToken)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
@@ -65,6 +69,7 @@ func runStress(t *testing.T, clients int, d time.Duration) {
 	data, sum := build(t, spec("1.1", []string{"1.0"}))
 	req, _ := http.NewRequest("POST", servers[0].URL+"/v1/clusters/demo/images", bytes.NewReader(data))
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(api.HeaderContentSHA256, sum)
 	resp, err := client.Do(req)
 	if err != nil {

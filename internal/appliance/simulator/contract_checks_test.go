@@ -188,7 +188,13 @@ func TestContract_AcceptsARefusalOfARequestTheDocumentForbids(t *testing.T) {
 
 func TestContract_FailsARouteTheDocumentDoesNotHave(t *testing.T) {
 	f := exchangeFailures(t, answering(200, `{}`), "GET", "/v1/gossip", "")
-	requireOneFailure(t, f, "GET /v1/gossip", "no operation")
+	requireOneFailure(t, f, "GET /v1/gossip", "-> 200", "no operation")
+}
+
+func TestContract_AcceptsAnUnknownPathAnsweredNotFound(t *testing.T) {
+	if f := exchangeFailures(t, answering(404, `{"code":"not_found","message":"no route"}`), "GET", "/favicon.ico", ""); len(f) != 0 {
+		t.Fatalf("an unknown path answered 404 failed: %q", f)
+	}
 }
 
 // TestContract_FailsTheSimulatorWhenTheDocumentDrifts runs the real

@@ -455,9 +455,18 @@ type Failure struct {
 func (f *Failure) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rollout stopped at step %d (%s): %v", f.StepIndex+1, f.Step.String(), f.Err)
+	unknown := f.RevertFailed()
+	if unknown != "" {
+		// The node failed its activation and then its revert: what it
+		// runs is not known, so nothing is claimed for it.
+		fmt.Fprintf(&b, ". The revert of %s failed too: it is down and what it will boot is not known; bring it back by hand (console, re-image) before the next apply", unknown)
+	}
 	if len(f.NodeVersions) > 0 {
 		byVersion := map[string][]string{}
 		for n, v := range f.NodeVersions {
+			if n == unknown {
+				continue
+			}
 			byVersion[v] = append(byVersion[v], n)
 		}
 		b.WriteString(". The cluster now runs")
@@ -474,6 +483,15 @@ func (f *Failure) Error() string {
 }
 
 func (f *Failure) Unwrap() error { return f.Err }
+
+// RevertFailed names the node whose revert failed after its activation
+// did, or "".
+func (f *Failure) RevertFailed() string {
+	if driver.CodeOf(f.Err) == driver.CodeRevertFailed {
+		return f.Step.Node
+	}
+	return ""
+}
 
 func (r *run) failure(ctx context.Context, err error) error {
 	var se *stepError

@@ -375,3 +375,27 @@ func TestRun_PartnerDownBetweenWavesStopsBeforeItsPartnerReboots(t *testing.T) {
 		}
 	}
 }
+
+// A failed revert gives its own error, which claims no version for the
+// node it left down.
+func TestRun_FailedRevertClaimsNothingForItsNode(t *testing.T) {
+	f := newFake("1.0", "1.0", "1.0")
+	f.activate = func(node string) (driver.Task, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if node != "n1" {
+			return f.activateNode(node), nil
+		}
+		f.snap.Node("n1").State, f.snap.Node("n1").Healthy = appliance.NodeDown, false
+		return f.task("activate", node, driver.Errorf(driver.CodeRevertFailed, "n1 did not boot 2.0, and its revert to 1.0 did not boot either")), nil
+	}
+	err := Run(context.Background(), f, twoWavePlan(), Options{OperationKey: "op", AutoRevert: true, PollInterval: time.Millisecond})
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.RevertFailed() != "n1" {
+		t.Fatalf("want a failed revert of n1, got %v", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "revert of n1 failed too") || strings.Contains(msg, "on n1") || !strings.Contains(msg, "1.0 on n2, n3") {
+		t.Fatalf("error %q must name the failed revert, claim nothing for n1 and say what the others run", msg)
+	}
+}

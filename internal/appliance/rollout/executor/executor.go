@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
@@ -100,12 +101,14 @@ func Run(ctx context.Context, d driver.Driver, plan *rollout.Plan, opts Options)
 		opts.StageDeadline = DefaultStageDeadline
 	}
 	r := &run{drv: d, plan: plan, opts: opts}
+	var snap *appliance.Cluster
 	for i := 0; i < len(plan.Steps); {
 		j := i + 1
 		for j < len(plan.Steps) && concurrent(plan.Steps[i], plan.Steps[j]) {
 			j++
 		}
-		if err := r.batch(ctx, i, j); err != nil {
+		var err error
+		if snap, err = r.batch(ctx, i, j, snap); err != nil {
 			return r.failure(ctx, err)
 		}
 		i = j
@@ -130,6 +133,8 @@ type run struct {
 	drv  driver.Driver
 	plan *rollout.Plan
 	opts Options
+	// reportMu keeps Progress calls one at a time.
+	reportMu sync.Mutex
 }
 
 // stepError ties an error to the step that met it.
@@ -142,21 +147,25 @@ type stepError struct {
 func (e *stepError) Error() string { return e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// batch runs steps [i, j) of one kind and wave: it reads the cluster once,
-// starts every step whose post-condition does not hold, then waits for all.
-func (r *run) batch(ctx context.Context, i, j int) error {
-	snap, err := r.drv.Cluster(ctx, r.plan.Cluster)
-	if err != nil {
-		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+// batch runs steps [i, j) of one kind and wave: it reads the cluster once
+// (or takes the snapshot the previous batch verified its steps on, read
+// just before), starts every step whose post-condition does not hold, then
+// waits for all. It returns the snapshot it verified the steps on.
+func (r *run) batch(ctx context.Context, i, j int, snap *appliance.Cluster) (*appliance.Cluster, error) {
+	var err error
+	if snap == nil {
+		if snap, err = r.drv.Cluster(ctx, r.plan.Cluster); err != nil {
+			return nil, &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+		}
 	}
 	// The plan was proven on the snapshot it was made from; prove what is
 	// left again on the cluster as it is now, before touching anything.
 	if err := rollout.ProveRemaining(snap, r.plan, i); err != nil {
 		var v *rollout.SafetyViolation
 		if errors.As(err, &v) {
-			return &stepError{index: v.StepIndex, step: v.Step, err: fmt.Errorf("stopped before this step: %s. Nothing more was started; bring the cluster back and apply again", v.Constraint)}
+			return nil, &stepError{index: v.StepIndex, step: v.Step, err: fmt.Errorf("stopped before this step: %s. Nothing more was started; bring the cluster back and apply again", v.Constraint)}
 		}
-		return &stepError{index: i, step: r.plan.Steps[i], err: err}
+		return nil, &stepError{index: i, step: r.plan.Steps[i], err: err}
 	}
 	type started struct {
 		index int
@@ -165,7 +174,7 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	}
 	var tasks []started
 	var firstErr error
-	var awaits []int
+	var awaits, toStart []int
 	for k := i; k < j; k++ {
 		s := r.plan.Steps[k]
 		if s.Kind == rollout.StepAwaitHealthy || s.Kind == rollout.StepSettle {
@@ -179,16 +188,36 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 			r.report(Event{Index: k, Step: s, Skipped: true, Done: true})
 			continue
 		}
+		toStart = append(toStart, k)
+	}
+	// The steps of a batch start together: the plan proved them safe
+	// together, and starting them one after another would add a request's
+	// latency to every node's reboot (the wave ends with its last node).
+	results := make([]started, len(toStart))
+	errs := make([]error, len(toStart))
+	var wg sync.WaitGroup
+	for n, k := range toStart {
+		s := r.plan.Steps[k]
 		r.report(Event{Index: k, Step: s})
-		at := time.Now()
-		t, err := r.start(ctx, s, k)
-		if err != nil {
-			// Start nothing more, but still wait for what was started.
-			firstErr = &stepError{index: k, step: s, err: err}
-			r.report(Event{Index: k, Step: s, Err: err})
-			break
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at := time.Now()
+			t, err := r.start(ctx, s, k)
+			results[n], errs[n] = started{k, t, at}, err
+		}()
+	}
+	wg.Wait()
+	for n, k := range toStart {
+		if errs[n] != nil {
+			// Nothing more starts, but what was started is still waited for.
+			if firstErr == nil {
+				firstErr = &stepError{index: k, step: r.plan.Steps[k], err: errs[n]}
+			}
+			r.report(Event{Index: k, Step: r.plan.Steps[k], Err: errs[n]})
+			continue
 		}
-		tasks = append(tasks, started{k, t, at})
+		tasks = append(tasks, results[n])
 	}
 	// Wait for every started task before judging any, so that a failure in
 	// one node of a wave never leaves another's reboot unobserved.
@@ -204,11 +233,17 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 		r.report(Event{Index: st.index, Step: s, Done: true})
 	}
 	if firstErr != nil {
-		return firstErr
+		return nil, firstErr
 	}
 	if len(awaits) > 0 {
-		if err := r.awaitHealthy(ctx, awaits); err != nil {
-			return err
+		// A batch of waits started nothing: the snapshot it began with is
+		// its first read.
+		first := snap
+		if len(tasks) > 0 {
+			first = nil
+		}
+		if err := r.awaitHealthy(ctx, awaits, first); err != nil {
+			return nil, err
 		}
 	}
 	// A finished task is not yet a proven step: read the cluster back and
@@ -216,20 +251,22 @@ func (r *run) batch(ctx context.Context, i, j int) error {
 	// version while its task claims success).
 	snap, err = r.drv.Cluster(ctx, r.plan.Cluster)
 	if err != nil {
-		return &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+		return nil, &stepError{index: i, step: r.plan.Steps[i], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
 	}
 	for k := i; k < j; k++ {
 		s := r.plan.Steps[k]
 		if !verified(snap, s) {
-			return &stepError{index: k, step: s, err: fmt.Errorf("the step reported success but the cluster does not show it: %s", observed(snap, s))}
+			return nil, &stepError{index: k, step: s, err: fmt.Errorf("the step reported success but the cluster does not show it: %s", observed(snap, s))}
 		}
 	}
-	return nil
+	return snap, nil
 }
 
 func (r *run) report(e Event) {
 	if r.opts.Progress != nil {
 		e.Total = len(r.plan.Steps)
+		r.reportMu.Lock()
+		defer r.reportMu.Unlock()
 		r.opts.Progress(e)
 	}
 }
@@ -380,26 +417,42 @@ func (r *run) taskDeadline(s rollout.Step) (time.Duration, string) {
 }
 
 // awaitHealthy polls until every awaited node (or, for settle, the
-// cluster) has been healthy for HealthyReads consecutive reads and for
-// MinHealthyTime; one read of the cluster per poll serves them all. It
-// fails on the deadline with what it saw (S22), or at once when a node is
-// down.
-func (r *run) awaitHealthy(ctx context.Context, steps []int) error {
+// cluster) is healthy, and has stayed healthy for MinHealthyTime and for
+// HealthyReads consecutive reads; one read of the cluster per poll serves
+// them all, so a wave waits one MinHealthyTime, not one per node. It fails
+// on the deadline with what it saw (S22), or at once when a node is down.
+//
+// A node's healthy run is measured on the appliance's own clock when the
+// snapshot says what it is (Cluster.ObservedAt and Node.HealthySince, which
+// the appliance resets whenever the node stops being healthy): then the
+// run must last MinHealthyTime, and at least the span HealthyReads reads
+// PollInterval apart would take, on that clock. Against the simulator,
+// whose clock runs time_scale times faster than the wall clock, the waits
+// shrink with it; the executor learns the rate from consecutive snapshots.
+// Without those fields the run is counted in reads and wall time.
+func (r *run) awaitHealthy(ctx context.Context, steps []int, first *appliance.Cluster) error {
 	limit := r.opts.HealthyDeadline
 	if r.plan.Steps[steps[0]].Kind == rollout.StepSettle {
 		limit = r.opts.SettleDeadline
 	}
 	deadline := time.Now().Add(limit)
+	need := max(r.opts.MinHealthyTime, time.Duration(r.opts.HealthyReads-1)*r.opts.PollInterval)
+	var clock applianceClock
 	reads := make(map[int]int, len(steps))       // consecutive healthy reads
 	since := make(map[int]time.Time, len(steps)) // start of that run of reads
 	flapped := map[int]bool{}                    // healthy once, then not again
 	pending := append([]int(nil), steps...)
 	for {
-		snap, err := r.drv.Cluster(ctx, r.plan.Cluster)
-		if err != nil {
-			return &stepError{index: pending[0], step: r.plan.Steps[pending[0]], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+		snap := first
+		if first = nil; snap == nil {
+			var err error
+			if snap, err = r.drv.Cluster(ctx, r.plan.Cluster); err != nil {
+				return &stepError{index: pending[0], step: r.plan.Steps[pending[0]], err: fmt.Errorf("reading cluster %s: %w", r.plan.Cluster, err)}
+			}
 		}
+		clock.observe(time.Now(), snap.ObservedAt)
 		left := pending[:0]
+		var wait time.Duration = -1 // appliance time until the next node may pass
 		for _, k := range pending {
 			s := r.plan.Steps[k]
 			if !done(snap, s) {
@@ -419,6 +472,15 @@ func (r *run) awaitHealthy(ctx context.Context, steps []int) error {
 				r.report(Event{Index: k, Step: s, Done: true})
 				continue
 			}
+			if run, ok := healthyRun(snap, s); ok {
+				if run >= need {
+					r.report(Event{Index: k, Step: s, Done: true})
+					continue
+				}
+				if wait < 0 || need-run < wait {
+					wait = need - run
+				}
+			}
 			left = append(left, k)
 		}
 		pending = left
@@ -434,12 +496,83 @@ func (r *run) awaitHealthy(ctx context.Context, steps []int) error {
 			}
 			return &stepError{index: k, step: s, err: errors.New(msg)}
 		}
+		pause := clock.wall(r.opts.PollInterval, r.opts.PollInterval)
+		if wait >= 0 {
+			pause = min(pause, clock.wall(wait, r.opts.PollInterval))
+		}
 		select {
 		case <-ctx.Done():
 			return &stepError{index: pending[0], step: r.plan.Steps[pending[0]], err: ctx.Err()}
-		case <-time.After(r.opts.PollInterval):
+		case <-time.After(pause):
 		}
 	}
+}
+
+// healthyRun is how long the step's node (or, for settle, every node) has
+// been healthy by the appliance's clock, when the snapshot says.
+func healthyRun(snap *appliance.Cluster, s rollout.Step) (time.Duration, bool) {
+	if snap.ObservedAt == nil {
+		return 0, false
+	}
+	nodes := snap.Nodes
+	if s.Kind != rollout.StepSettle {
+		n := snap.Node(s.Node)
+		if n == nil {
+			return 0, false
+		}
+		nodes = []appliance.Node{*n}
+	}
+	run := time.Duration(-1)
+	for _, n := range nodes {
+		if !n.Healthy || n.HealthySince == nil {
+			return 0, false
+		}
+		d := snap.ObservedAt.Sub(*n.HealthySince)
+		if run < 0 || d < run {
+			run = d
+		}
+	}
+	return max(run, 0), run >= 0
+}
+
+// applianceClock relates the appliance's clock to the wall clock from the
+// snapshots' ObservedAt: the simulator's runs time_scale times faster.
+type applianceClock struct {
+	wall0 time.Time
+	at0   time.Time
+	rate  float64 // appliance seconds per wall second; 0 while unknown
+}
+
+// minPause keeps polls of a fast simulated clock from spinning.
+const minPause = 2 * time.Millisecond
+
+func (c *applianceClock) observe(wall time.Time, at *time.Time) {
+	if at == nil {
+		return
+	}
+	if c.wall0.IsZero() {
+		c.wall0, c.at0 = wall, *at
+		return
+	}
+	if dw := wall.Sub(c.wall0); dw >= time.Millisecond {
+		if r := float64(at.Sub(c.at0)) / float64(dw); r > 0 {
+			c.rate = r
+		}
+	}
+}
+
+// wall is how long to sleep for d of appliance time: d itself while the
+// rate is not known (a real appliance's clock is the wall clock), except
+// that the first pause after an ObservedAt is short, to learn the rate;
+// never longer than limit nor shorter than minPause.
+func (c *applianceClock) wall(d, limit time.Duration) time.Duration {
+	switch {
+	case c.rate > 0:
+		d = time.Duration(float64(d) / c.rate)
+	case !c.wall0.IsZero():
+		d = min(d, 10*time.Millisecond)
+	}
+	return max(min(d, limit), minPause)
 }
 
 // Failure is a rollout that stopped: which step, why, and where every node

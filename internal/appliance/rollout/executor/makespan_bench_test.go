@@ -32,7 +32,7 @@ import (
 // puts the figures in its table. The simulator runs on its scaled clock,
 // so every wall-clock millisecond the executor spends between steps costs
 // time_scale simulated milliseconds: the scale is picked per case so that
-// the ideal rollout takes about 4 s of wall time.
+// the ideal rollout takes about 8 s of wall time.
 
 type makespanCase struct {
 	name     string
@@ -213,7 +213,7 @@ func runMakespan(b *testing.B, mc makespanCase) (simSeconds, bound, serial, scal
 	_, p := plan(probe)
 	_ = probe.Close()
 	bound, serial = bounds(p, d, 0)
-	scale = bound / 4
+	scale = bound / 8
 
 	srv := start(scale)
 	defer func() { _ = srv.Close() }()

@@ -144,7 +144,7 @@ resource "appliance_cluster_license" "v6_5" {
 		Steps: []resource.TestStep{
 			{
 				Config:      unlicensed,
-				ExpectError: regexp.MustCompile(`(?s)not licensed for 6\.5.*install the 6\.5 cluster licenses first`),
+				ExpectError: regexp.MustCompile(`(?s)not licensed for 6\.5.*install the 6\.5 cluster licenses first.*appliance_cluster_license`),
 			},
 			{
 				Config: upgrade + license,

@@ -154,6 +154,13 @@ func TestExamples_EveryDirectoryIsTested(t *testing.T) {
 // left by a run by hand, and without the import-by-string-id.tf files, which
 // import objects the example does not create (TestAccExamples_ImportBlocks
 // runs those).
+//
+// The provider runs inside this test process, not in Terraform's working
+// directory, so a relative path in the example would resolve against this
+// package's directory. path.module and path.root ("." when Terraform runs
+// the copy) are therefore written as the copy's absolute path: the same
+// directory, and each example gets its own simulator state file, so the
+// examples can run in parallel.
 func copyExample(t *testing.T, dir string) string {
 	t.Helper()
 	dst := t.TempDir()
@@ -170,6 +177,10 @@ func copyExample(t *testing.T, dir string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if strings.HasSuffix(name, ".tf") {
+			abs := filepath.ToSlash(dst)
+			b = []byte(strings.NewReplacer("${path.module}", abs, "${path.root}", abs).Replace(string(b)))
+		}
 		if err := os.WriteFile(filepath.Join(dst, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -184,21 +195,23 @@ func copyExample(t *testing.T, dir string) string {
 // testing fails a step whose next plan is not).
 func TestAccExamples_ApplyThroughTheCLI(t *testing.T) {
 	testAccPreCheck(t)
-	// The examples name the provider by its registry address.
-	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "applianceops")
+	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") != "applianceops" {
+		t.Fatal("the examples name the provider by its registry address applianceops/appliance: run with TF_ACC_PROVIDER_NAMESPACE=applianceops (make test does)")
+	}
 	for _, dir := range exampleDirs(t) {
 		checks, ok := exampleChecks[dir]
 		if !ok {
 			continue // reported by TestExamples_EveryDirectoryIsTested
 		}
 		t.Run(strings.ReplaceAll(dir, "/", "_"), func(t *testing.T) {
+			setup := exampleSetups[dir]
+			if setup == nil {
+				// Each example has its own simulator: they run side by side.
+				// One with a setup (environment, a lab) runs alone, first.
+				t.Parallel()
+			}
 			work := copyExample(t, dir)
-			// The provider runs inside this test process, so relative paths
-			// in the example (path.module is ".") resolve against this
-			// process's directory: make it the example's, as when terraform
-			// starts the provider in its own working directory.
-			t.Chdir(work)
-			if setup := exampleSetups[dir]; setup != nil {
+			if setup != nil {
 				setup(t)
 			}
 			resource.Test(t, resource.TestCase{
@@ -277,6 +290,7 @@ func TestAccExamples_ImportBlocks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.resource, func(t *testing.T) {
+			t.Parallel()
 			sim := startSim(t, tc.preset)
 			if tc.prepare != nil {
 				tc.prepare(sim)

@@ -23,6 +23,8 @@ check "rollout_fits_the_window" {
   }
 }
 
-output "steps" {
-  value = data.appliance_rollout_plan.demo.steps
+# The steps themselves are in data.appliance_rollout_plan.demo.steps; they
+# shrink as the cluster gets closer (staged nodes drop their stage steps).
+output "waves" {
+  value = data.appliance_rollout_plan.demo.waves
 }

@@ -213,7 +213,7 @@ func (in *input) checkLicenses(vc versionCache) error {
 	series := fmt.Sprintf("%d.%d", in.target.Major, in.target.Minor)
 	return &ValidationError{Code: api.CodePreconditionFailed,
 		Message: fmt.Sprintf("cluster %s (%d nodes) is not licensed for %s; it holds licenses for %s", c.Name, len(c.Nodes), series, strings.Join(c.Licenses, ", ")),
-		Fix:     fmt.Sprintf("install the %s cluster licenses first", series)}
+		Fix:     fmt.Sprintf("install the %s cluster licenses first (an appliance_cluster_license with series = \"%s\", listed in the rollout's depends_on, installs them in the same apply)", series, series)}
 }
 
 // checkHealth enforces S10's health preconditions: every node to activate is

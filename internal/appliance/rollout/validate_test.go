@@ -120,7 +120,7 @@ func TestValidate_S10_Licenses(t *testing.T) {
 	c := netware()
 	_, err := Compute(Request{Cluster: c, Target: manifest("6.6", "6.5")})
 	ve := validationError(t, err, api.CodePreconditionFailed)
-	if ve.Fix != "install the 6.6 cluster licenses first" {
+	if !strings.HasPrefix(ve.Fix, "install the 6.6 cluster licenses first") || !strings.Contains(ve.Fix, `appliance_cluster_license with series = "6.6"`) {
 		t.Errorf("fix %q", ve.Fix)
 	}
 	// Two nodes ship with licenses (LicenseMinNodes 3): no check.

@@ -13,8 +13,7 @@ resource "appliance_cluster_active_version" "demo" {
     max_unavailable  = "25%"
     auto_revert      = true
     healthy_deadline = "45m"
-    # min_healthy_time = "2m" # each node stays healthy this long (wall-clock
-    #                         # time, also on the simulator) before the next wave
+    min_healthy_time = "2m" # each wave stays healthy this long before the next
   }
 
   timeouts {

@@ -70,8 +70,8 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 		MarkdownDescription: "The version every node of a cluster runs. Changing `version` plans the whole rollout " +
 			"(stage, fail over, activate, wait healthy, fail back, finalize, settle) and shows it in `rollout_plan` at " +
 			"`terraform plan`; `terraform apply` runs it under a cluster lease, reverting a node whose activation fails. " +
-			"Setting `version` to the version in the alternate partition is a rollback (S21), refused at plan time when an " +
-			"irreversible feature forbids it (S9). Destroying the resource only removes it from the state: it never downgrades. " +
+			"Setting `version` to the version in the alternate partition is a rollback, refused at plan time when an " +
+			"irreversible feature forbids it. Destroying the resource only removes it from the state: it never downgrades. " +
 			"Default `timeouts`: 3h for create and update; an apply cut off by its timeout resumes where it stopped on the next apply.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -119,7 +119,7 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 			},
 			"rollback_available": schema.BoolAttribute{
 				Computed:            true,
-				MarkdownDescription: "Whether every node can boot `previous_version` again (false once an irreversible feature is active, S9).",
+				MarkdownDescription: "Whether every node can boot `previous_version` again (false once an irreversible feature is active).",
 			},
 		},
 		Blocks: map[string]schema.Block{

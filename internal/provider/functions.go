@@ -54,7 +54,7 @@ func (compatibleFunction) Definition(_ context.Context, _ function.DefinitionReq
 	resp.Definition = function.Definition{
 		Summary: "Whether two appliance versions can run side by side",
 		MarkdownDescription: "Returns true when `a` and `b` share major and minor version: patch releases are " +
-			"compatible, major and minor releases are not (the supercluster rule, S23).",
+			"compatible, major and minor releases are not (the supercluster rule).",
 		Parameters: []function.Parameter{
 			function.StringParameter{Name: "a", MarkdownDescription: "First version."},
 			function.StringParameter{Name: "b", MarkdownDescription: "Second version."},

@@ -51,7 +51,7 @@ func (d *rolloutPlanDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The rollout that moving a cluster to `version` would run, computed and proven safe exactly as " +
-			"`appliance_cluster_active_version` does at plan time, without changing anything. An invalid change (S6-S10) is an error here too.",
+			"`appliance_cluster_active_version` does at plan time, without changing anything. A change the cluster would refuse (a damaged or unsuitable image, a version that is not newer, an unsupported upgrade path, a rollback that irreversible features forbid, a missing licence, an HA partner already down) is an error here too.",
 		Attributes: map[string]schema.Attribute{
 			"cluster":      schema.StringAttribute{Required: true, MarkdownDescription: "Name of the cluster."},
 			"version":      schema.StringAttribute{Required: true, CustomType: versionType{}, MarkdownDescription: "Version to plan for."},
@@ -60,10 +60,10 @@ func (d *rolloutPlanDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"steps":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The steps, one per line, in order; empty when the cluster already runs `version`."},
 			"order":        schema.StringAttribute{Computed: true, MarkdownDescription: "The activation order chosen (never `auto`)."},
 			"from_version": schema.StringAttribute{Computed: true, MarkdownDescription: "The version the cluster runs (the lowest, when nodes differ)."},
-			"rollback":     schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether this is a rollback to the alternate partition (S21)."},
+			"rollback":     schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether this is a rollback to the alternate partition."},
 			"waves":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Number of activation waves."},
 			"lower_bound":  schema.Int64Attribute{Computed: true, MarkdownDescription: "The fewest waves any safe plan could have; `waves` equals it."},
-			"warnings":     schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "What the operator should know first, such as irreversible features (S9)."},
+			"warnings":     schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "What the operator should know first, such as irreversible features."},
 		},
 	}
 }

@@ -67,9 +67,9 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An image bundle present and validated on a cluster and staged into the alternate boot " +
-			"partition of every node that still runs an older version. Staging never interrupts service (S3). " +
-			"The bundle is checked at plan time when it is a local file: a corrupt bundle (S6), a version that is not " +
-			"newer than the cluster's (S7) or an unsupported upgrade path (S8) fail the plan, not the apply.",
+			"partition of every node that still runs an older version. Staging never interrupts service. " +
+			"The bundle is checked at plan time when it is a local file: a corrupt bundle, a version that is not " +
+			"newer than the cluster's or an unsupported upgrade path fail the plan, not the apply.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -83,8 +83,8 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"source_file": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Path of a bundle on the machine running Terraform; the provider streams it to the cluster " +
-					"(S2). A changed file (new checksum) replaces the image.",
+				MarkdownDescription: "Path of a bundle on the machine running Terraform; the provider streams it to the cluster" +
+					". A changed file (new checksum) replaces the image.",
 				PlanModifiers: []planmodifier.String{replaceUnlessImported()},
 				Validators: []validator.String{
 					stringvalidator.ExactlyOneOf(path.MatchRoot("source_file"), path.MatchRoot("source_url")),
@@ -92,7 +92,7 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"source_url": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "http, https or ftp URL the cluster downloads the bundle from itself (S1).",
+				MarkdownDescription: "http, https or ftp URL the cluster downloads the bundle from itself.",
 				PlanModifiers:       []planmodifier.String{replaceUnlessImported()},
 				Validators:          []validator.String{urlSchemeValidator{}},
 			},
@@ -119,11 +119,11 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 					"30 minutes: a node that is slower fails the apply, naming it, instead of holding it for the whole `timeouts`.",
 			},
 			"version":               schema.StringAttribute{Computed: true, MarkdownDescription: "Version the image installs, from its manifest."},
-			"supported_from":        computedList("Running versions the image may update from (S8)."),
-			"irreversible_features": computedList("Features that, once this image is active, make earlier images unbootable (S9)."),
-			"components":            computedList("Components the image carries (S5), e.g. `os`, `storage`."),
+			"supported_from":        computedList("Running versions the image may update from; from any other it is refused."),
+			"irreversible_features": computedList("Features that, once this image is active, make earlier images unbootable: no rollback past it."),
+			"components":            computedList("Components the image carries, each landing in its own place on a node, e.g. `os`, `storage`."),
 			"size_bytes":            schema.Int64Attribute{Computed: true, MarkdownDescription: "Size of the bundle in bytes."},
-			"description":           schema.StringAttribute{Computed: true, MarkdownDescription: "Description shown as the alternate image's description (S4)."},
+			"description":           schema.StringAttribute{Computed: true, MarkdownDescription: "Description shown as the alternate image's description."},
 			"staged_nodes": computedList("Nodes that hold the image in their active or alternate partition. An alternate " +
 				"overwritten out of band shows here as drift, and the next apply stages the image again."),
 		},

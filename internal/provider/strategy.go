@@ -66,8 +66,8 @@ func strategyAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"order": schema.StringAttribute{
 			Optional: true,
-			MarkdownDescription: "Activation order: `auto` (default; from the roles the cluster reports), `primary_first` (S11), " +
-				"`standby_first` (S13), `active_first` (S14) or `rolling` (S15).",
+			MarkdownDescription: "Activation order: `auto` (default; from the roles the cluster reports), `primary_first` (the primary alone, then the others), " +
+				"`standby_first` (the standby management node, then a failover to it, then the old master), `active_first` (the active appliance and its storage, then the standby) or `rolling` (one node at a time, its resources moved away and back).",
 			Validators: []validator.String{stringvalidator.OneOf(orders...)},
 		},
 		"max_unavailable": schema.StringAttribute{
@@ -77,15 +77,15 @@ func strategyAttributes() map[string]schema.Attribute {
 		},
 		"ha_mode": schema.BoolAttribute{
 			Optional:            true,
-			MarkdownDescription: "Keep HA partners from being down together (S12). Default: on when HA is active on the cluster.",
+			MarkdownDescription: "Keep HA partners from being down together. Default: on when HA is active on the cluster.",
 		},
 		"failover_resources": schema.BoolAttribute{
 			Optional:            true,
-			MarkdownDescription: "Move resources off a node before it reboots and back after (S15). Default `true`.",
+			MarkdownDescription: "Move resources off a node before it reboots and back after. Default `true`.",
 		},
 		"auto_revert": schema.BoolAttribute{
 			Optional:            true,
-			MarkdownDescription: "Revert a node to its previous version when its activation fails, and stop the rollout (S18, S19). Default `true`.",
+			MarkdownDescription: "Revert a node to its previous version when its activation fails, and stop the rollout. Default `true`.",
 		},
 		"min_healthy_time": schema.StringAttribute{
 			Optional: true,
@@ -97,7 +97,7 @@ func strategyAttributes() map[string]schema.Attribute {
 		},
 		"healthy_deadline": schema.StringAttribute{
 			Optional: true,
-			MarkdownDescription: "How long to wait for a node to be healthy after its reboot before the rollout fails (S22). Default `30m`. " +
+			MarkdownDescription: "How long to wait for a node to be healthy after its reboot before the rollout fails. Default `30m`. " +
 				"It also bounds each activation, resource move and promotion task: a reboot that never reports its end fails the " +
 				"rollout after this long, not after the whole `timeouts`.",
 			CustomType: timetypes.GoDurationType{},
@@ -105,7 +105,7 @@ func strategyAttributes() map[string]schema.Attribute {
 		},
 		"settle_time": schema.StringAttribute{
 			Optional:            true,
-			MarkdownDescription: "Time the cluster needs to re-form after the update, overriding what it reports (S17).",
+			MarkdownDescription: "Time the cluster needs to re-form after the update, overriding what it reports.",
 			CustomType:          timetypes.GoDurationType{},
 			Validators:          []validator.String{nonNegativeDuration{}},
 		},

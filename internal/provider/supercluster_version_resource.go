@@ -61,9 +61,9 @@ func (r *superclusterVersionResource) Metadata(_ context.Context, req resource.M
 func (r *superclusterVersionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One version across every cluster of a supercluster. All clusters of a supercluster must run " +
-			"compatible versions (S23): patch releases are compatible and roll one cluster at a time (`rolling`, S24); a major " +
-			"or minor release needs either a `maintenance_window` (S25: every cluster down and upgraded together, the service " +
-			"unavailable, fastest) or `incremental` (S26: each cluster leaves, upgrades and joins a new supercluster, the " +
+			"compatible versions: patch releases are compatible and roll one cluster at a time (`rolling`); a major " +
+			"or minor release needs either a `maintenance_window` (every cluster down and upgraded together, the service " +
+			"unavailable, fastest) or `incremental` (each cluster leaves, upgrades and joins a new supercluster, the " +
 			"service up at reduced capacity, much longer). The plan shows the order of the clusters, every step inside each, " +
 			"and the expected unavailability. Destroying the resource only removes it from the state. Default `timeouts`: 12h.",
 		Attributes: map[string]schema.Attribute{

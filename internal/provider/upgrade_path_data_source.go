@@ -38,7 +38,7 @@ func (d *upgradePathDataSource) Metadata(_ context.Context, req datasource.Metad
 
 func (d *upgradePathDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Whether a cluster can update from one version to another (S8), and when the image does not " +
+		MarkdownDescription: "Whether a cluster can update from one version to another, and when the image does not " +
 			"support the running version directly, the shortest chain of supported updates through the images the cluster knows.",
 		Attributes: map[string]schema.Attribute{
 			"cluster": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the cluster whose images are searched."},
@@ -54,7 +54,7 @@ func (d *upgradePathDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"bundle_files": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Paths of image bundles on this machine to consider as well as the cluster's images. " +
-					"A cluster refuses an image it cannot update from (S8), so the later hops of a chain are usually only on disk.",
+					"A cluster refuses an image it cannot update from, so the later hops of a chain are usually only on disk.",
 			},
 			"direct":    schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the image of `to` updates from `from` in one step."},
 			"reachable": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether some chain of known images reaches `to`."},

@@ -139,6 +139,14 @@ func (in *input) index() error {
 		in.nodes[i] = nodeInfo{name: n.Name, role: n.Role, group: -1, avail: n.State.Serving() && n.Healthy}
 	}
 	gidx := make(map[string]int, len(c.HAGroups))
+	// One allocation for the groups and one for all their members: at
+	// 100,000 nodes, growing them piecemeal was a fifth of a plan's memory.
+	in.groups = make([]groupInfo, 0, len(c.HAGroups))
+	total := 0
+	for _, g := range c.HAGroups {
+		total += len(g.Members)
+	}
+	memberSpace := make([]int, 0, total)
 	for _, g := range c.HAGroups {
 		if _, dup := gidx[g.Name]; dup {
 			return invalid("cluster %s: HA group %s appears twice", c.Name, g.Name)
@@ -146,7 +154,9 @@ func (in *input) index() error {
 		if g.MinAvailable < 0 || g.MinAvailable >= len(g.Members) {
 			return invalid("cluster %s: HA group %s has min_available %d for %d members: it must be between 0 and members-1", c.Name, g.Name, g.MinAvailable, len(g.Members))
 		}
-		gi := groupInfo{name: g.Name, min: g.MinAvailable, members: make([]int, 0, len(g.Members))}
+		start := len(memberSpace)
+		memberSpace = memberSpace[:start+len(g.Members)]
+		gi := groupInfo{name: g.Name, min: g.MinAvailable, members: memberSpace[start:start:start+len(g.Members)]}
 		for _, m := range g.Members {
 			i, ok := in.idx[m]
 			if !ok {

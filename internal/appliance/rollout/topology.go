@@ -156,7 +156,7 @@ func (in *input) index() error {
 		}
 		start := len(memberSpace)
 		memberSpace = memberSpace[:start+len(g.Members)]
-		gi := groupInfo{name: g.Name, min: g.MinAvailable, members: memberSpace[start:start:start+len(g.Members)]}
+		gi := groupInfo{name: g.Name, min: g.MinAvailable, members: memberSpace[start : start : start+len(g.Members)]}
 		for _, m := range g.Members {
 			i, ok := in.idx[m]
 			if !ok {

@@ -208,7 +208,10 @@ func (d *Driver) activate(ctx context.Context, n NodeConfig, version string, aut
 			return stepError(driver.CodeNotStaged, n, "activate", "its other slot holds %q, not %s: stage the image first", v.otherVer, version)
 		}
 		old := v.bootedVer
-		if _, err := d.conns.run(ctx, n, "rauc status mark-active other", d.cfg.CommandTimeout); err != nil {
+		// The pending note lets a later read finish this activation (mark
+		// the slot good) should this process die after the reboot.
+		pending := n.WorkDir + "/pending-good"
+		if _, err := d.conns.run(ctx, n, "mkdir -p "+shq(n.WorkDir)+" && echo "+shq(v.other.Bootname)+" > "+shq(pending)+" && rauc status mark-active other", d.cfg.CommandTimeout); err != nil {
 			return stepError(driver.CodeBootFailed, n, "activate", "rauc status mark-active other failed: %v", err)
 		}
 		booted, err := d.rebootInto(ctx, n, v.other.Bootname)
@@ -228,7 +231,7 @@ func (d *Driver) activate(ctx context.Context, n NodeConfig, version string, aut
 		}
 		return stepError(driver.CodeHealthCheckFailed, n, "health check", "version %s is not healthy after %s: %s; reverted: the node runs its previous slot again", version, d.cfg.HealthTimeout, msg)
 	}
-	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted", d.cfg.CommandTimeout); err != nil {
+	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted && rm -f "+shq(n.WorkDir+"/pending-good"), d.cfg.CommandTimeout); err != nil {
 		return stepError(driver.CodeBootFailed, n, "mark good", "rauc status mark-good failed: %v", err)
 	}
 	return nil
@@ -281,7 +284,7 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 	if booted != v.other.Bootname {
 		return stepError(driver.CodeRevertFailed, n, "revert", "it came back on slot %s, not %s", booted, v.other.Bootname)
 	}
-	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted", d.cfg.CommandTimeout); err != nil {
+	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted && rm -f "+shq(n.WorkDir+"/pending-good"), d.cfg.CommandTimeout); err != nil {
 		return stepError(driver.CodeRevertFailed, n, "revert", "rauc status mark-good failed: %v", err)
 	}
 	return nil

@@ -1,6 +1,8 @@
 package rauc
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,8 +308,19 @@ func TestDriver_LeaseIsExclusiveRenewableAndExpires(t *testing.T) {
 	if err := d.ReleaseLease(ctx, "lab", b.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "carol", OperationKey: "op-3"}); err != nil {
+	c, err := d.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "carol", OperationKey: "op-3", TTL: time.Minute, Heartbeat: time.Second})
+	if err != nil {
 		t.Fatalf("after release: %v", err)
+	}
+	// The same operation from another process: refused while carol renews,
+	// adopted (under a new id) once she has missed her heartbeat.
+	if _, err := d.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "carol-again", OperationKey: "op-3", TTL: time.Minute, Heartbeat: time.Second}); driver.CodeOf(err) != driver.CodeLeaseHeld || !strings.Contains(err.Error(), "adopts its lease") {
+		t.Fatalf("same operation within the heartbeat: %v", err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	adopted, err := d.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "carol-again", OperationKey: "op-3", TTL: time.Minute, Heartbeat: time.Second})
+	if err != nil || !adopted.Adopted || adopted.PreviousOwner != "carol" || adopted.ID == c.ID {
+		t.Fatalf("adoption after a missed heartbeat: %+v, %v", adopted, err)
 	}
 }
 
@@ -346,5 +359,37 @@ func TestConfig_ValidateNamesTheProblem(t *testing.T) {
 	c := base()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDriver_ActivationCutShortAfterItsRebootIsMarkedGoodByTheNextRead(t *testing.T) {
+	t.Parallel()
+	l := lab.New(t, lab.Options{Nodes: 1})
+	d := newDriver(t, labConfig(t, l))
+	stageAll(t, l, d, "1.1")
+	n := l.Nodes[0]
+	// What activate does up to the reboot, then the process dies.
+	if _, err := l.Run(n, "echo B > "+n.WorkDir+"/pending-good && rauc status mark-active other && reboot"); err != nil && !strings.Contains(err.Error(), "exit") {
+		t.Logf("reboot: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for slot, _ := n.Booted(); slot != "B"; slot, _ = n.Booted() {
+		if time.Now().After(deadline) {
+			t.Fatal("n1 did not come up on B")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	good := filepath.Join(n.Dir, "boot", "good.B")
+	if _, err := os.Stat(good); err == nil {
+		t.Fatal("test setup: B is already marked good")
+	}
+	if c := snapshot(t, d).Node("n1"); c.Active.Version != "1.1" || !c.Healthy {
+		t.Fatalf("snapshot %+v", c)
+	}
+	if _, err := os.Stat(good); err != nil {
+		t.Fatal("the read did not mark the healthy new slot good: the bootloader would fall back at a later restart")
+	}
+	if _, err := os.Stat(filepath.Join(n.WorkDir, "pending-good")); err == nil {
+		t.Fatal("the pending note is still there")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,7 +22,10 @@ import (
 
 // leaseScript takes or renews the lease: it writes the new one when there
 // is none, the existing one has expired, or it belongs to the same owner
-// and operation; otherwise it prints the holder and exits 4.
+// and operation (a renewal: same id); a request of the same operation from
+// another owner adopts it, under a new id, when the holder has missed its
+// heartbeat (the same intent applied again after a crash); otherwise it
+// prints the holder and exits 4.
 const leaseScript = `set -eu
 w=%[1]s; f="$w/lease"; l="$w/lease.lock"
 mkdir -p "$w"
@@ -36,18 +40,24 @@ done
 trap 'rmdir "$l"' EXIT
 now=$(date +%%s)
 id=%[2]s
+adopted=""
 if [ -f "$f" ]; then
 	old_id=$(sed -n 's/^id=//p' "$f"); old_owner=$(sed -n 's/^owner=//p' "$f")
 	old_op=$(sed -n 's/^operation=//p' "$f"); old_exp=$(sed -n 's/^expires=//p' "$f")
+	old_renewed=$(sed -n 's/^renewed=//p' "$f"); old_hb=$(sed -n 's/^heartbeat=//p' "$f")
 	if [ "$old_owner" = %[3]s ] && [ "$old_op" = %[4]s ]; then
 		id=$old_id
-	elif [ "${old_exp:-0}" -gt "$now" ]; then
+	elif [ "${old_exp:-0}" -le "$now" ]; then
+		:
+	elif [ "$old_op" = %[4]s ] && [ "$((now - ${old_renewed:-0}))" -gt "${old_hb:-0}" ]; then
+		adopted=$old_owner
+	else
 		cat "$f"; echo "now=$now"; exit 4
 	fi
 fi
-printf 'id=%%s\nowner=%%s\noperation=%%s\nexpires=%%s\n' "$id" %[3]s %[4]s "$((now + %[5]d))" > "$f.tmp"
+printf 'id=%%s\nowner=%%s\noperation=%%s\nexpires=%%s\nrenewed=%%s\nheartbeat=%%s\n' "$id" %[3]s %[4]s "$((now + %[5]d))" "$now" %[6]d > "$f.tmp"
 mv "$f.tmp" "$f"
-cat "$f"; echo "now=$now"
+cat "$f"; echo "now=$now"; echo "adopted=$adopted"
 `
 
 const releaseScript = `set -eu
@@ -85,22 +95,33 @@ func (d *Driver) AcquireLease(ctx context.Context, cluster string, req driver.Le
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	n := d.leaseNode()
-	ttl := int(req.TTL.Round(time.Second) / time.Second)
-	script := fmt.Sprintf(leaseScript, shq(n.WorkDir), shq("lease-"+hex.EncodeToString(b[:])), shq(oneLine(req.Owner)), shq(oneLine(req.OperationKey)), ttl)
+	ttl := max(int(req.TTL.Round(time.Second)/time.Second), 1)
+	heartbeat := int(req.Heartbeat.Round(time.Second) / time.Second)
+	if heartbeat <= 0 || heartbeat > ttl {
+		heartbeat = max(ttl/3, 1)
+	}
+	script := fmt.Sprintf(leaseScript, shq(n.WorkDir), shq("lease-"+hex.EncodeToString(b[:])), shq(oneLine(req.Owner)), shq(oneLine(req.OperationKey)), ttl, heartbeat)
 	start := time.Now()
 	out, err := d.conns.run(ctx, n, script, d.cfg.CommandTimeout)
 	fields := parseLease(out)
-	if ce, ok := err.(*commandError); ok && ce.status == 4 {
+	var ce *commandError
+	if errors.As(err, &ce) && ce.status == 4 {
 		left := time.Duration(atoi(fields["expires"])-atoi(fields["now"])) * time.Second
+		msg := fmt.Sprintf("RAUC cluster %s is being rolled out by %s (operation %s) for another %s: wait for it to finish, or for its lease to expire", d.cfg.Name, fields["owner"], fields["operation"], left)
+		if fields["operation"] == oneLine(req.OperationKey) {
+			adoptIn := time.Duration(atoi(fields["renewed"])+atoi(fields["heartbeat"])+1-atoi(fields["now"])) * time.Second
+			msg = fmt.Sprintf("RAUC cluster %s is being rolled out by %s with this same operation, which renewed its lease recently: if that run crashed, applying again in %s adopts its lease", d.cfg.Name, fields["owner"], adoptIn)
+		}
 		return nil, &driver.Error{Code: driver.CodeLeaseHeld,
-			Message: fmt.Sprintf("RAUC cluster %s is being rolled out by %s (operation %s) for another %s: wait for it to finish, or for its lease to expire", d.cfg.Name, fields["owner"], fields["operation"], left),
+			Message: msg,
 			Details: map[string]any{"holder": fields["owner"], "operation_key": fields["operation"], "expires_in": left.String()}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take the lease of RAUC cluster %s on node %s: %w", d.cfg.Name, n.Name, err)
 	}
 	left := time.Duration(atoi(fields["expires"])-atoi(fields["now"])) * time.Second
-	return &driver.Lease{ID: fields["id"], Cluster: d.cfg.Name, Owner: fields["owner"], OperationKey: fields["operation"], ExpiresAt: start.Add(left)}, nil
+	return &driver.Lease{ID: fields["id"], Cluster: d.cfg.Name, Owner: fields["owner"], OperationKey: fields["operation"], ExpiresAt: start.Add(left),
+		Adopted: fields["adopted"] != "", PreviousOwner: fields["adopted"]}, nil
 }
 
 // ReleaseLease removes the lease if it is still this one.

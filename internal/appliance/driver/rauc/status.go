@@ -80,6 +80,9 @@ type nodeView struct {
 	otherVer  string
 	healthy   bool
 	healthMsg string
+	// pendingGood is the slot an activation booted and has not yet marked
+	// good (work_dir/pending-good), "" when none is pending.
+	pendingGood string
 }
 
 // readNode reads a node's RAUC status, the versions of both slots and its
@@ -92,6 +95,7 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 	// their exit status reported.
 	script := "rauc status --detailed --output-format=json || echo '@@rauc-failed'\n" +
 		"echo; echo '@@notes'; cat " + shq(notes) + "/*.version 2>/dev/null\n" +
+		"echo '@@pending'; cat " + shq(n.WorkDir+"/pending-good") + " 2>/dev/null\n" +
 		"echo '@@version'; (" + d.cfg.VersionCommand + ") 2>&1; echo \"@@rc=$?\"\n"
 	if withHealth && d.cfg.HealthCommand != "" {
 		script += "echo '@@health'; (" + d.cfg.HealthCommand + ") 2>&1; echo \"@@rc=$?\"\n"
@@ -102,7 +106,9 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 		return v
 	}
 	jsonPart, rest, _ := strings.Cut(out, "\n@@notes\n")
-	notePart, rest, _ := strings.Cut(rest, "@@version\n")
+	notePart, rest, _ := strings.Cut(rest, "@@pending\n")
+	pendingPart, rest, _ := strings.Cut(rest, "@@version\n")
+	v.pendingGood = strings.TrimSpace(pendingPart)
 	versionPart, healthPart, _ := strings.Cut(rest, "@@health\n")
 	if strings.Contains(jsonPart, "@@rauc-failed") {
 		v.err = fmt.Errorf("node %s: rauc status failed: %s", n.Name, strings.TrimSpace(strings.ReplaceAll(jsonPart, "@@rauc-failed", "")))
@@ -200,6 +206,7 @@ func (d *Driver) snapshot(ctx context.Context) (*appliance.Cluster, []*nodeView,
 		}
 		c.ReportedMembers++
 		d.noteCompatible(v.status.Compatible)
+		d.finishActivation(ctx, v)
 		node.State = appliance.NodeRunning
 		node.Healthy = v.healthy
 		node.Active = appliance.Partition{Version: v.bootedVer, ImageID: d.imageForChecksum(v.booted.SlotStatus.Checksum.SHA256), Bootable: true, Description: v.booted.SlotStatus.Bundle.Description}
@@ -209,4 +216,26 @@ func (d *Driver) snapshot(ctx context.Context) (*appliance.Cluster, []*nodeView,
 		c.Nodes = append(c.Nodes, node)
 	}
 	return c, views, nil
+}
+
+// finishActivation completes an activation that an interrupted apply left
+// between reboot and mark-good (the executor, seeing the node on its new
+// version, would not activate it again): a healthy node booted into the
+// pending slot gets it marked good; a node the bootloader took back to the
+// other slot drops the note.
+func (d *Driver) finishActivation(ctx context.Context, v *nodeView) {
+	if v.pendingGood == "" || d.isRebooting(v.cfg.Name) {
+		return
+	}
+	pending := v.cfg.WorkDir + "/pending-good"
+	switch {
+	case v.pendingGood == v.booted.Bootname && v.healthy:
+		if _, err := d.conns.run(ctx, v.cfg, "rauc status mark-good booted && rm -f "+shq(pending), d.cfg.CommandTimeout); err == nil {
+			v.pendingGood = ""
+		}
+	case v.pendingGood != v.booted.Bootname && v.primaryIsBooted():
+		if _, err := d.conns.run(ctx, v.cfg, "rm -f "+shq(pending), d.cfg.CommandTimeout); err == nil {
+			v.pendingGood = ""
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package provider
+package raucacc
 
 import (
 	"encoding/json"

@@ -145,3 +145,35 @@ func TestStage_AStagingLeftRunningByACrashIsWaitedForNotStartedAgain(t *testing.
 		t.Fatalf("calls = %s, want only n2 staged (n1's staging was under way)", got)
 	}
 }
+
+// Chaos finding: a staging killed after its nodes were staged left its
+// lease behind, and the rollout that followed (another operation) was
+// refused until the lease expired. The staging applied again finds nothing
+// to stage, adopts its predecessor's lease and gives it back.
+func TestStage_NothingLeftToStageStillFreesThePredecessorsLease(t *testing.T) {
+	f := newFake("1.0")
+	f.snap.Node("n1").Alternate = appliance.Partition{Version: "2.0", ImageID: "img", Bootable: true}
+	d := &leaseCounter{fakeCluster: f}
+	if err := Stage(context.Background(), d, f.snap.Clone(), "img", "2.0", "me", Options{OperationKey: "stage img on c"}); err != nil {
+		t.Fatal(err)
+	}
+	if d.acquired != 1 || d.released != 1 || len(f.calls) != 0 {
+		t.Fatalf("acquired %d, released %d, calls %v: want the lease taken (adopted) and given back, nothing staged", d.acquired, d.released, f.calls)
+	}
+}
+
+// leaseCounter counts lease requests.
+type leaseCounter struct {
+	*fakeCluster
+	acquired, released int
+}
+
+func (l *leaseCounter) AcquireLease(ctx context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
+	l.acquired++
+	return l.fakeCluster.AcquireLease(ctx, cluster, req)
+}
+
+func (l *leaseCounter) ReleaseLease(ctx context.Context, cluster, id string) error {
+	l.released++
+	return l.fakeCluster.ReleaseLease(ctx, cluster, id)
+}

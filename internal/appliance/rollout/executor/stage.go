@@ -24,6 +24,7 @@ import (
 // they left.
 func Stage(ctx context.Context, d driver.Driver, snap *appliance.Cluster, imageID, version, owner string, opts Options) error {
 	if len(rollout.Staging(snap, imageID, version).Steps) == 0 {
+		freeFinished(ctx, d, snap.Name, owner, opts.OperationKey)
 		return nil
 	}
 	if opts.StageDeadline <= 0 {
@@ -74,4 +75,25 @@ func awaitStaging(ctx context.Context, d driver.Driver, cluster string, limit, p
 		case <-time.After(poll):
 		}
 	}
+}
+
+// freeFinished releases the lease of a crashed predecessor of this very
+// staging whose work is done: every node holds the image, but its lease
+// would otherwise fence the cluster (the rollout that follows is another
+// operation) until it expires. The lease is adopted the way WithLease
+// adopts one (only once the holder missed its heartbeat) and given back at
+// once; any refusal (a live holder, another operation) is left alone, as
+// is a cluster that no one holds, which this takes and gives back.
+func freeFinished(ctx context.Context, d driver.Driver, cluster, owner, operationKey string) {
+	if operationKey == "" {
+		return
+	}
+	req := driver.LeaseRequest{Owner: owner, OperationKey: operationKey, TTL: leaseTTL, Heartbeat: leaseHeartbeat}
+	lease, err := acquire(ctx, d, cluster, req)
+	if err != nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_ = d.ReleaseLease(rctx, cluster, lease.ID) // it expires by itself if this fails
 }

@@ -47,6 +47,9 @@ func TestChaos_InterruptedRolloutsConvergeWithoutDoubleActivationOrOutage(t *tes
 		Terraform: tf,
 		Provider:  provider,
 		Dir:       filepath.Join(dir, "trials"),
+		// Twice make chaos's pace (a 90 s reboot takes 1.5 s), to keep
+		// make test short; the kill moments scale with the rollout.
+		TimeScale: 60,
 		// A SIGKILLed holder's lease lasts LeaseTTL (2m) until crash
 		// adoption takes it over: the budget lets such a trial converge
 		// all the same, and the summary shows what it cost.

@@ -20,8 +20,13 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/provider"
 )
 
-// version is set by the linker at release time.
-var version = "dev"
+// version and commit are set by the linker: by goreleaser at release time
+// (-X main.version={{.Version}} -X main.commit={{.Commit}}) and by `make
+// build` from git describe. A plain `go build` leaves them as they are here.
+var (
+	version = "dev"
+	commit  = "none"
+)
 
 func main() {
 	if len(os.Args) > 1 {
@@ -33,7 +38,7 @@ func main() {
 		case "rauc-lab":
 			os.Exit(lab.RunCommand(os.Args[2:], os.Stdout, os.Stderr))
 		case "version", "--version":
-			fmt.Println(version)
+			fmt.Printf("%s (commit %s)\n", version, commit)
 			return
 		}
 	}

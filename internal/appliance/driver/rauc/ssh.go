@@ -274,12 +274,13 @@ func runSession(ctx context.Context, s *ssh.Session, node NodeConfig, command st
 			return stdout.String(), &connectionLost{node: node.Name, command: command, err: err}
 		}
 		return stdout.String(), nil
+	// The command may still be writing its output: none of it is read.
 	case <-t.C:
 		_ = s.Signal(ssh.SIGKILL)
-		return stdout.String(), &driver.Error{Code: driver.CodeNodeTimeout, Message: fmt.Sprintf("on node %s, `%s` did not finish within %s", node.Name, command, timeout)}
+		return "", &driver.Error{Code: driver.CodeNodeTimeout, Message: fmt.Sprintf("on node %s, `%s` did not finish within %s", node.Name, command, timeout)}
 	case <-ctx.Done():
 		_ = s.Signal(ssh.SIGKILL)
-		return stdout.String(), ctx.Err()
+		return "", ctx.Err()
 	}
 }
 

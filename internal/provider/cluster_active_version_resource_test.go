@@ -65,7 +65,7 @@ func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -132,7 +132,7 @@ func TestAccClusterActiveVersion_DriftOutOfBandActivation(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: cfg},
@@ -176,7 +176,7 @@ func TestAccSoftwareImage_S6_CorruptBundleFailsPlan(t *testing.T) {
 	p := sim.bundle("1.1", []string{"1.0"})
 	corruptFile(t, p)
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      upgradeConfig(sim, p, ""),
@@ -191,7 +191,7 @@ func TestAccSoftwareImage_S6_CorruptBundleFailsPlan(t *testing.T) {
 func TestAccSoftwareImage_S7_SameVersionFailsPlan(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      upgradeConfig(sim, sim.bundle("1.0", []string{"0.9"}), ""),
@@ -206,7 +206,7 @@ func TestAccSoftwareImage_S7_SameVersionFailsPlan(t *testing.T) {
 func TestAccSoftwareImage_S8_UnsupportedPathFailsPlan(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      upgradeConfig(sim, sim.bundle("1.2", []string{"1.1"}), ""),
@@ -291,7 +291,7 @@ func TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes(t *te
 	img := sim.bundle("1.1", []string{"1.0"})
 	cfg := upgradeConfig(sim, img, "")
 	atOneZero := declaredAt(cfg, "1.0")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: atOneZero},
@@ -341,7 +341,7 @@ func TestAccClusterActiveVersion_LeaseHeldByAnotherRollout(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
 	var leaseID string
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -387,7 +387,7 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 	atOneZero := declaredAt(cfg, "1.0")
 	hurried := upgradeConfig(sim, img, "  timeouts {\n    update = \"1s\"\n  }")
 	ctx := context.Background()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: atOneZero},
@@ -473,7 +473,7 @@ func TestAccClusterActiveVersion_VersionSpellingsAreOneRelease(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	cfg := declaredAt(upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""), "1.1.0")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: cfg,
@@ -513,7 +513,7 @@ resource "appliance_cluster_active_version" "demo" {
   image_id = appliance_software_image.after.id
 }
 `, sim.bundle("1.1", []string{"1.0"}), sim.bundle("1.2", []string{"1.1"}))
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: first},
@@ -562,7 +562,7 @@ resource "appliance_cluster_active_version" "demo" {
   strategy   = { min_healthy_time = "1s" }
   depends_on = [appliance_software_image.next]
 }`, sim.bundle("1.1", []string{"1.0"}))
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: declared},

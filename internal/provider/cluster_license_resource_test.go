@@ -43,7 +43,7 @@ func (s *testSim) expectLicenses(cluster string, want ...string) error {
 func TestAccClusterLicense_InstallsAndImports(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "netware")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -74,7 +74,7 @@ func TestAccClusterLicense_InstallsAndImports(t *testing.T) {
 func TestAccClusterLicense_ImportOfAMissingLicenceFails(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "netware")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: licenseConfig(sim, "ncs", "6.5")},
@@ -100,7 +100,7 @@ func TestAccClusterLicense_ImportOfAMissingLicenceFails(t *testing.T) {
 func TestAccClusterLicense_UnknownClusterFailsAtPlan(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "netware")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -139,7 +139,7 @@ resource "appliance_cluster_license" "v6_5" {
   series  = "6.5"
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{

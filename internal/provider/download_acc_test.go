@@ -57,7 +57,7 @@ resource "appliance_cluster_active_version" "demo" {
 func TestAccSoftwareImage_S1_ClusterDownloadsByURL(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: downloadConfig(sim, "1.1", sim.siteSHA256("1.1")),
@@ -82,7 +82,7 @@ func TestAccSoftwareImage_S1_ClusterDownloadsByURL(t *testing.T) {
 func TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      downloadConfig(sim, "1.1", strings.Repeat("0", 64)),
@@ -106,7 +106,7 @@ resource "appliance_software_image" "next" {
 `, sim.bundle("1.1", []string{"1.0"}))
 	other := sim.bundle("1.2", []string{"1.0"})
 	all := knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("n1"), knownvalue.StringExact("n2"), knownvalue.StringExact("n3"), knownvalue.StringExact("n4")})
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: cfg},
@@ -151,7 +151,7 @@ func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	cfg := downloadConfig(sim, "1.1", sim.siteSHA256("1.1"))
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -195,7 +195,7 @@ resource "appliance_software_image" "next" {
   cluster     = "demo"
   source_file = %q
 }`, images[0].ID, p)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		// Import blocks came with Terraform 1.5.
 		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_5_0)},

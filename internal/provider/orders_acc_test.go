@@ -66,7 +66,7 @@ func inOrder(lines []string, steps ...[]string) error {
 func TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "master-standby")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: clusterUpgradeConfig(sim, "vca", sim.bundle("1.1", []string{"1.0"}), ""),
@@ -97,7 +97,7 @@ func TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion(t *testing.T) {
 func TestAccClusterActiveVersion_S14_S17_ActiveFirstThenSettle(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "active-standby")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: clusterUpgradeConfig(sim, "streamer", sim.bundleWith("1.1", []string{"1.0"}, "os", "storage"), ""),
@@ -130,7 +130,7 @@ func TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize(t *t
 	testAccPreCheck(t)
 	sim := startSim(t, "netware")
 	cfg := clusterUpgradeConfig(sim, "ncs", sim.bundle("6.5", []string{"6.0"}), "")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -197,7 +197,7 @@ func (s *testSim) installLicense(cluster, series string) {
 func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "supercluster")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -234,7 +234,7 @@ func TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout(t *testing.
 	if c := sim.cluster("ncs"); c.FinalizedVersion != "6.0" {
 		t.Fatalf("setup: finalized_version is %q, want 6.0", c.FinalizedVersion)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: sim.providerConfig() + `

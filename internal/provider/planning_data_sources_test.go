@@ -28,7 +28,7 @@ func TestAccUpgradePathDataSource_S8_ChainThroughKnownImages(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	images := uploadOnly(sim, map[string]string{"v1_1": sim.bundle("1.1", []string{"1.0"})})
 	addr := "data.appliance_upgrade_path.to_1_3"
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: images},
@@ -70,7 +70,7 @@ func TestAccRolloutPlanDataSource_ShowsThePlanWithoutRunningIt(t *testing.T) {
 	sim := startSim(t, "primary-ha")
 	images := uploadOnly(sim, map[string]string{"v1_1": sim.bundle("1.1", []string{"1.0"})})
 	addr := "data.appliance_rollout_plan.next"
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: images},

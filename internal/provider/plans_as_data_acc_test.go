@@ -78,7 +78,11 @@ func TestAccClusterActiveVersion_PartnerDownBetweenWavesStopsBeforeItsPartnerReb
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	img := sim.bundle("1.1", []string{"1.0"})
-	cfg := upgradeConfig(sim, img, "  strategy = {\n    min_healthy_time = \"3s\"\n  }")
+	// min_healthy_time is measured on the simulator's clock (x6000): 6h
+	// simulated keep wave 2 waiting about 3.6 s of wall time after n1 is
+	// back, the moment n4 goes down. The test runs alone: a loaded
+	// machine must not let wave 2 start before the crash.
+	cfg := upgradeConfig(sim, img, "  strategy = {\n    min_healthy_time = \"6h\"\n  }")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{

@@ -31,7 +31,7 @@ func TestAccProvider_EmbeddedSimulatorPersistsCluster(t *testing.T) {
 	cfg := fmt.Sprintf("provider \"appliance\" {\n  simulator {\n    state_file = %q\n  }\n}\n", statePath) +
 		upgradeResources(helper.bundle("1.1", []string{"1.0"}), "")
 
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: cfg,
@@ -74,7 +74,7 @@ func TestAccClusterDataSource_ReportsTopologyAndPartitions(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	addr := "data.appliance_cluster.demo"
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: sim.providerConfig() + `data "appliance_cluster" "demo" { name = "demo" }`,
@@ -95,7 +95,7 @@ func TestAccClusterDataSource_ReportsTopologyAndPartitions(t *testing.T) {
 func TestAccClusterDataSource_UnknownClusterNamesTheFix(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      sim.providerConfig() + `data "appliance_cluster" "x" { name = "nope" }`,
@@ -107,7 +107,7 @@ func TestAccClusterDataSource_UnknownClusterNamesTheFix(t *testing.T) {
 func TestAccFunctions_CompareAndCompatible(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		// Provider-defined functions came with Terraform 1.8.
 		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
@@ -167,7 +167,7 @@ resource "appliance_cluster_active_version" "demo" {
   version = "1.0"
 }
 `, img)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: upgradeConfig(sim, img, "")},
@@ -211,7 +211,7 @@ func TestAccClusterActiveVersion_S9_IrreversibleFeatureBlocksRollback(t *testing
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	img := sim.bundle("1.1", []string{"1.0"}, "dedup-v2-on-disk-format")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -269,14 +269,14 @@ resource "appliance_cluster_active_version" "demo" {
   version = "one.two"
 }`,
 		PlanOnly:    true,
-		ExpectError: regexp.MustCompile(`(?s)Invalid version.*malformed version "one.two".*6.5 SP8`),
+		ExpectError: regexp.MustCompile(`(?s)Invalid version.*malformed version "one.two".*6\.5\s+SP8`),
 	})
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
 }
 
 func TestAccProvider_SimulatorAndEndpointConflict(t *testing.T) {
 	testAccPreCheck(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `

@@ -58,7 +58,7 @@ func TestAccSoftwareImage_UnsignedBundleFailsPlanWhenKeysAreTrusted(t *testing.T
 	if _, err := bundle.SignFile(wrong, other); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -84,7 +84,7 @@ func TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted(t *testing.T
 	if _, err := bundle.SignFile(p, key); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: signedConfig(sim, p, newKey(t).Public().(ed25519.PublicKey), key.Public().(ed25519.PublicKey)),
@@ -110,7 +110,7 @@ data "appliance_cluster" "demo" {
   name = "demo"
 }
 `, sim.server.URL(), sim.server.Token())
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps:                    []resource.TestStep{{Config: cfg, ExpectError: regexp.MustCompile(`(?s)Invalid trusted key.*PUBLIC KEY`)}},
 	})

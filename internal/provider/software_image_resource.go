@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -45,6 +46,8 @@ type softwareImageModel struct {
 	SourceFile           types.String   `tfsdk:"source_file"`
 	SourceURL            types.String   `tfsdk:"source_url"`
 	Proxy                types.String   `tfsdk:"proxy"`
+	ProxyWO              types.String   `tfsdk:"proxy_wo"`
+	ProxyWOVersion       types.Int64    `tfsdk:"proxy_wo_version"`
 	SHA256               types.String   `tfsdk:"sha256"`
 	Stage                types.Bool     `tfsdk:"stage"`
 	Version              types.String   `tfsdk:"version"`
@@ -97,10 +100,31 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Validators:          []validator.String{urlSchemeValidator{}},
 			},
 			"proxy": schema.StringAttribute{
-				Optional:            true,
-				Sensitive:           true,
-				MarkdownDescription: "Proxy URL the cluster uses for `source_url`, e.g. `http://proxy.example.com:3128` (it may carry credentials, so it is sensitive).",
-				Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("source_url"))},
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "Proxy URL the cluster uses for `source_url`. Deprecated: it is kept in the state, with any " +
+					"credentials it carries; use `proxy_wo`.",
+				DeprecationMessage: "proxy is kept in the Terraform state, with any credentials it carries; use proxy_wo (Terraform 1.11 or later), which never is.",
+				Validators: []validator.String{
+					stringvalidator.AlsoRequires(path.MatchRoot("source_url")),
+					stringvalidator.ConflictsWith(path.MatchRoot("proxy_wo")),
+				},
+			},
+			"proxy_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				MarkdownDescription: "Proxy URL the cluster uses for `source_url`, e.g. `http://user:password@proxy.example.com:3128`. " +
+					"Write-only (Terraform 1.11 or later): the provider hands it to the cluster for the download and keeps it in " +
+					"neither the plan nor the state, so credentials in it never reach a state file. It is used only while the " +
+					"cluster downloads the image.",
+				Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("source_url"))},
+			},
+			"proxy_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "A number you change when `proxy_wo` changes, since Terraform cannot see a write-only value change. " +
+					"A proxy only matters while an image downloads, so a new version changes nothing on the cluster.",
+				Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("proxy_wo"))},
 			},
 			"sha256": schema.StringAttribute{
 				Optional: true,
@@ -199,8 +223,8 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	if creating && manifest != nil {
 		holds := r.clusterHolds(ctx, plan.Cluster.ValueString(), plan.SHA256.ValueString())
-		switch inUse := rollout.StagedNodes(snap, "", manifest.Version); {
-		case len(inUse) > 0:
+		switch {
+		case installedFromAnImage(snap, manifest.Version):
 			// A node runs this version or holds it as its rollback
 			// target: the image is installed, and uploading it again only
 			// gives the cluster its record back (an image deleted out of
@@ -284,7 +308,13 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 		tflog.Info(ctx, "image bundle uploaded", map[string]any{"file": plan.SourceFile.ValueString(),
 			"file_passes": after.Passes - before.Passes, "bytes_read": after.Bytes - before.Bytes})
 	} else {
-		img, err = r.download(ctx, plan)
+		// A write-only value is in the configuration only, never in the plan.
+		var proxy types.String
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("proxy_wo"), &proxy)...)
+		if proxy.IsNull() {
+			proxy = plan.Proxy
+		}
+		img, err = r.download(ctx, plan, proxy.ValueString())
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Image rejected by cluster "+cluster, describeAPIError(err))
@@ -306,13 +336,13 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-func (r *softwareImageResource) download(ctx context.Context, plan softwareImageModel) (*driver.Image, error) {
+func (r *softwareImageResource) download(ctx context.Context, plan softwareImageModel, proxy string) (*driver.Image, error) {
 	cluster := plan.Cluster.ValueString()
 	tflog.Info(ctx, "cluster downloads image", map[string]any{"cluster": cluster, "url": redactURL(plan.SourceURL.ValueString())})
 	// The key is new for every attempt: it guards against a retried request
 	// acting twice, and must never replay an earlier attempt's failure.
 	return r.data.driver.Download(ctx, cluster, driver.DownloadRequest{
-		URL: plan.SourceURL.ValueString(), SHA256: plan.SHA256.ValueString(), Proxy: plan.Proxy.ValueString(),
+		URL: plan.SourceURL.ValueString(), SHA256: plan.SHA256.ValueString(), Proxy: proxy,
 		IdempotencyKey: fmt.Sprintf("download/%s/%d", cluster, time.Now().UnixNano()),
 	})
 }
@@ -411,6 +441,23 @@ func (r *softwareImageResource) Update(ctx context.Context, req resource.UpdateR
 	defer cancel()
 	r.stageAndRead(ctx, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// installedFromAnImage reports whether a node runs version, or holds it
+// in its alternate partition, as written from an image record of the
+// cluster's (the partition names the image). Uploading that image again
+// gives the cluster its record back (deleted out of band, or replaced); the
+// cluster judges it as no update. A factory image has no record, so a
+// bundle of the version it runs is still judged, and refused, as an update.
+func installedFromAnImage(snap *appliance.Cluster, version string) bool {
+	for _, n := range snap.Nodes {
+		for _, p := range []appliance.Partition{n.Active, n.Alternate} {
+			if p.ImageID != "" && appliance.SameVersion(p.Version, version) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // planDestroy says, at plan time, that an image a node runs or holds in its

@@ -90,7 +90,7 @@ func (s *testSim) expectSuperclusterHome(version string) error {
 func TestAccSuperclusterVersion_S23_S24_PatchRollsOneClusterAtATime(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "supercluster")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -137,7 +137,7 @@ func TestAccSuperclusterVersion_S23_S24_PatchRollsOneClusterAtATime(t *testing.T
 func TestAccSuperclusterVersion_S25_MaintenanceWindow(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "supercluster")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: superclusterConfig(sim, sim.bundle("1.1", []string{"1.0"}), "1.1", "maintenance_window"),
@@ -193,7 +193,7 @@ func TestAccSuperclusterVersion_S25_MaintenanceWindow(t *testing.T) {
 func TestAccSuperclusterVersion_S26_IncrementalLeaveUpgradeJoin(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "supercluster")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: superclusterConfig(sim, sim.bundle("1.1", []string{"1.0"}), "1.1", "incremental"),
@@ -251,7 +251,7 @@ func TestAccSuperclusterVersion_S26_ResumesWithTheRejoin(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: sim.providerConfig() + `
@@ -290,7 +290,7 @@ func TestAccSuperclusterVersion_S25_ClosesAWindowLeftOpen(t *testing.T) {
 	for _, c := range []string{"dma1", "dma2", "dma3"} {
 		sim.upgradeByHand(c, b)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: sim.providerConfig() + `
@@ -335,7 +335,7 @@ resource "appliance_supercluster_version" "sc1" {
     dma3 = appliance_software_image.dma3.id
   }
 }`
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: cfg,

@@ -39,7 +39,7 @@ func TestAccProvider_TLSWithPrivateCA(t *testing.T) {
 	provider := func(extra string) string {
 		return fmt.Sprintf("provider \"appliance\" {\n  endpoint = %q\n  token = %q\n%s\n}\n", srv.URL(), srv.Token(), extra)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{

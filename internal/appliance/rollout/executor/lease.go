@@ -16,8 +16,9 @@ type Leaser interface {
 }
 
 // LeaseTTL is how long a lease outlives a crashed holder for anyone else:
-// another rollout waits at most this long after a crash.
-const LeaseTTL = 2 * time.Minute
+// another rollout (a staging, a different target) waits at most this long
+// after a crash. It is renewed every half heartbeat, so it is short.
+const LeaseTTL = 30 * time.Second
 
 // LeaseHeartbeat is how often a holder renews its lease; one that stays
 // silent for longer is taken to be dead. Liveness is the heartbeat: the
@@ -103,19 +104,61 @@ func isLeaseHeld(err error) bool { return driver.CodeOf(err) == driver.CodeLease
 // still alive), it tries again until the heartbeat has surely been missed:
 // a dead holder is then adopted, a live one still refuses, and that
 // refusal is returned. Another operation's lease is refused at once.
+//
+// A holder of another operation that has missed its heartbeat is dead (a
+// staging or rollout killed moments ago): its lease is waited out, at most
+// the TTL a lease may have, rather than refused. A live holder of another
+// operation is refused at once, named.
 func acquire(ctx context.Context, l Leaser, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
 	give := time.Now().Add(req.Heartbeat + req.Heartbeat/2)
+	waitedDead := false
 	for {
 		lease, err := l.AcquireLease(ctx, cluster, req)
-		if err == nil || !sameOperationWithinHeartbeat(err) || time.Now().After(give) {
-			return lease, err
+		if err == nil {
+			return lease, nil
+		}
+		pause := min(time.Second, req.Heartbeat/4)
+		switch until, dead := deadHolderUntil(err); {
+		case sameOperationWithinHeartbeat(err) && time.Now().Before(give):
+		case dead && !waitedDead && time.Until(until) <= 2*LeaseTTL:
+			waitedDead = true // once: its lease cannot outlive its expiry
+			pause = max(time.Until(until), 0) + 250*time.Millisecond
+		default:
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-time.After(min(time.Second, req.Heartbeat/4)):
+		case <-time.After(pause):
 		}
 	}
+}
+
+// deadHolderUntil: the refusal names a holder silent for longer than its
+// heartbeat, and when its lease expires.
+func deadHolderUntil(err error) (time.Time, bool) {
+	var e *driver.Error
+	if !errors.As(err, &e) || e.Code != driver.CodeLeaseHeld {
+		return time.Time{}, false
+	}
+	silent, ok1 := number(e.Details["holder_silent_seconds"])
+	beat, ok2 := number(e.Details["holder_heartbeat_seconds"])
+	exp, _ := e.Details["expires_at"].(string)
+	until, perr := time.Parse(time.RFC3339, exp)
+	if !ok1 || !ok2 || beat <= 0 || silent <= beat || perr != nil {
+		return time.Time{}, false
+	}
+	return until, true
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	}
+	return 0, false
 }
 
 // sameOperationWithinHeartbeat: the refusal says the holder is of this

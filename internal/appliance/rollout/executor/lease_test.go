@@ -145,3 +145,38 @@ func TestWithLease_Defect5_SameOperationAdoptsADeadHoldersLease(t *testing.T) {
 		t.Fatal("another operation's lease was waited for instead of refused at once")
 	}
 }
+
+// deadOtherLeaser: another operation's holder (a staging killed with its
+// apply) missed its heartbeat; its lease expires at until.
+type deadOtherLeaser struct {
+	scriptedLeaser
+	until  time.Time
+	silent int
+}
+
+func (d *deadOtherLeaser) AcquireLease(_ context.Context, cluster string, req driver.LeaseRequest) (*driver.Lease, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls++
+	if time.Now().Before(d.until) {
+		return nil, &driver.Error{Code: driver.CodeLeaseHeld, Message: "leased by pid 7 (operation stage img-1)",
+			Details: map[string]any{"owner": "pid 7", "expires_at": d.until.UTC().Format(time.RFC3339),
+				"holder_silent_seconds": float64(d.silent), "holder_heartbeat_seconds": float64(10)}}
+	}
+	return &driver.Lease{ID: "l3", Cluster: cluster, Owner: req.Owner}, nil
+}
+
+// A lease of another operation whose holder missed its heartbeat is
+// waited out (it cannot outlive its expiry); a live one is refused at once.
+func TestWithLease_Defect5_ADeadHoldersOtherLeaseIsWaitedOut(t *testing.T) {
+	dead := &deadOtherLeaser{until: time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second), silent: 25}
+	if err := WithLease(context.Background(), dead, "c", "me", "rollout c -> 2.0", func(context.Context, string) error { return nil }); err != nil {
+		t.Fatalf("a dead holder's lease was not waited out: %v", err)
+	}
+	live := &deadOtherLeaser{until: time.Now().Add(time.Minute), silent: 2}
+	start := time.Now()
+	err := WithLease(context.Background(), live, "c", "me", "rollout c -> 2.0", func(context.Context, string) error { return nil })
+	if err == nil || live.calls != 1 || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("a live holder's lease: want one refusal at once, got %v after %d requests", err, live.calls)
+	}
+}

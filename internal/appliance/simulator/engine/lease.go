@@ -145,6 +145,13 @@ func leaseHeld(l *api.Lease) *api.Error {
 	e := APIError(http.StatusConflict, api.CodeLeaseHeld, "cluster %s is leased by %s (operation %s) until %s",
 		l.Cluster, l.Owner, l.OperationKey, l.ExpiresAt.Format(time.RFC3339))
 	e.Details = map[string]any{"owner": l.Owner, "operation_key": l.OperationKey, "expires_at": l.ExpiresAt.Format(time.RFC3339)}
+	if !l.RenewedAt.IsZero() {
+		// How long the holder has been silent, and how often it promised to
+		// renew: a holder that missed its heartbeat is dead, and another
+		// rollout may wait the little left of its lease instead of failing.
+		e.Details["holder_silent_seconds"] = int(WallNow().Sub(l.RenewedAt) / time.Second)
+		e.Details["holder_heartbeat_seconds"] = l.HeartbeatSeconds
+	}
 	return e
 }
 

@@ -3,56 +3,29 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 )
-
-const activeVersionAddr = "appliance_cluster_active_version.demo"
-
-// upgradeConfig stages the bundle and activates its version on cluster demo.
-func upgradeConfig(sim *testSim, bundlePath, extra string) string {
-	return sim.providerConfig() + upgradeResources(bundlePath, extra)
-}
-
-// upgradeResources are upgradeConfig's resources, for any provider block.
-func upgradeResources(bundlePath, extra string) string {
-	return fmt.Sprintf(`
-resource "appliance_software_image" "next" {
-  cluster     = "demo"
-  source_file = %q
-}
-
-resource "appliance_cluster_active_version" "demo" {
-  cluster  = "demo"
-  version  = appliance_software_image.next.version
-  image_id = appliance_software_image.next.id
-%s
-}
-`, bundlePath, extra)
-}
 
 // declaredAt rewrites an upgradeConfig to declare the cluster at version, as
 // an operator's configuration stands before the upgrade is written.
 func declaredAt(cfg, version string) string {
 	return strings.Replace(cfg, "version  = appliance_software_image.next.version", fmt.Sprintf("version  = %q", version), 1)
-}
-
-func allNodes(version string) knownvalue.Check {
-	return knownvalue.MapExact(map[string]knownvalue.Check{
-		"n1": knownvalue.StringExact(version), "n2": knownvalue.StringExact(version),
-		"n3": knownvalue.StringExact(version), "n4": knownvalue.StringExact(version),
-	})
 }
 
 // TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA is the walking
@@ -165,80 +138,6 @@ func TestAccClusterActiveVersion_DriftOutOfBandActivation(t *testing.T) {
 			},
 		},
 	})
-}
-
-// TestAccSoftwareImage_S6_CorruptBundleFailsPlan: a damaged bundle is
-// refused at plan time with a message naming the damage, and nothing
-// reaches the cluster.
-func TestAccSoftwareImage_S6_CorruptBundleFailsPlan(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	p := sim.bundle("1.1", []string{"1.0"})
-	corruptFile(t, p)
-
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      upgradeConfig(sim, p, ""),
-			ExpectError: regexp.MustCompile(`(?s)corrupt image bundle.*sha256.*S6`),
-		}},
-	})
-	sim.expectNoImages("demo")
-}
-
-// TestAccSoftwareImage_S7_SameVersionFailsPlan: an image of the version the
-// cluster already runs is refused at plan time, naming both versions.
-func TestAccSoftwareImage_S7_SameVersionFailsPlan(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      upgradeConfig(sim, sim.bundle("1.0", []string{"0.9"}), ""),
-			ExpectError: regexp.MustCompile(`(?s)image 1.0 is not newer than what cluster demo runs \(1.0 on every node\)`),
-		}},
-	})
-	sim.expectNoImages("demo")
-}
-
-// TestAccSoftwareImage_S8_UnsupportedPathFailsPlan: an image that does not
-// update from the running version is refused at plan time.
-func TestAccSoftwareImage_S8_UnsupportedPathFailsPlan(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      upgradeConfig(sim, sim.bundle("1.2", []string{"1.1"}), ""),
-			ExpectError: regexp.MustCompile(`(?s)image 1.2 does not support updating from.*n1 \(1.0\).*updates from 1.1 only`),
-		}},
-	})
-	sim.expectNoImages("demo")
-}
-
-func (s *testSim) expectNoImages(cluster string) {
-	s.t.Helper()
-	imgs, err := s.client.ListImages(context.Background(), cluster)
-	if err != nil {
-		s.t.Fatalf("listing images: %v", err)
-	}
-	if len(imgs) != 0 {
-		s.t.Fatalf("a refused image reached the cluster: %+v", imgs)
-	}
-}
-
-// activateOutOfBand boots a node's alternate partition through the API, as
-// an operator acting by hand would.
-func (s *testSim) activateOutOfBand(cluster, node string) {
-	s.t.Helper()
-	ctx := context.Background()
-	task, err := s.client.Activate(ctx, cluster, node, api.ActivateRequest{}, "")
-	if err != nil {
-		s.t.Fatalf("activating %s out of band: %v", node, err)
-	}
-	if task, err = s.client.WaitTask(ctx, task.ID); err != nil || task.State != api.TaskSucceeded {
-		s.t.Fatalf("out-of-band activation of %s: %v %+v", node, err, task)
-	}
 }
 
 // expectActivationOrder reads the simulator's event log and checks that the
@@ -452,20 +351,6 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 	})
 }
 
-// waitRunning polls until node is back, running and healthy.
-func (s *testSim) waitRunning(cluster, node string, limit time.Duration) {
-	s.t.Helper()
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		n := s.cluster(cluster).Node(node)
-		if n.State == "running" && n.Healthy {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("%s did not come back within %s", node, limit)
-}
-
 // TestAccClusterActiveVersion_VersionSpellingsAreOneRelease: "1.1.0" in the
 // configuration and "1.1" in the image's manifest are the same release: the
 // plan and the state agree, and nothing is left to do afterwards.
@@ -577,4 +462,489 @@ resource "appliance_cluster_active_version" "demo" {
 			},
 		},
 	})
+}
+
+// TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion: on an Oracle
+// VCA the standby management node is updated first, promoted to master,
+// and only then the old master is updated; it comes back as standby.
+func TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "master-standby")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: clusterUpgradeConfig(sim, "vca", sim.bundle("1.1", []string{"1.0"}), ""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+					return inOrder(lines,
+						[]string{"activate mgmt2"}, []string{"await_healthy mgmt2"},
+						[]string{"promote mgmt2"}, []string{"activate mgmt1"})
+				}),
+			}},
+			Check: func(*terraform.State) error {
+				c := sim.cluster("vca")
+				if r := c.Node("mgmt2").Role; r != "master" {
+					return fmt.Errorf("mgmt2 is %s after the rollout, want master", r)
+				}
+				if r := c.Node("mgmt1").Role; r != "standby" {
+					return fmt.Errorf("mgmt1 is %s after the rollout, want standby", r)
+				}
+				return sim.expectNoOutage("vca")
+			},
+		}},
+	})
+}
+
+// TestAccClusterActiveVersion_S14_S17_ActiveFirstThenSettle: on an Image
+// Streamer pair the active appliance updates first, the standby only once
+// the active is healthy, and the plan waits for the cluster to re-form.
+func TestAccClusterActiveVersion_S14_S17_ActiveFirstThenSettle(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "active-standby")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: clusterUpgradeConfig(sim, "streamer", sim.bundleWith("1.1", []string{"1.0"}, "os", "storage"), ""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+					return inOrder(lines,
+						[]string{"activate is1"}, []string{"await_healthy is1"},
+						[]string{"activate is2"}, []string{"settle"})
+				}),
+			}},
+			Check: func(*terraform.State) error {
+				c := sim.cluster("streamer")
+				for _, n := range c.Nodes {
+					if n.Active.Components["storage"] != "1.1" {
+						return fmt.Errorf("%s storage component is %q, want 1.1", n.Name, n.Active.Components["storage"])
+					}
+				}
+				return sim.expectNoOutage("streamer")
+			},
+		}},
+	})
+}
+
+// TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize:
+// a NetWare cluster first refuses the plan for want of 6.5 licenses (S10);
+// once they are installed, each node's resources fail over before it
+// reboots and fail back after (S15), and finalize runs once at the end
+// (S16). The ledger shows no outage outside the declared finalize window.
+func TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "netware")
+	cfg := clusterUpgradeConfig(sim, "ncs", sim.bundle("6.5", []string{"6.0"}), "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)licen[cs]e.*6\.5`),
+			},
+			{
+				PreConfig: func() { sim.installLicense("ncs", "6.5") },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+						if err := inOrder(lines,
+							[]string{"move_resource POOL1 nw1 ->"}, []string{"activate nw1"},
+							[]string{"await_healthy nw1"}, []string{"fail_back POOL1", "-> nw1"}); err != nil {
+							return err
+						}
+						if err := inOrder(lines, []string{"activate nw4"}, []string{"finalize"}); err != nil {
+							return err
+						}
+						if i := stepIndex(lines, "finalize"); i != len(lines)-1 && stepIndex(lines[i+1:], "activate") >= 0 {
+							return fmt.Errorf("finalize must come after the last activation")
+						}
+						return nil
+					}),
+				}},
+				Check: func(*terraform.State) error {
+					c := sim.cluster("ncs")
+					for _, r := range c.Resources {
+						if r.CurrentNode != r.PreferredNode || r.State != "online" {
+							return fmt.Errorf("resource %s is %s on %s after the rollout, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+						}
+					}
+					return sim.expectNoOutage("ncs")
+				},
+			},
+		},
+	})
+}
+
+// bundleWith builds a bundle with the named components.
+func (s *testSim) bundleWith(version string, supportedFrom []string, components ...string) string {
+	s.t.Helper()
+	p := s.bundle(version, supportedFrom)
+	spec := bundleSpec(version, supportedFrom, components)
+	if _, err := buildBundle(p, spec); err != nil {
+		s.t.Fatalf("building bundle %s: %v", version, err)
+	}
+	return p
+}
+
+// installLicense installs a license for series through the simulator's API,
+// as an operator would with iManager.
+func (s *testSim) installLicense(cluster, series string) {
+	s.t.Helper()
+	if _, err := s.client.InstallLicense(context.Background(), cluster, series); err != nil {
+		s.t.Fatalf("installing license: %v", err)
+	}
+}
+
+// TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility: in a
+// supercluster a patch release rolls one cluster at a time (S24), while a
+// minor release is refused at plan time, naming the two strategies that
+// work (S25, S26).
+func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "supercluster")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      clusterUpgradeConfig(sim, "dma1", sim.bundle("1.1", []string{"1.0"}), ""),
+				ExpectError: regexp.MustCompile(`(?s)supercluster sc1 with dma2 \(1\.0\), dma3 \(1\.0\).*S23.*S25.*S26`),
+			},
+			{
+				Config: clusterUpgradeConfig(sim, "dma1", sim.bundle("1.0.1", []string{"1.0"}), ""),
+				Check: func(*terraform.State) error {
+					for _, n := range sim.cluster("dma1").Nodes {
+						if n.Active.Version != "1.0.1" {
+							return fmt.Errorf("%s runs %s, want the patch 1.0.1", n.Name, n.Active.Version)
+						}
+					}
+					if v := sim.cluster("dma2").Nodes[0].Active.Version; v != "1.0" {
+						return fmt.Errorf("dma2 was touched: %s", v)
+					}
+					return sim.expectNoOutage("dma1")
+				},
+			},
+		},
+	})
+}
+
+// TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout: every
+// node already runs 6.5 (activated by hand, as if a rollout stopped just
+// before its end), but the shared media were never finalized: the plan is
+// finalize alone, and the apply runs it, bringing the pools back home.
+func TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "netware")
+	sim.installLicense("ncs", "6.5")
+	sim.upgradeByHand("ncs", sim.bundle("6.5", []string{"6.0"}))
+	if c := sim.cluster("ncs"); c.FinalizedVersion != "6.0" {
+		t.Fatalf("setup: finalized_version is %q, want 6.0", c.FinalizedVersion)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: sim.providerConfig() + `
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "ncs"
+  version = "6.5"
+}`,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectOnlyStep(activeVersionAddr, "finalize cluster at 6.5"),
+			}},
+			Check: func(*terraform.State) error {
+				c := sim.cluster("ncs")
+				if c.FinalizedVersion != "6.5" {
+					return fmt.Errorf("finalized_version is %q after the apply, want 6.5", c.FinalizedVersion)
+				}
+				for _, r := range c.Resources {
+					if r.State != "online" || r.CurrentNode != r.PreferredNode {
+						return fmt.Errorf("resource %s is %s on %q, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+					}
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// TestAccClusterActiveVersion_RewordedReasonsAndRenumberedWavesStillApply:
+// the plan recomputed at apply is compared with the plan shown as data
+// (kind, node, version, resource), so a reason worded differently and waves
+// numbered differently are not a change of plan; a step the plan did not
+// show is, and nothing is touched.
+func TestAccClusterActiveVersion_RewordedReasonsAndRenumberedWavesStillApply(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"})
+	cfg := upgradeConfig(sim, img, "")
+	t.Cleanup(func() { recomputedPlanHook = nil })
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: declaredAt(cfg, "1.0")},
+			{
+				PreConfig: func() {
+					recomputedPlanHook = func(p *rollout.Plan) {
+						for i := range p.Steps {
+							p.Steps[i].Reason = "worded otherwise at apply"
+							p.Steps[i].Wave += 10
+						}
+						// And a step the plan did not show.
+						p.Steps = append(p.Steps, rollout.Step{Wave: 99, Kind: rollout.StepActivate, Node: "n9", Version: "1.1"})
+					}
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)the cluster changed since the plan was made.*activate n9.*Nothing was\s+changed`),
+			},
+			{
+				PreConfig: func() {
+					if n := sim.activations("demo"); len(n) != 0 {
+						t.Fatalf("a refused apply activated %v", n)
+					}
+					recomputedPlanHook = func(p *rollout.Plan) {
+						for i := range p.Steps {
+							p.Steps[i].Reason = "worded otherwise at apply"
+							p.Steps[i].Wave += 10
+						}
+					}
+				},
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+			},
+		},
+	})
+}
+
+// TestAccClusterActiveVersion_PartnerDownBetweenWavesStopsBeforeItsPartnerReboots:
+// n4 goes down out of band while n1, the first wave, reboots. Its partner n3
+// is in the next wave: the executor proves the rest of the plan on the
+// cluster as it is before that wave, stops naming n3 and the rule, and
+// reboots neither n2 nor n3; the ledger shows no outage.
+func TestAccClusterActiveVersion_PartnerDownBetweenWavesStopsBeforeItsPartnerReboots(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"})
+	// min_healthy_time is measured on the simulator's clock (x6000): 6h
+	// simulated keep wave 2 waiting about 3.6 s of wall time after n1 is
+	// back, the moment n4 goes down. The test runs alone: a loaded
+	// machine must not let wave 2 start before the crash.
+	cfg := upgradeConfig(sim, img, "  strategy = {\n    min_healthy_time = \"6h\"\n  }")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: declaredAt(cfg, "1.0")},
+			{
+				PreConfig: func() {
+					ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+					go func() {
+						defer cancel()
+						sim.crashWhenActive(ctx, "demo", "n1", "1.1", "n4")
+					}()
+					t.Cleanup(cancel)
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)activate n3.*stopped before this step: HA group \S+ would have 0 of its 2\s+members serving.*n4 is`),
+			},
+		},
+	})
+	got := sim.activations("demo")
+	if strings.Join(got, ",") != "n1,n4" {
+		t.Fatalf("activations %v: want n1 (the first wave) and n4 (out of band) only", got)
+	}
+	if err := sim.expectNoOutage("demo"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// crashWhenActive waits until node runs version, then takes partner down out
+// of band: it reboots it under the rollout's own lease (an operator's
+// console would not ask) with a fault that keeps it from coming back.
+func (s *testSim) crashWhenActive(ctx context.Context, cluster, node, version, partner string) {
+	for ctx.Err() == nil {
+		if n := s.cluster(cluster).Node(node); n != nil && n.Active.Version == version {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if _, err := s.control.InjectFault(ctx, api.Fault{Kind: api.FaultNeverReturns, Cluster: cluster, Node: partner, Count: 1}); err != nil {
+		s.t.Errorf("fault: %v", err)
+		return
+	}
+	lease := s.leaseID(cluster)
+	if _, err := s.client.WithLease(lease).Activate(ctx, cluster, partner, api.ActivateRequest{}, ""); err != nil {
+		s.t.Errorf("taking %s down: %v", partner, err)
+	}
+}
+
+// leaseID reads the current lease of a cluster from the simulator's state
+// file: only a test may look there.
+func (s *testSim) leaseID(cluster string) string {
+	raw, err := os.ReadFile(filepath.Join(s.dir, "sim.json"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	re := regexp.MustCompile(`"id":\s*"(lease-[^"]+)"`)
+	if m := re.FindSubmatch(raw); m != nil {
+		return string(m[1])
+	}
+	s.t.Fatalf("no lease of %s in the simulator's state", cluster)
+	return ""
+}
+
+// activations lists, in order, the nodes the simulator rebooted.
+func (s *testSim) activations(cluster string) []string {
+	events, err := s.client.Events(context.Background(), cluster, 0)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range events {
+		if e.Kind == "node_state" && e.Node != "" && !seen[e.Node] && strings.Contains(strings.ToLower(e.Message), "reboot") {
+			seen[e.Node] = true
+			out = append(out, e.Node)
+		}
+	}
+	return out
+}
+
+// TestAccClusterActiveVersion_S21_RollbackToAlternate: after 1.0 -> 1.1,
+// setting version back to 1.0 is a rollback to the alternate partition: the
+// plan activates every node without staging, and the nodes run 1.0 again.
+func TestAccClusterActiveVersion_S21_RollbackToAlternate(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"})
+	rollback := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.0"
+}
+`, img)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: upgradeConfig(sim, img, "")},
+			{
+				Config: rollback,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							for _, l := range lines {
+								if regexp.MustCompile(`: stage `).MatchString(l) {
+									return fmt.Errorf("a rollback stages nothing, got %q", l)
+								}
+							}
+							if w := activationWaves(lines); len(w) != 4 {
+								return fmt.Errorf("want all 4 nodes activated, got %v", w)
+							}
+							for _, l := range lines {
+								if strings.Contains(l, ": activate ") {
+									return fmt.Errorf("a rollback's activation is not labelled as one: %q", l)
+								}
+							}
+							return checkPrimaryFirstHA(lines)
+						}),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
+				},
+				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
+			},
+		},
+	})
+}
+
+// TestAccClusterActiveVersion_S9_IrreversibleFeatureBlocksRollback: once an
+// image with an irreversible feature is active, asking for the previous
+// version fails at plan time and says why.
+func TestAccClusterActiveVersion_S9_IrreversibleFeatureBlocksRollback(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	img := sim.bundle("1.1", []string{"1.0"}, "dedup-v2-on-disk-format")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: upgradeConfig(sim, img, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollback_available"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				Config: sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.0"
+}
+`, img),
+				ExpectError: regexp.MustCompile(`(?s)dedup-v2-on-disk-format`),
+			},
+		},
+	})
+}
+
+// TestAccClusterActiveVersion_BadStrategyFailsValidation: every malformed
+// strategy value is refused before anything is read or changed, naming the
+// attribute and the accepted form.
+func TestAccClusterActiveVersion_BadStrategyFailsValidation(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	withStrategy := func(s string) string {
+		return sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = "1.0"
+  strategy = { %s }
+}`, s)
+	}
+	cases := []struct{ strategy, want string }{
+		{`order = "sideways"`, `(?s)strategy.order.*value must be one of`},
+		{`max_unavailable = "150%"`, `(?s)strategy.max_unavailable.*percentage such as 25%`},
+		{`max_unavailable = "0"`, `(?s)strategy.max_unavailable.*whole number such as 2`},
+		{`min_healthy_time = "soon"`, `(?s)Invalid Time Duration String Value.*"2h45m".*Given Value: soon`},
+		{`min_healthy_time = "-5s"`, `(?s)Invalid duration.*"-5s" must not be negative`},
+	}
+	var steps []resource.TestStep
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{Config: withStrategy(c.strategy), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)})
+	}
+	steps = append(steps, resource.TestStep{
+		Config: sim.providerConfig() + `
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "one.two"
+}`,
+		PlanOnly:    true,
+		ExpectError: regexp.MustCompile(`(?s)Invalid version.*malformed version "one.two".*6\.5\s+SP8`),
+	})
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+}
+
+func bundleSpec(version string, supportedFrom, components []string) bundle.Spec {
+	spec := bundle.Spec{Version: version, SupportedFrom: supportedFrom, Description: "test image " + version}
+	for _, c := range components {
+		spec.Components = append(spec.Components, bundle.ComponentSpec{Name: c, Size: 16 << 10})
+	}
+	return spec
+}
+
+func buildBundle(path string, spec bundle.Spec) (*appliance.Manifest, error) {
+	return bundle.BuildFile(path, spec)
 }

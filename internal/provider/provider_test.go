@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,16 +13,234 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/simclient"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
+
+const activeVersionAddr = "appliance_cluster_active_version.demo"
+
+// upgradeConfig stages the bundle and activates its version on cluster demo.
+func upgradeConfig(sim *testSim, bundlePath, extra string) string {
+	return sim.providerConfig() + upgradeResources(bundlePath, extra)
+}
+
+// upgradeResources are upgradeConfig's resources, for any provider block.
+func upgradeResources(bundlePath, extra string) string {
+	return fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.next.version
+  image_id = appliance_software_image.next.id
+%s
+}
+`, bundlePath, extra)
+}
+
+func allNodes(version string) knownvalue.Check {
+	return knownvalue.MapExact(map[string]knownvalue.Check{
+		"n1": knownvalue.StringExact(version), "n2": knownvalue.StringExact(version),
+		"n3": knownvalue.StringExact(version), "n4": knownvalue.StringExact(version),
+	})
+}
+
+// activateOutOfBand boots a node's alternate partition through the API, as
+// an operator acting by hand would.
+func (s *testSim) activateOutOfBand(cluster, node string) {
+	s.t.Helper()
+	ctx := context.Background()
+	task, err := s.client.Activate(ctx, cluster, node, api.ActivateRequest{}, "")
+	if err != nil {
+		s.t.Fatalf("activating %s out of band: %v", node, err)
+	}
+	if task, err = s.client.WaitTask(ctx, task.ID); err != nil || task.State != api.TaskSucceeded {
+		s.t.Fatalf("out-of-band activation of %s: %v %+v", node, err, task)
+	}
+}
+
+// waitRunning polls until node is back, running and healthy.
+func (s *testSim) waitRunning(cluster, node string, limit time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		n := s.cluster(cluster).Node(node)
+		if n.State == "running" && n.Healthy {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("%s did not come back within %s", node, limit)
+}
+
+// siteSHA256 asks the simulator's download site for a bundle's checksum,
+// as an operator copies it from a vendor's download page.
+func (s *testSim) siteSHA256(version string) string {
+	s.t.Helper()
+	resp, err := http.Get(s.server.URL() + "/site/bundles/" + version + ".tar.sha256")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }() // read to the end below
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("download site: HTTP %d %s", resp.StatusCode, b)
+	}
+	return strings.Fields(string(b))[0]
+}
+
+// clusterUpgradeConfig stages the bundle on cluster and activates it there.
+func clusterUpgradeConfig(sim *testSim, cluster, bundlePath, extra string) string {
+	return sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = %[1]q
+  source_file = %[2]q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = %[1]q
+  version  = appliance_software_image.next.version
+  image_id = appliance_software_image.next.id
+%[3]s
+}
+`, cluster, bundlePath, extra)
+}
+
+// stepIndex returns the index of the first line that contains all of parts, or -1.
+func stepIndex(lines []string, parts ...string) int {
+	for i, l := range lines {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(l, p)
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// inOrder fails unless each step (given as parts of its line) exists and
+// comes after the one before.
+func inOrder(lines []string, steps ...[]string) error {
+	last := -1
+	for _, parts := range steps {
+		i := stepIndex(lines, parts...)
+		if i < 0 {
+			return fmt.Errorf("no step %q", strings.Join(parts, " "))
+		}
+		if i <= last {
+			return fmt.Errorf("step %q (line %d) comes before the step that must precede it (line %d)", strings.Join(parts, " "), i+1, last+1)
+		}
+		last = i
+	}
+	return nil
+}
+
+// uploadOnly declares images that are uploaded and validated but not staged.
+func uploadOnly(sim *testSim, images map[string]string) string {
+	cfg := sim.providerConfig()
+	for name, p := range images {
+		cfg += fmt.Sprintf("resource \"appliance_software_image\" %q {\n  cluster = \"demo\"\n  source_file = %q\n  stage = false\n}\n", name, p)
+	}
+	return cfg
+}
+
+// TestAccProvider_EmbeddedSimulatorPersistsCluster: with a simulator block
+// the provider starts the simulator itself, and the cluster it upgrades is
+// in the state file afterwards, where a separate simulator finds it.
+func TestAccProvider_EmbeddedSimulatorPersistsCluster(t *testing.T) {
+	testAccPreCheck(t)
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "embedded.json")
+	helper := startSim(t, "primary-ha") // only for making a bundle
+	cfg := fmt.Sprintf("provider \"appliance\" {\n  simulator {\n    state_file = %q\n  }\n}\n", statePath) +
+		upgradeResources(helper.bundle("1.1", []string{"1.0"}), "")
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{expectRolloutPlan(activeVersionAddr, checkPrimaryFirstHA)},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+			},
+		}},
+	})
+
+	// A second simulator on the same file, as the next terraform process
+	// would start, sees the upgraded cluster.
+	srv, err := simulator.Start(context.Background(), simulator.Options{StatePath: statePath, Token: "second-process", TimeScale: 6000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
+	}()
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Token: srv.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.GetCluster(context.Background(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range snap.Nodes {
+		if n.Active.Version != "1.1" || n.Alternate.Version != "1.0" {
+			t.Errorf("%s in the state file: active %s, alternate %s; want 1.1 and 1.0", n.Name, n.Active.Version, n.Alternate.Version)
+		}
+	}
+}
+
+func TestAccProvider_MissingEndpointIsAClearError(t *testing.T) {
+	testAccPreCheck(t)
+	t.Setenv(EnvEndpoint, "")
+	t.Setenv(EnvToken, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      `data "appliance_cluster" "x" { name = "demo" }`,
+			ExpectError: regexp.MustCompile(`(?s)No appliance endpoint.*APPLIANCE_ENDPOINT.*simulator`),
+		}},
+	})
+}
+
+func TestAccProvider_SimulatorAndEndpointConflict(t *testing.T) {
+	testAccPreCheck(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: `
+provider "appliance" {
+  endpoint = "https://appliances.example.com"
+  simulator {
+    state_file = "sim.json"
+  }
+}
+data "appliance_cluster" "x" { name = "demo" }`,
+			ExpectError: regexp.MustCompile(`(?s)simulator.*endpoint|endpoint.*simulator`),
+		}},
+	})
+}
 
 // testProviders runs the provider in-process for terraform-plugin-testing;
 // the terraform CLI on PATH (or TF_ACC_TERRAFORM_PATH) drives it.
@@ -203,14 +423,146 @@ func checkPrimaryFirstHA(lines []string) error {
 	return nil
 }
 
-func bundleSpec(version string, supportedFrom, components []string) bundle.Spec {
-	spec := bundle.Spec{Version: version, SupportedFrom: supportedFrom, Description: "test image " + version}
-	for _, c := range components {
-		spec.Components = append(spec.Components, bundle.ComponentSpec{Name: c, Size: 16 << 10})
+// TestAccProvider_TokenNeverInLogsOrState runs a full upgrade with TF_LOG=trace
+// and then searches every log line and the state for the token.
+func TestAccProvider_TokenNeverInLogsOrState(t *testing.T) {
+	testAccPreCheck(t)
+	logDir := t.TempDir()
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
+	sim := startSim(t, "primary-ha")
+	token := sim.server.Token()
+	// The token comes from the environment, as the docs advise, so that the
+	// test harness's own echo of the configuration cannot contain it: any
+	// occurrence in the log is then the provider's doing.
+	t.Setenv(EnvToken, token)
+	cfg := strings.Replace(upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""),
+		fmt.Sprintf("  token    = %q\n", token), "", 1)
+	if strings.Contains(cfg, token) {
+		t.Fatal("test setup: the token is still in the configuration")
 	}
-	return spec
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: func(s *terraform.State) error {
+				if strings.Contains(s.String(), token) {
+					t.Errorf("the token is in the Terraform state")
+				}
+				return nil
+			},
+		}},
+	})
+
+	logs, _ := filepath.Glob(filepath.Join(logDir, "*.log"))
+	if len(logs) == 0 {
+		t.Fatal("TF_LOG_PATH_MASK produced no log: the test would prove nothing")
+	}
+	var total int
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(b)
+		if strings.Contains(string(b), token) {
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, token) {
+					t.Errorf("the token appears in the trace log %s: %.300s", filepath.Base(l), line)
+				}
+			}
+		}
+	}
+	// The log must be a real trace of the run, or its silence proves nothing.
+	if total < 10000 {
+		t.Fatalf("trace log is only %d bytes", total)
+	}
 }
 
-func buildBundle(path string, spec bundle.Spec) (*appliance.Manifest, error) {
-	return bundle.BuildFile(path, spec)
+// TestAccProvider_InvalidTrustedKeyIsAClearError names the bad entry.
+func TestAccProvider_InvalidTrustedKeyIsAClearError(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := fmt.Sprintf(`
+provider "appliance" {
+  endpoint     = %q
+  token        = %q
+  trusted_keys = ["not a key"]
+}
+
+data "appliance_cluster" "demo" {
+  name = "demo"
+}
+`, sim.server.URL(), sim.server.Token())
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps:                    []resource.TestStep{{Config: cfg, ExpectError: regexp.MustCompile(`(?s)Invalid trusted key.*PUBLIC KEY`)}},
+	})
+}
+
+// upgradeByHand stages and activates version on every node of cluster, one
+// node at a time, through the API: what an interrupted apply left done.
+func (s *testSim) upgradeByHand(cluster, bundlePath string) {
+	s.t.Helper()
+	ctx := s.t.Context()
+	img, err := s.client.UploadImage(ctx, cluster, bundlePath)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, n := range s.cluster(cluster).Nodes {
+		task, err := s.client.Stage(ctx, cluster, n.Name, img.ID, "")
+		if err == nil {
+			_, err = s.client.WaitTask(ctx, task.ID)
+		}
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.activateOutOfBand(cluster, n.Name)
+		s.waitRunning(cluster, n.Name, 10*time.Second)
+	}
+}
+
+// TestAccProvider_TLSWithPrivateCA: against a simulator with a self-signed
+// certificate, ca_cert_pem makes the connection trusted; without it the
+// provider refuses the certificate and says so; insecure works but warns.
+func TestAccProvider_TLSWithPrivateCA(t *testing.T) {
+	testAccPreCheck(t)
+	srv, err := simulator.Start(context.Background(), simulator.Options{
+		StatePath: filepath.Join(t.TempDir(), "tls.json"), Token: "tls-test-token", TimeScale: 6000, GenerateTLS: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
+	}()
+	if !strings.HasPrefix(srv.URL(), "https://") {
+		t.Fatalf("simulator with GenerateTLS serves %s", srv.URL())
+	}
+	data := `data "appliance_cluster" "demo" { name = "demo" }`
+	provider := func(extra string) string {
+		return fmt.Sprintf("provider \"appliance\" {\n  endpoint = %q\n  token = %q\n%s\n}\n", srv.URL(), srv.Token(), extra)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      provider("") + data,
+				ExpectError: regexp.MustCompile(`(?i)certificate`),
+			},
+			{
+				Config:      provider(`  ca_cert_pem = "not a certificate"`) + data,
+				ExpectError: regexp.MustCompile(`(?i)PEM`),
+			},
+			{
+				Config: provider(fmt.Sprintf("  ca_cert_pem = %q", string(srv.CACertPEM()))) + data,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.appliance_cluster.demo", tfjsonpath.New("version"), knownvalue.StringExact("1.0")),
+				},
+			},
+		},
+	})
 }

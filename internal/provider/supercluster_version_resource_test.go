@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -211,28 +210,6 @@ func TestAccSuperclusterVersion_S26_IncrementalLeaveUpgradeJoin(t *testing.T) {
 			Check: func(*terraform.State) error { return sim.expectSuperclusterHome("1.1") },
 		}},
 	})
-}
-
-// upgradeByHand stages and activates version on every node of cluster, one
-// node at a time, through the API: what an interrupted apply left done.
-func (s *testSim) upgradeByHand(cluster, bundlePath string) {
-	s.t.Helper()
-	ctx := s.t.Context()
-	img, err := s.client.UploadImage(ctx, cluster, bundlePath)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for _, n := range s.cluster(cluster).Nodes {
-		task, err := s.client.Stage(ctx, cluster, n.Name, img.ID, "")
-		if err == nil {
-			_, err = s.client.WaitTask(ctx, task.ID)
-		}
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		s.activateOutOfBand(cluster, n.Name)
-		s.waitRunning(cluster, n.Name, 10*time.Second)
-	}
 }
 
 // TestAccSuperclusterVersion_S26_ResumesWithTheRejoin: an incremental

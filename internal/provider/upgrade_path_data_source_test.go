@@ -7,18 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
-
-// uploadOnly declares images that are uploaded and validated but not staged.
-func uploadOnly(sim *testSim, images map[string]string) string {
-	cfg := sim.providerConfig()
-	for name, p := range images {
-		cfg += fmt.Sprintf("resource \"appliance_software_image\" %q {\n  cluster = \"demo\"\n  source_file = %q\n  stage = false\n}\n", name, p)
-	}
-	return cfg
-}
 
 // TestAccUpgradePathDataSource_S8_ChainThroughKnownImages: 1.3 updates only
 // from 1.1, so from 1.0 the path goes through 1.1: here one image is on the
@@ -56,45 +46,6 @@ func TestAccUpgradePathDataSource_S8_ChainThroughKnownImages(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.appliance_upgrade_path.to_1_4", tfjsonpath.New("reachable"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue("data.appliance_upgrade_path.to_1_4", tfjsonpath.New("hops"), knownvalue.ListSizeExact(0)),
-				},
-			},
-		},
-	})
-}
-
-// TestAccRolloutPlanDataSource_ShowsThePlanWithoutRunningIt: the data source
-// computes the same plan the resource would, at the lower bound, and the
-// cluster is untouched.
-func TestAccRolloutPlanDataSource_ShowsThePlanWithoutRunningIt(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	images := uploadOnly(sim, map[string]string{"v1_1": sim.bundle("1.1", []string{"1.0"})})
-	addr := "data.appliance_rollout_plan.next"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: images},
-			{
-				Config: images + `data "appliance_rollout_plan" "next" {
-  cluster = "demo"
-  version = "1.1"
-}
-output "steps" { value = data.appliance_rollout_plan.next.steps }`,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("order"), knownvalue.StringExact("primary_first")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("waves"), knownvalue.Int64Exact(3)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("lower_bound"), knownvalue.Int64Exact(3)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("rollback"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("from_version"), knownvalue.StringExact("1.0")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("steps"), knownvalue.ListSizeExact(12)),
-				},
-				Check: func(*terraform.State) error {
-					for _, n := range sim.cluster("demo").Nodes {
-						if n.Active.Version != "1.0" {
-							return fmt.Errorf("a data source changed %s to %s", n.Name, n.Active.Version)
-						}
-					}
-					return nil
 				},
 			},
 		},

@@ -1,0 +1,578 @@
+package provider
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/mgmtapi"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+)
+
+// TestAccSoftwareImage_S6_CorruptBundleFailsPlan: a damaged bundle is
+// refused at plan time with a message naming the damage, and nothing
+// reaches the cluster.
+func TestAccSoftwareImage_S6_CorruptBundleFailsPlan(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	p := sim.bundle("1.1", []string{"1.0"})
+	corruptFile(t, p)
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      upgradeConfig(sim, p, ""),
+			ExpectError: regexp.MustCompile(`(?s)corrupt image bundle.*sha256.*S6`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_S7_SameVersionFailsPlan: an image of the version the
+// cluster already runs is refused at plan time, naming both versions.
+func TestAccSoftwareImage_S7_SameVersionFailsPlan(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      upgradeConfig(sim, sim.bundle("1.0", []string{"0.9"}), ""),
+			ExpectError: regexp.MustCompile(`(?s)image 1.0 is not newer than what cluster demo runs \(1.0 on every node\)`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_S8_UnsupportedPathFailsPlan: an image that does not
+// update from the running version is refused at plan time.
+func TestAccSoftwareImage_S8_UnsupportedPathFailsPlan(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      upgradeConfig(sim, sim.bundle("1.2", []string{"1.1"}), ""),
+			ExpectError: regexp.MustCompile(`(?s)image 1.2 does not support updating from.*n1 \(1.0\).*updates from 1.1 only`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+func (s *testSim) expectNoImages(cluster string) {
+	s.t.Helper()
+	imgs, err := s.client.ListImages(context.Background(), cluster)
+	if err != nil {
+		s.t.Fatalf("listing images: %v", err)
+	}
+	if len(imgs) != 0 {
+		s.t.Fatalf("a refused image reached the cluster: %+v", imgs)
+	}
+}
+
+func downloadConfig(sim *testSim, version, sum string) string {
+	return sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster    = "demo"
+  source_url = "%s/site/bundles/%s.tar"
+  sha256     = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster  = "demo"
+  version  = appliance_software_image.next.version
+  image_id = appliance_software_image.next.id
+}
+`, sim.server.URL(), version, sum)
+}
+
+// TestAccSoftwareImage_S1_ClusterDownloadsByURL: the cluster fetches the
+// image itself; its manifest is known only after the download, so the
+// rollout is computed at apply (and said so), and the cluster ends on it.
+func TestAccSoftwareImage_S1_ClusterDownloadsByURL(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: downloadConfig(sim, "1.1", sim.siteSHA256("1.1")),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), knownvalue.ListSizeExact(4)),
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				// The image, downloaded and staged earlier in the same apply,
+				// left the rollout its 8 activation steps: the recorded plan
+				// is what the rollout ran, not the staging it found done.
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollout_plan"), knownvalue.ListSizeExact(8)),
+			},
+		}},
+	})
+}
+
+// TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails: a download
+// whose bytes do not match sha256 is refused and leaves no image behind.
+func TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      downloadConfig(sim, "1.1", strings.Repeat("0", 64)),
+			ExpectError: regexp.MustCompile(`(?is)sha256`),
+		}},
+	})
+	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_DriftAlternateOverwrittenOutOfBand: someone stages
+// another image into n2's alternate partition by hand; the plan shows n2
+// missing from staged_nodes and the apply stages the image there again.
+func TestAccSoftwareImage_DriftAlternateOverwrittenOutOfBand(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+`, sim.bundle("1.1", []string{"1.0"}))
+	other := sim.bundle("1.2", []string{"1.0"})
+	all := knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("n1"), knownvalue.StringExact("n2"), knownvalue.StringExact("n3"), knownvalue.StringExact("n4")})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					ctx := t.Context()
+					img, err := sim.client.UploadImage(ctx, "demo", other)
+					if err != nil {
+						t.Fatal(err)
+					}
+					task, err := sim.client.Stage(ctx, "demo", "n2", img.ID, "")
+					if err == nil {
+						task, err = sim.client.WaitTask(ctx, task.ID)
+					}
+					if err != nil || task.State != "succeeded" {
+						t.Fatalf("staging 1.2 on n2 by hand: %v %+v", err, task)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("appliance_software_image.next", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), all),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), all),
+				},
+				Check: func(*terraform.State) error {
+					if v := sim.cluster("demo").Node("n2").Alternate.Version; v != "1.1" {
+						return fmt.Errorf("n2's alternate holds %s after the apply, want 1.1", v)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// TestAccSoftwareImage_S1_FailedDownloadCanBeRetried: a download that failed
+// once (a corrupt transfer) succeeds on the next apply; the first attempt's
+// failure is not replayed.
+func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := downloadConfig(sim, "1.1", sim.siteSHA256("1.1"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if _, err := sim.control.InjectFault(t.Context(), api.Fault{Kind: api.FaultCorruptDownload, Cluster: "demo", Count: 1}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)corrupt`),
+			},
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+			},
+		},
+	})
+}
+
+// TestAccSoftwareImage_ImportThenConfigureIsNoReplacement: an image whose
+// version is already active, imported with an import block and declared
+// with its source_file, is updated in place (the source is recorded), never
+// replaced nor refused as "not newer"; nothing is left to do afterwards.
+func TestAccSoftwareImage_ImportThenConfigureIsNoReplacement(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	p := sim.bundle("1.1", []string{"1.0"})
+	sim.upgradeByHand("demo", p)
+	images, err := sim.client.ListImages(t.Context(), "demo")
+	if err != nil || len(images) != 1 {
+		t.Fatalf("setup: images %v, %v", images, err)
+	}
+	cfg := sim.providerConfig() + fmt.Sprintf(`
+import {
+  to = appliance_software_image.next
+  id = "demo/%s"
+}
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}`, images[0].ID, p)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		// Import blocks came with Terraform 1.5.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_5_0)},
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("appliance_software_image.next", plancheck.ResourceActionUpdate),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("id"), knownvalue.StringExact(images[0].ID)),
+			},
+		}},
+	})
+}
+
+// corruptFile flips one byte in the middle of a bundle, inside its payload.
+func corruptFile(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signedConfig is a provider block trusting keys, and one image of bundlePath.
+func signedConfig(sim *testSim, bundlePath string, keys ...ed25519.PublicKey) string {
+	list := ""
+	for _, k := range keys {
+		pemText, _ := bundle.EncodePublicKey(k)
+		list += fmt.Sprintf("    %q,\n", string(pemText))
+	}
+	return fmt.Sprintf(`
+provider "appliance" {
+  endpoint     = %q
+  token        = %q
+  trusted_keys = [
+%s  ]
+}
+
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+  stage       = false
+}
+`, sim.server.URL(), sim.server.Token(), list, bundlePath)
+}
+
+func newKey(t *testing.T) ed25519.PrivateKey {
+	t.Helper()
+	k, err := bundle.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestAccSoftwareImage_UnsignedBundleFailsPlanWhenKeysAreTrusted: with
+// trusted_keys, an unsigned bundle and one signed by another key fail the
+// plan, naming why; nothing reaches the cluster.
+func TestAccSoftwareImage_UnsignedBundleFailsPlanWhenKeysAreTrusted(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	trusted, other := newKey(t), newKey(t)
+	unsigned := sim.bundle("1.1", []string{"1.0"})
+	wrong := sim.bundle("1.2", []string{"1.0"})
+	if _, err := bundle.SignFile(wrong, other); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      signedConfig(sim, unsigned, trusted.Public().(ed25519.PublicKey)),
+				ExpectError: regexp.MustCompile(`(?s)not\s+signed.*trusted_keys.*bundle\s+sign.*unsigned`),
+			},
+			{
+				Config:      signedConfig(sim, wrong, trusted.Public().(ed25519.PublicKey)),
+				ExpectError: regexp.MustCompile(`(?s)signed\s+by\s+key\s+` + bundle.KeyID(other.Public().(ed25519.PublicKey)) + `.*not\s+one\s+of\s+the\s+trusted\s+keys.*bad_signature`),
+			},
+		},
+	})
+	sim.expectNoImages("demo")
+}
+
+// TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted: the
+// same configuration with a bundle signed by a trusted key applies.
+func TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	key := newKey(t)
+	p := sim.bundle("1.1", []string{"1.0"})
+	if _, err := bundle.SignFile(p, key); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: signedConfig(sim, p, newKey(t).Public().(ed25519.PublicKey), key.Public().(ed25519.PublicKey)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+			},
+		}},
+	})
+}
+
+// Defect 10: Ctrl-C during staging gave, besides the staging error, a
+// second "Cannot read cluster ...: context canceled", and left staged_nodes
+// unknown in the state. Now it is one error saying the apply was
+// interrupted, and the state records what the nodes hold.
+func TestSoftwareImage_Defect10_CtrlCDuringStagingIsOneErrorAndRecordsWhatIsStaged(t *testing.T) {
+	sim := startSim(t, "primary-ha")
+	ctx := context.Background()
+	// n1 stages first (the others fetch from it); slow enough that the
+	// cancellation lands in the middle of it.
+	if _, err := sim.control.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n1", Factor: 20000}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := sim.client.UploadImage(ctx, "demo", sim.bundle("1.1", []string{"1.0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &softwareImageResource{data: newProviderData(mgmtapi.New(sim.client), "test")}
+	m := softwareImageModel{
+		ID: types.StringValue(img.ID), Cluster: types.StringValue("demo"), Version: types.StringValue("1.1"),
+		Stage: types.BoolValue(true), StagedNodes: types.ListUnknown(types.StringType),
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(300*time.Millisecond, cancel) // Ctrl-C
+	var diags diag.Diagnostics
+	r.stageAndRead(sctx, &m, &diags)
+
+	if diags.ErrorsCount() != 1 {
+		t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags.Errors())
+	}
+	e := diags.Errors()[0]
+	if !strings.Contains(e.Summary(), "Staging interrupted") || !strings.Contains(e.Detail(), "interrupted") {
+		t.Fatalf("error %q: %q, want it to say the apply was interrupted", e.Summary(), e.Detail())
+	}
+	if m.StagedNodes.IsUnknown() {
+		t.Fatal("staged_nodes left unknown: the state would not record what the nodes hold")
+	}
+}
+
+const nextImageAddr = "appliance_software_image.next"
+
+// expectImage checks that the cluster still holds an image of version.
+func (s *testSim) expectImage(cluster, version string) error {
+	imgs, err := s.client.ListImages(context.Background(), cluster)
+	if err != nil {
+		return err
+	}
+	for _, img := range imgs {
+		if img.Manifest.Version == version {
+			return nil
+		}
+	}
+	return fmt.Errorf("cluster %s holds no image of version %s any more: %+v", cluster, version, imgs)
+}
+
+// Defect 1: a tainted image that the cluster runs is replaced without
+// being deleted: the plan's replacement applies (the upload gets the same
+// image back), the cluster keeps its image, and nothing is left to do.
+func TestAccSoftwareImage_Defect1_ReplacementNeverDeletesTheImageTheClusterRuns(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Taint:  []string{nextImageAddr},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionReplace)},
+				},
+				Check: func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+// Defect 2: an image deleted out of band after its rollout (a node runs
+// it) is uploaded again by the next apply instead of leaving the
+// configuration refused as "not newer" forever.
+func TestAccSoftwareImage_Defect2_ImageDeletedOutOfBandIsRecreated(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					imgs, err := sim.client.ListImages(context.Background(), "demo")
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, img := range imgs {
+						if err := sim.client.DeleteImage(context.Background(), "demo", img.ID); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionCreate)},
+				},
+				Check: func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+// Destroying an image a node runs keeps it on the cluster, says so at
+// plan time, and removes it from the state only.
+func TestAccSoftwareImage_DestroyKeepsAnImageInUse(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Config:  cfg,
+				Destroy: true,
+				Check:   func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
+	})
+}
+
+// authProxy is a forward HTTP proxy on loopback that wants credentials,
+// as a corporate proxy does; it counts the requests it let through.
+type authProxy struct {
+	srv    *httptest.Server
+	user   string
+	pass   string
+	served atomic.Int64
+}
+
+func startAuthProxy(t *testing.T, user, pass string) *authProxy {
+	p := &authProxy{user: user, pass: pass}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Proxy-Authorization") != want {
+			w.Header().Set("Proxy-Authenticate", `Basic realm="test"`)
+			http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
+			return
+		}
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+		p.served.Add(1)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// proxy_wo hands the proxy, credentials and all, to the cluster for the
+// download and keeps it out of the plan and the state.
+func TestAccSoftwareImage_ProxyIsWriteOnlyAndNeverInState(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	proxy := startAuthProxy(t, "ops", "pr0xy-s3cret-pa55")
+	proxyURL := strings.Replace(proxy.srv.URL, "http://", "http://ops:pr0xy-s3cret-pa55@", 1)
+	cfg := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster          = "demo"
+  source_url       = "%s/site/bundles/1.1.tar"
+  sha256           = %q
+  proxy_wo         = %q
+  proxy_wo_version = 1
+  stage            = false
+}
+`, sim.server.URL(), sim.siteSHA256("1.1"), proxyURL)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: func(s *terraform.State) error {
+				if proxy.served.Load() == 0 {
+					return fmt.Errorf("the cluster did not download through the proxy")
+				}
+				raw, err := json.Marshal(s)
+				if err != nil {
+					return err
+				}
+				if strings.Contains(string(raw), "pr0xy-s3cret-pa55") {
+					return fmt.Errorf("the proxy's password is in the state")
+				}
+				if a := s.RootModule().Resources[nextImageAddr].Primary.Attributes; a["proxy_wo"] != "" || a["proxy"] != "" {
+					return fmt.Errorf("proxy attributes in the state: %q %q", a["proxy_wo"], a["proxy"])
+				}
+				return sim.expectImage("demo", "1.1")
+			},
+		}},
+	})
+}

@@ -16,6 +16,14 @@ import (
 // that adopts the lease of a crashed predecessor calls it first: the
 // predecessor's reboots run on, and are waited for, never started again.
 func AwaitInFlight(ctx context.Context, d driver.Driver, cluster string, limit, poll time.Duration) (*appliance.Cluster, error) {
+	return awaitQuiet(ctx, d, cluster, limit, poll, rollout.InFlight,
+		"still rebooting after %s (the reboot was started before this apply): bring the node back, then apply again")
+}
+
+// awaitQuiet polls the cluster, at most limit, until busy names no node,
+// and returns the snapshot it then read; on the deadline it fails naming
+// the busy nodes with tooLong (which takes the limit).
+func awaitQuiet(ctx context.Context, d driver.Driver, cluster string, limit, poll time.Duration, busy func(*appliance.Cluster) []string, tooLong string) (*appliance.Cluster, error) {
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
 	}
@@ -25,12 +33,12 @@ func AwaitInFlight(ctx context.Context, d driver.Driver, cluster string, limit, 
 		if err != nil {
 			return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
 		}
-		busy := rollout.InFlight(snap)
-		if len(busy) == 0 {
+		nodes := busy(snap)
+		if len(nodes) == 0 {
 			return snap, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s still rebooting after %s (the reboot was started before this apply): bring the node back, then apply again", strings.Join(busy, ", "), limit)
+			return nil, fmt.Errorf("%s "+tooLong, strings.Join(nodes, ", "), limit)
 		}
 		select {
 		case <-ctx.Done():

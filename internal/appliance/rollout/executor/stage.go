@@ -2,8 +2,6 @@ package executor
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
@@ -48,33 +46,15 @@ func Stage(ctx context.Context, d driver.Driver, snap *appliance.Cluster, imageI
 // writing an image into its alternate partition, and returns the snapshot
 // it then read: a node busy staging refuses another staging.
 func awaitStaging(ctx context.Context, d driver.Driver, cluster string, limit, poll time.Duration) (*appliance.Cluster, error) {
-	if poll <= 0 {
-		poll = 250 * time.Millisecond
-	}
-	deadline := time.Now().Add(limit)
-	for {
-		snap, err := d.Cluster(ctx, cluster)
-		if err != nil {
-			return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
-		}
+	return awaitQuiet(ctx, d, cluster, limit, poll, func(c *appliance.Cluster) []string {
 		var busy []string
-		for _, n := range snap.Nodes {
+		for _, n := range c.Nodes {
 			if n.Staging != "" {
 				busy = append(busy, n.Name)
 			}
 		}
-		if len(busy) == 0 {
-			return snap, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s still staging after %s (the staging was started before this apply)", strings.Join(busy, ", "), limit)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(poll):
-		}
-	}
+		return busy
+	}, "still staging after %s (the staging was started before this apply)")
 }
 
 // freeFinished releases the lease of a crashed predecessor of this very

@@ -53,7 +53,9 @@ func (in *input) phases() []phase {
 		out[k].name = phaseName(in.set.order, r)
 	}
 	last := len(roles)
+	key := make([]int, len(in.nodes))
 	for i, n := range in.nodes {
+		key[i] = -1
 		if !n.needs {
 			continue
 		}
@@ -61,7 +63,10 @@ func (in *input) phases() []phase {
 		if !ok {
 			k = last
 		}
-		out[k].nodes = append(out[k].nodes, i)
+		key[i] = k
+	}
+	for k, nodes := range groupBy(key, len(out)) {
+		out[k].nodes = nodes
 	}
 	kept := out[:0]
 	for _, p := range out {

@@ -2,12 +2,23 @@ package rollout
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 )
 
-// activateReason says briefly why the node is in this wave.
-func (e *emitter) activateReason(i, w int) string {
+// activateReason gives the activation of node i just added a reason that
+// says briefly why the node is in this wave.
+func (e *emitter) activateReason(i, w int) {
+	if r := e.activateReasonText(i, w); r != "" {
+		e.steps[len(e.steps)-1].Reason = r
+	}
+}
+
+// activateReasonText is the activation's reason, or "" when it was written
+// into the emitter's text (one per HA partner: 50,000 strings of their own
+// at 100,000 nodes).
+func (e *emitter) activateReasonText(i, w int) string {
 	in := e.in
 	n := in.nodes[i]
 	if name := phaseName(in.set.order, n.role); name != "" {
@@ -27,7 +38,8 @@ func (e *emitter) activateReason(i, w int) string {
 			}
 		}
 		if best >= 0 {
-			return fmt.Sprintf("after HA partner %s in wave %d", in.nodes[best].name, bestWave)
+			e.reason("after HA partner ", in.nodes[best].name, " in wave ", strconv.Itoa(bestWave))
+			return ""
 		}
 	}
 	switch in.set.order {
@@ -39,7 +51,10 @@ func (e *emitter) activateReason(i, w int) string {
 		return "after the active"
 	}
 	if in.limit > 0 {
-		return fmt.Sprintf("rolling, %d at a time", in.limit)
+		if e.rolling == "" {
+			e.rolling = fmt.Sprintf("rolling, %d at a time", in.limit)
+		}
+		return e.rolling
 	}
 	return "rolling"
 }

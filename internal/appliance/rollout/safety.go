@@ -27,9 +27,8 @@ type replay struct {
 	activated  []int
 	actWave    []int
 	onTarget   []bool
-	altTarget  []bool // the alternate holds a bootable target
-	role       []appliance.Role
-	origRole   []appliance.Role
+	altTarget  []bool           // the alternate holds a bootable target
+	role       []appliance.Role // now; in.nodes has the roles before the rollout
 	groupUp    []int
 	down       int
 	cur        []int
@@ -38,14 +37,20 @@ type replay struct {
 	hasStandby bool
 	rank       []int
 	lastWave   int
-	waves      map[int]bool
-	// downIn counts, per wave, its nodes still rebooting; pending counts,
-	// per role phase, the nodes still to activate and await.
-	downIn  map[int]int
-	pending []int
-	resIdx  map[string]int
-	hint    []int32 // step -> node index, from the planner; checked before use
-	stepIdx int     // index of the step being replayed
+	// waves counts the waves with activations and lastActWave is the
+	// latest of them: steps come in wave order (checked first), so a
+	// change of wave is a new one.
+	waves       int
+	lastActWave int
+	// downInWave counts the nodes of the current wave (lastWave) still
+	// rebooting: nodes of earlier waves must be back before a wave starts,
+	// and only the current wave is ever asked. pending counts, per role
+	// phase, the nodes still to activate and await.
+	downInWave int
+	pending    []int
+	resIdx     map[string]int // built on the first move without a usable hint
+	hint       []int32        // step -> node (or a move's resource) index, from the planner; checked before use
+	stepIdx    int            // index of the step being replayed
 }
 
 // verify proves the rules of DESIGN.md "Planning" on p: HA groups never
@@ -63,16 +68,16 @@ func (in *input) verify(p *Plan, hint []int32) error {
 	r := &replay{in: in, p: p, hint: hint,
 		up: make([]bool, n), activated: make([]int, n), actWave: make([]int, n),
 		onTarget: make([]bool, n), altTarget: make([]bool, n),
-		role: make([]appliance.Role, n), origRole: make([]appliance.Role, n),
+		role:    make([]appliance.Role, n),
 		groupUp: make([]int, len(in.groups)), rank: make([]int, n),
-		cur: make([]int, len(in.res)), hosted: make([]int, n), waves: map[int]bool{},
-		downIn: map[int]int{}, pending: make([]int, len(phaseRoles(in.set.order))+1), resIdx: make(map[string]int, len(in.res))}
+		cur: make([]int, len(in.res)), hosted: make([]int, n), lastActWave: -1,
+		pending: make([]int, len(phaseRoles(in.set.order))+1)}
 	for i, nd := range in.nodes {
 		r.up[i] = nd.avail
 		r.onTarget[i] = nd.onTarget
 		alt := in.c.Nodes[i].Alternate
 		r.altTarget[i] = alt.Bootable && in.isTarget(alt.Version)
-		r.role[i], r.origRole[i] = nd.role, nd.role
+		r.role[i] = nd.role
 		r.rank[i] = phaseRank(in.set.order, nd.role)
 		r.hasStandby = r.hasStandby || (nd.role == appliance.RoleStandby && nd.avail)
 		if nd.needs {
@@ -84,7 +89,6 @@ func (in *input) verify(p *Plan, hint []int32) error {
 	}
 	for k, res := range in.res {
 		r.cur[k] = res.cur
-		r.resIdx[res.name] = k
 		if res.online {
 			r.hosted[res.cur]++
 		}
@@ -111,10 +115,31 @@ func (r *replay) node(s Step) (int, string) {
 	return i, ""
 }
 
+// resource returns the index of the step's resource: the planner's hint
+// where the names agree, else by name.
+func (r *replay) resource(s Step) (int, bool) {
+	if r.stepIdx < len(r.hint) {
+		if k := int(r.hint[r.stepIdx]); k >= 0 && k < len(r.in.res) && r.in.res[k].name == s.Resource {
+			return k, true
+		}
+	}
+	if r.resIdx == nil {
+		r.resIdx = make(map[string]int, len(r.in.res))
+		for k, res := range r.in.res {
+			r.resIdx[res.name] = k
+		}
+	}
+	k, ok := r.resIdx[s.Resource]
+	return k, ok
+}
+
 func (r *replay) step(s Step) string {
 	in := r.in
 	if s.Wave < r.lastWave {
 		return fmt.Sprintf("wave %d comes after wave %d", s.Wave, r.lastWave)
+	}
+	if s.Wave != r.lastWave {
+		r.downInWave = 0 // a new wave: none of its nodes has started yet
 	}
 	r.lastWave = s.Wave
 	if (s.Kind == StepStage) != (s.Wave == 0) {
@@ -150,7 +175,9 @@ func (r *replay) step(s Step) string {
 		}
 		r.up[i] = true
 		r.down--
-		r.downIn[r.actWave[i]]--
+		if r.actWave[i] == r.lastWave {
+			r.downInWave--
+		}
 		if in.nodes[i].needs {
 			r.pending[r.rank[i]]--
 		}
@@ -207,7 +234,7 @@ func (r *replay) activate(s Step) string {
 	case !in.isTarget(s.Version):
 		return fmt.Sprintf("activates %s, not the target %s", s.Version, in.targetStr)
 	}
-	if r.down > r.downIn[s.Wave] {
+	if r.down > r.downInWave {
 		for j, o := range in.nodes { // name the culprit; only on failure
 			if r.activated[j] > 0 && !r.up[j] && r.actWave[j] != s.Wave {
 				return fmt.Sprintf("wave %d starts while %s of wave %d is not healthy", s.Wave, o.name, r.actWave[j])
@@ -220,20 +247,23 @@ func (r *replay) activate(s Step) string {
 		}
 		for j, o := range in.nodes { // name the culprit; only on failure
 			if o.needs && r.rank[j] == rk && (r.activated[j] == 0 || !r.up[j]) {
-				return fmt.Sprintf("role order: %s (%s) must be healthy on %s before %s (%s)", o.name, r.origRole[j], in.targetStr, s.Node, nd.role)
+				return fmt.Sprintf("role order: %s (%s) must be healthy on %s before %s (%s)", o.name, o.role, in.targetStr, s.Node, nd.role)
 			}
 		}
 	}
-	if in.set.order == OrderStandbyFirst && r.origRole[i] == appliance.RoleMaster && r.hasStandby && !r.promoted {
+	if in.set.order == OrderStandbyFirst && nd.role == appliance.RoleMaster && r.hasStandby && !r.promoted {
 		return fmt.Sprintf("master %s reboots before its updated standby is promoted (S13)", s.Node)
 	}
 	r.activated[i]++
 	r.actWave[i] = s.Wave
-	r.waves[s.Wave] = true
+	if s.Wave != r.lastActWave {
+		r.waves++
+		r.lastActWave = s.Wave
+	}
 	r.up[i] = false
 	r.onTarget[i] = true
 	r.down++
-	r.downIn[s.Wave]++
+	r.downInWave++
 	if in.limit > 0 && r.down > in.limit {
 		return fmt.Sprintf("%d nodes down at once; max_unavailable allows %d", r.down, in.set.maxUnavailable)
 	}
@@ -255,13 +285,15 @@ func (r *replay) activate(s Step) string {
 
 func (r *replay) move(s Step) string {
 	in := r.in
-	k, ok := r.resIdx[s.Resource]
+	k, ok := r.resource(s)
 	if !ok {
 		return fmt.Sprintf("unknown resource %q", s.Resource)
 	}
 	res := &in.res[k]
-	from, ok1 := in.idx[s.From]
-	to, ok2 := in.idx[s.To]
+	// A move leaves the resource's current node; a fail-back goes to its
+	// preferred one: try those before the map.
+	from, ok1 := in.nodeNamed(s.From, r.cur[k])
+	to, ok2 := in.nodeNamed(s.To, res.pref)
 	switch {
 	case !ok1 || !ok2:
 		return "moves between unknown nodes"
@@ -304,8 +336,8 @@ func (r *replay) end() error {
 			}
 		}
 	}
-	if len(r.waves) != r.p.Waves {
-		return fail(fmt.Sprintf("the plan says %d waves but activates in %d", r.p.Waves, len(r.waves)))
+	if r.waves != r.p.Waves {
+		return fail(fmt.Sprintf("the plan says %d waves but activates in %d", r.p.Waves, r.waves))
 	}
 	return nil
 }

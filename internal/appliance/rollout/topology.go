@@ -147,6 +147,7 @@ func (in *input) index() error {
 		total += len(g.Members)
 	}
 	memberSpace := make([]int, 0, total)
+	guess := 0 // members are mostly listed in snapshot order: try the next node before the map
 	for _, g := range c.HAGroups {
 		if _, dup := gidx[g.Name]; dup {
 			return invalid("cluster %s: HA group %s appears twice", c.Name, g.Name)
@@ -158,7 +159,8 @@ func (in *input) index() error {
 		memberSpace = memberSpace[:start+len(g.Members)]
 		gi := groupInfo{name: g.Name, min: g.MinAvailable, members: memberSpace[start : start : start+len(g.Members)]}
 		for _, m := range g.Members {
-			i, ok := in.idx[m]
+			i, ok := in.nodeNamed(m, guess)
+			guess = i + 1
 			if !ok {
 				return invalid("cluster %s: HA group %s names unknown node %s", c.Name, g.Name, m)
 			}
@@ -174,8 +176,11 @@ func (in *input) index() error {
 		gidx[g.Name] = len(in.groups)
 		in.groups = append(in.groups, gi)
 	}
-	for _, n := range c.Nodes {
-		if _, ok := gidx[n.HAGroup]; n.HAGroup != "" && !ok {
+	for i, n := range c.Nodes {
+		if g := in.nodes[i].group; n.HAGroup == "" || g >= 0 && in.groups[g].name == n.HAGroup {
+			continue // a member of the group it names: no lookup
+		}
+		if _, ok := gidx[n.HAGroup]; !ok {
 			return invalid("cluster %s: node %s names HA group %s, which does not exist", c.Name, n.Name, n.HAGroup)
 		}
 	}
@@ -188,6 +193,11 @@ func (in *input) index() error {
 	}
 	seen := make(map[string]bool, len(c.Resources))
 	in.res = make([]resInfo, len(c.Resources))
+	total = 0
+	for _, r := range c.Resources {
+		total += len(r.AllowedNodes)
+	}
+	hostSpace := make([]int, 0, total) // one allocation for every resource's hosts
 	for k, r := range c.Resources {
 		if seen[r.Name] {
 			return invalid("cluster %s: resource %s appears twice", c.Name, r.Name)
@@ -199,23 +209,40 @@ func (in *input) index() error {
 		}
 		ri := resInfo{name: r.Name, cur: -1, pref: pref, any: len(r.AllowedNodes) == 0, shared: r.SharedStorage}
 		if r.CurrentNode != "" {
-			cur, ok := in.idx[r.CurrentNode]
+			cur, ok := in.nodeNamed(r.CurrentNode, pref)
 			if !ok {
 				return invalid("cluster %s: resource %s runs on unknown node %q", c.Name, r.Name, r.CurrentNode)
 			}
 			ri.cur = cur
 			ri.online = in.nodes[cur].avail && r.State != appliance.ResourceOffline
 		}
-		for _, a := range r.AllowedNodes {
-			h, ok := in.idx[a]
-			if !ok {
-				return invalid("cluster %s: resource %s allows unknown node %q", c.Name, r.Name, a)
+		if len(r.AllowedNodes) > 0 {
+			start := len(hostSpace)
+			guess := pref
+			for _, a := range r.AllowedNodes {
+				h, ok := in.nodeNamed(a, guess)
+				guess = h + 1
+				if !ok {
+					return invalid("cluster %s: resource %s allows unknown node %q", c.Name, r.Name, a)
+				}
+				hostSpace = append(hostSpace, h)
 			}
-			ri.hosts = append(ri.hosts, h)
+			ri.hosts = hostSpace[start:len(hostSpace):len(hostSpace)]
 		}
 		in.res[k] = ri
 	}
 	return nil
+}
+
+// nodeNamed returns the index of the node called name, trying the node at
+// guess before the map (names are unique, so a match is the answer): on
+// large clusters the map lookups were a fifth of a plan's time.
+func (in *input) nodeNamed(name string, guess int) (int, bool) {
+	if guess >= 0 && guess < len(in.nodes) && in.nodes[guess].name == name {
+		return guess, true
+	}
+	i, ok := in.idx[name]
+	return i, ok
 }
 
 func knownRole(r appliance.Role) bool {

@@ -84,6 +84,11 @@ echo "== bench on $(nproc) cores, $("$TERRAFORM" version | head -1), $(go versio
 
 # BENCH_ONLY=upload|fleet|go runs one part (while working on the bench).
 only() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
+REQ='terraform {
+  required_providers {
+    appliance = { source = "applianceops/appliance" }
+  }
+}'
 CURL=0 APPLY=0 UPLOAD=0 READS=- RSS=0 PLAN=0 BASE=0 GETS="- -" BYTES=1
 : >"$W/makespan.out"; : >"$W/planner.out"
 
@@ -99,11 +104,6 @@ cat "$BUNDLE" >/dev/null # in the page cache for both sides alike
 start_sim
 IMG=img-${SHA:0:12}
 mkdir -p "$W/up"
-REQ='terraform {
-  required_providers {
-    appliance = { source = "applianceops/appliance" }
-  }
-}'
 cat >"$W/up/main.tf" <<EOF
 $REQ
 provider "appliance" {

@@ -165,11 +165,18 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
 		return
 	}
-	if !rollout.NeedsRollout(snap, plan.Version.ValueString()) {
+	// Terraform plans again at apply and stops the apply if a value this
+	// plan knew comes out different then. A reboot a crashed apply left
+	// running may end in between, so the plan is made from the cluster as
+	// it will be once the reboots under way have ended (the apply waits
+	// for them first), and what those reboots decide is left unknown.
+	inFlight := len(rollout.InFlight(snap)) > 0
+	settled := rollout.AssumeInFlight(snap, plan.Version.ValueString())
+	if !rollout.NeedsRollout(settled, plan.Version.ValueString()) {
 		// Nothing to roll: keep what the state says of the last rollout.
-		plan.NodeVersions = versionMap(snap.ActiveVersions())
+		plan.NodeVersions = versionMap(settled.ActiveVersions())
 		plan.RolloutPlan, plan.RolloutSteps, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.RolloutSteps, state.PreviousVersion, state.RollbackAvailable
-		if creating || configChanged(plan, state) {
+		if creating || configChanged(plan, state) || inFlight {
 			// Apply will write what the partitions hold then, which a
 			// staging earlier in the same apply may change.
 			if creating {
@@ -209,6 +216,10 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	}
 	plan.NodeVersions = versionMap(target)
 	switch v, ok := snap.UniformVersion(); {
+	case inFlight:
+		// The partitions a reboot under way leaves are known once it ends.
+		plan.PreviousVersion = types.StringUnknown()
+		plan.RollbackAvailable = types.BoolUnknown()
 	case ok && appliance.SameVersion(v, plan.Version.ValueString()):
 		// Nothing is activated (a finalize left over): the partitions stay.
 		setPartitionFacts(&plan, snap)

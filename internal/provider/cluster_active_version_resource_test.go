@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -947,4 +948,108 @@ func bundleSpec(version string, supportedFrom, components []string) bundle.Spec 
 
 func buildBundle(path string, spec bundle.Spec) (*appliance.Manifest, error) {
 	return bundle.BuildFile(path, spec)
+}
+
+// TestAccClusterActiveVersion_PlanMadeWhileANodeRebootsStillAppliesOnceItIsBack:
+// a crashed apply left the primary n1 rebooting into 1.1. The plan is made
+// while it reboots (the simulator's clock stands still until the plan is
+// made); by the time Terraform plans again at apply (with the saved plan),
+// n1 is back on 1.1 and the nodes no longer run one version. Every value
+// the first plan knew must be what the final plan computes (previous_version
+// among them), or Terraform stops the apply with "Provider produced
+// inconsistent final plan".
+func TestAccClusterActiveVersion_PlanMadeWhileANodeRebootsStillAppliesOnceItIsBack(t *testing.T) {
+	testAccPreCheck(t)
+	clock := newPausableClock(6000)
+	sim := startSimWithClock(t, "primary-ha", clock)
+	img := sim.bundle("1.1", []string{"1.0"})
+	cfg := upgradeConfig(sim, img, "")
+	ctx := context.Background()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: declaredAt(cfg, "1.0")},
+			{
+				PreConfig: func() {
+					// n1 is left rebooting, as by an apply killed just
+					// after it asked for the activation, and stays so
+					// until the plan has been made.
+					clock.pause()
+					if _, err := sim.client.Activate(ctx, "demo", "n1", api.ActivateRequest{}, ""); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							defer clock.resume()
+							if n := sim.cluster("demo").Node("n1"); n.State != appliance.NodeRebooting {
+								return fmt.Errorf("the plan was to be made while n1 reboots, but n1 is %s", n.State)
+							}
+							if _, again := activationWaves(lines)["n1"]; again {
+								return fmt.Errorf("n1 is rebooting into 1.1 but the plan activates it again: %v", lines)
+							}
+							return nil
+						}),
+						// Between this plan and the apply, n1 comes back.
+						waitRunningCheck{sim: sim, cluster: "demo", node: "n1"},
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0")),
+				},
+			},
+		},
+	})
+}
+
+// waitRunningCheck is a plan check that waits for a node to be back: it
+// plays time passing between a plan and its apply.
+type waitRunningCheck struct {
+	sim           *testSim
+	cluster, node string
+}
+
+func (c waitRunningCheck) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	c.sim.waitRunning(c.cluster, c.node, 30*time.Second)
+}
+
+// pausableClock is the simulator's scaled wall clock with a pause: while
+// paused, simulated time stands still and nothing the simulator schedules
+// falls due.
+type pausableClock struct {
+	mu      sync.Mutex
+	scale   float64
+	base    time.Time // simulated time at the last resume
+	resumed time.Time // wall time of the last resume
+	paused  bool
+}
+
+func newPausableClock(scale float64) *pausableClock {
+	now := time.Now()
+	return &pausableClock{scale: scale, base: now.UTC(), resumed: now}
+}
+
+func (c *pausableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused {
+		return c.base
+	}
+	return c.base.Add(time.Duration(float64(time.Since(c.resumed)) * c.scale))
+}
+
+func (c *pausableClock) pause() {
+	now := c.Now()
+	c.mu.Lock()
+	c.base, c.paused = now, true
+	c.mu.Unlock()
+}
+
+func (c *pausableClock) resume() {
+	c.mu.Lock()
+	c.resumed, c.paused = time.Now(), false
+	c.mu.Unlock()
 }

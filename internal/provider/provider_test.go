@@ -263,6 +263,13 @@ type testSim struct {
 // topology preset and a fast clock (a 90 s reboot takes 15 ms).
 func startSim(t *testing.T, topology string) *testSim {
 	t.Helper()
+	return startSimWithClock(t, topology, nil)
+}
+
+// startSimWithClock is startSim on a clock of the test's (nil: the scaled
+// wall clock).
+func startSimWithClock(t *testing.T, topology string, clock simulator.Clock) *testSim {
+	t.Helper()
 	dir := t.TempDir()
 	srv, err := simulator.Start(context.Background(), simulator.Options{
 		StatePath: filepath.Join(dir, "sim.json"),
@@ -270,6 +277,7 @@ func startSim(t *testing.T, topology string) *testSim {
 		TimeScale: 6000,
 		Token:     "acc-test-token-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		Listen:    "127.0.0.1:0",
+		Clock:     clock,
 	})
 	if err != nil {
 		t.Fatalf("starting simulator: %v", err)

@@ -255,15 +255,7 @@ func storeRecord(id fileIdentity, in *Inspection) {
 	if err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".record-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), recordPath(dir, id)) != nil {
-		_ = os.Remove(tmp.Name())
-	}
+	writeAtomically(dir, recordPath(dir, id), data)
 }
 
 // Reads counts the passes over bundle files this process made and the bytes

@@ -2,12 +2,14 @@ package rauc
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	bundlefile "github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
 )
@@ -392,4 +394,65 @@ func TestDriver_ActivationCutShortAfterItsRebootIsMarkedGoodByTheNextRead(t *tes
 	if _, err := os.Stat(filepath.Join(n.WorkDir, "pending-good")); err == nil {
 		t.Fatal("the pending note is still there")
 	}
+}
+
+func TestDriver_InspectBundleRunsRaucInfoOnceForAnUnchangedBundleAndKeyring(t *testing.T) {
+	t.Setenv(bundlefile.CacheDirEnv, t.TempDir())
+	bundlefile.ForgetRemembered()
+	t.Cleanup(bundlefile.ForgetRemembered)
+	l := lab.New(t, lab.Options{Nodes: 1})
+	raucPath, err := exec.LookPath("rauc")
+	if err != nil {
+		t.Skip("no rauc where the tests run")
+	}
+	// A rauc that counts its runs.
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	wrapper := filepath.Join(dir, "rauc")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho run >> "+shq(calls)+"\nexec "+shq(raucPath)+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := func() int {
+		data, _ := os.ReadFile(calls)
+		return strings.Count(string(data), "run")
+	}
+	cfg := labConfig(t, l)
+	cfg.RaucCommand = wrapper
+	good := bundle(t, l, lab.BundleSpec{Version: "1.1"})
+	inspect := func(d *Driver, want int, when string) {
+		t.Helper()
+		b, err := d.InspectBundle(ctxT(t), "lab", good)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if b.Manifest.Version != "1.1" || len(b.SHA256) != 64 || !strings.Contains(b.Signer, "lab-keyring") {
+			t.Fatalf("%s: bundle %+v", when, b)
+		}
+		if got := runs(); got != want {
+			t.Fatalf("%s: rauc info ran %d times in all, want %d", when, got, want)
+		}
+	}
+	d := newDriver(t, cfg)
+	inspect(d, 1, "first inspection")
+	inspect(d, 1, "the same bundle again (the re-plan at apply)")
+	// Another provider process: the record on disk answers.
+	bundlefile.ForgetRemembered()
+	inspect(newDriver(t, cfg), 1, "a new process")
+	// Another keyring (the same keys, written differently) is checked anew.
+	kr, err := os.ReadFile(cfg.KeyringFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := cfg
+	other.KeyringFile = filepath.Join(dir, "keyring.pem")
+	if err := os.WriteFile(other.KeyringFile, append(kr, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inspect(newDriver(t, other), 2, "another keyring")
+	// A bundle touched since is checked anew.
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(good, later, later); err != nil {
+		t.Fatal(err)
+	}
+	inspect(d, 3, "a touched bundle")
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	bundlefile "github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle" // the helper tests call bundle()
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 )
 
@@ -40,9 +41,56 @@ var signerRE = regexp.MustCompile(`Verified (?:detached |inline )?signature by '
 
 // InspectBundle verifies a local bundle with RAUC itself against the
 // cluster's keyring and checks its compatible string against the nodes'.
+// What `rauc info` found is remembered by the file's identity and the
+// keyring (bundle.Remember): Terraform's re-plan at apply and the upload
+// do not read the bundle and run `rauc info` again while neither changed.
+// The nodes verify the bundle again when they install it.
 func (d *Driver) InspectBundle(ctx context.Context, cluster, path string) (*driver.Bundle, error) {
 	if err := d.checkCluster(cluster); err != nil {
 		return nil, err
+	}
+	v, err := d.verifyLocally(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	want, err := d.compatible(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if want != "" && v.Compatible != want {
+		return nil, &driver.Error{Code: driver.CodeIncompatible, Message: fmt.Sprintf("bundle %s is for compatible %q, but the nodes of cluster %s are %q: it was built for other hardware or another product", path, v.Compatible, d.cfg.Name, want),
+			Details: map[string]any{"bundle_compatible": v.Compatible, "compatible": want}}
+	}
+	return &driver.Bundle{Manifest: v.Manifest, SHA256: v.SHA256, SizeBytes: v.SizeBytes, Signer: v.Signer}, nil
+}
+
+// verifiedBundle is what reading a bundle and `rauc info` found.
+type verifiedBundle struct {
+	Manifest   appliance.Manifest `json:"manifest"`
+	SHA256     string             `json:"sha256"`
+	SizeBytes  int64              `json:"size_bytes"`
+	Signer     string             `json:"signer,omitempty"`
+	Compatible string             `json:"compatible"`
+}
+
+// verifyLocally hashes the bundle and has `rauc info` check its signature
+// against the keyring, or recalls what an earlier check of the unchanged
+// file against the same keyring found. Refusals are not remembered.
+func (d *Driver) verifyLocally(ctx context.Context, path string) (*verifiedBundle, error) {
+	keyringText := d.cfg.Keyring
+	if d.cfg.KeyringFile != "" {
+		data, err := os.ReadFile(d.cfg.KeyringFile)
+		if err != nil {
+			return nil, fmt.Errorf("RAUC keyring: %w", err)
+		}
+		keyringText = string(data)
+	}
+	ks := sha256.Sum256([]byte(keyringText))
+	key := "rauc-info\x00" + d.cfg.RaucCommand + "\x00" + hex.EncodeToString(ks[:])
+	var v verifiedBundle
+	id, hit := bundlefile.Recall(path, key, &v)
+	if hit && v.Manifest.Validate() == nil && len(v.SHA256) == 64 {
+		return &v, nil
 	}
 	sum, size, err := fileDigest(path)
 	if err != nil {
@@ -75,19 +123,14 @@ func (d *Driver) InspectBundle(ctx context.Context, cluster, path string) (*driv
 	if err != nil {
 		return nil, &driver.Error{Code: driver.CodeCorruptImage, Message: fmt.Sprintf("bundle %s: %v", path, err)}
 	}
-	want, err := d.compatible(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if want != "" && info.Compatible != want {
-		return nil, &driver.Error{Code: driver.CodeIncompatible, Message: fmt.Sprintf("bundle %s is for compatible %q, but the nodes of cluster %s are %q: it was built for other hardware or another product", path, info.Compatible, d.cfg.Name, want),
-			Details: map[string]any{"bundle_compatible": info.Compatible, "compatible": want}}
-	}
-	b := &driver.Bundle{Manifest: *man, SHA256: sum, SizeBytes: size}
+	v = verifiedBundle{Manifest: *man, SHA256: sum, SizeBytes: size, Compatible: info.Compatible}
 	if m := signerRE.FindStringSubmatch(stderr.String()); m != nil {
-		b.Signer = m[1]
+		v.Signer = m[1]
 	}
-	return b, nil
+	if id.Size == size {
+		bundlefile.Remember(id, key, v) // only if the file is still the one it was when the check began
+	}
+	return &v, nil
 }
 
 // classifyInfoError turns rauc info's complaint into a driver error.

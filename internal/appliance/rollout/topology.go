@@ -129,13 +129,14 @@ func (in *input) index() error {
 		if n.Name == "" {
 			return invalid("cluster %s: a node has no name", c.Name)
 		}
-		if _, dup := in.idx[n.Name]; dup {
+		// One map operation per node: a name seen before leaves the map
+		// as large as it was.
+		if in.idx[n.Name] = i; len(in.idx) != i+1 {
 			return invalid("cluster %s: node %s appears twice", c.Name, n.Name)
 		}
 		if !knownRole(n.Role) {
 			return invalid("cluster %s: node %s has unknown role %q", c.Name, n.Name, n.Role)
 		}
-		in.idx[n.Name] = i
 		in.nodes[i] = nodeInfo{name: n.Name, role: n.Role, group: -1, avail: n.State.Serving() && n.Healthy}
 	}
 	gidx := make(map[string]int, len(c.HAGroups))
@@ -149,7 +150,7 @@ func (in *input) index() error {
 	memberSpace := make([]int, 0, total)
 	guess := 0 // members are mostly listed in snapshot order: try the next node before the map
 	for _, g := range c.HAGroups {
-		if _, dup := gidx[g.Name]; dup {
+		if gidx[g.Name] = len(in.groups); len(gidx) != len(in.groups)+1 {
 			return invalid("cluster %s: HA group %s appears twice", c.Name, g.Name)
 		}
 		if g.MinAvailable < 0 || g.MinAvailable >= len(g.Members) {
@@ -173,7 +174,6 @@ func (in *input) index() error {
 				gi.up++
 			}
 		}
-		gidx[g.Name] = len(in.groups)
 		in.groups = append(in.groups, gi)
 	}
 	for i, n := range c.Nodes {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
@@ -32,6 +33,9 @@ type raucModel struct {
 	HealthCommand  types.String         `tfsdk:"health_command"`
 	VersionCommand types.String         `tfsdk:"version_command"`
 	WorkDir        types.String         `tfsdk:"work_dir"`
+	ConnectTimeout timetypes.GoDuration `tfsdk:"connect_timeout"`
+	CommandTimeout timetypes.GoDuration `tfsdk:"command_timeout"`
+	InstallTimeout timetypes.GoDuration `tfsdk:"install_timeout"`
 	BootTimeout    timetypes.GoDuration `tfsdk:"boot_timeout"`
 	HealthTimeout  timetypes.GoDuration `tfsdk:"health_timeout"`
 	Nodes          []raucNodeModel      `tfsdk:"node"`
@@ -49,6 +53,11 @@ type raucNodeModel struct {
 func raucBlock() schema.Block {
 	str := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Optional: true, MarkdownDescription: desc}
+	}
+	timeout := func(desc, def string) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, CustomType: timetypes.GoDurationType{},
+			Validators:          []validator.String{minDuration{min: time.Second}},
+			MarkdownDescription: desc + " A Go duration of at least `1s`. Default `" + def + "`."}
 	}
 	roles := make([]string, len(appliance.ValidRoles))
 	for i, r := range appliance.ValidRoles {
@@ -73,7 +82,10 @@ func raucBlock() schema.Block {
 			"health_command":   str("Command whose success means a node serves (run after each reboot until it passes or `health_timeout` ends, and at every read). Default: none, a node is healthy when its booted slot is marked good."),
 			"version_command":  str("Command that prints the running version when the booted slot was not installed by RAUC (a factory image). Default `. /etc/os-release && echo \"$VERSION_ID\"`."),
 			"work_dir":         str("Directory on each node for bundles, the rollout lease and the provider's notes. Default `/var/lib/appliance-provider`."),
-			"boot_timeout":     schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait from a reboot until the node answers SSH on its new slot, as a Go duration. Default `10m`.", CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}},
+			"connect_timeout":  timeout("Longest wait for one SSH connection to a node: the TCP connection, the handshake and the host key check, and opening a session or SFTP on it. A node that does not answer in time is taken to be unreachable.", "15s"),
+			"command_timeout":  timeout("Longest run of one command on a node (`rauc status`, `mark-active`, `mark-good`, the reboot, version and health commands, the lease script), and of `rauc info` where Terraform runs. A command still running then is killed, and the error names the node and the command.", "2m"),
+			"install_timeout":  timeout("Longest copy of a bundle to one node with SFTP, and, separately, longest `rauc install` of it there.", "30m"),
+			"boot_timeout":     schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait from a reboot until the node answers SSH on its new slot, as a Go duration. Default `10m`. It bounds the whole reboot: the reboot command, the node going down and every attempt to reach it again. While the node that holds the rollout lease reboots, the lease is held on another node (see the guide).", CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}},
 			"health_timeout":   schema.StringAttribute{Optional: true, MarkdownDescription: "Longest wait after boot for `health_command` to pass before the node is reverted. Default `5m`.", CustomType: timetypes.GoDurationType{}, Validators: []validator.String{nonNegativeDuration{}}},
 		},
 		Blocks: map[string]schema.Block{
@@ -96,17 +108,9 @@ func raucBlock() schema.Block {
 	}
 }
 
-// configureRAUC builds the RAUC driver from the rauc block.
-func (p *applianceProvider) configureRAUC(ctx context.Context, m *raucModel, resp *provider.ConfigureResponse) {
-	if m.PrivateKey.IsUnknown() || m.Cluster.IsUnknown() || m.KnownHosts.IsUnknown() || m.Keyring.IsUnknown() {
-		resp.Diagnostics.AddError("RAUC configuration depends on values known only after apply",
-			"rauc.cluster, private_key, known_hosts and keyring must be known at plan time: the provider reads the nodes to plan the rollout.")
-		return
-	}
-	if m.Cluster.ValueString() == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("rauc").AtName("cluster"), "RAUC cluster has no name", "Set rauc.cluster: resources refer to the cluster by it.")
-		return
-	}
+// raucConfigOf maps the rauc block onto the driver's configuration; what
+// is not set is zero, which the driver takes for its default.
+func raucConfigOf(m *raucModel) rauc.Config {
 	cfg := rauc.Config{
 		Name:           m.Cluster.ValueString(),
 		User:           m.User.ValueString(),
@@ -121,7 +125,11 @@ func (p *applianceProvider) configureRAUC(ctx context.Context, m *raucModel, res
 		VersionCommand: m.VersionCommand.ValueString(),
 		WorkDir:        m.WorkDir.ValueString(),
 	}
-	cfg.BootTimeout, _ = m.BootTimeout.ValueGoDuration() // validated by the schema; null is 0, the default
+	// The durations were validated by the schema; null is 0, the default.
+	cfg.ConnectTimeout, _ = m.ConnectTimeout.ValueGoDuration()
+	cfg.CommandTimeout, _ = m.CommandTimeout.ValueGoDuration()
+	cfg.InstallTimeout, _ = m.InstallTimeout.ValueGoDuration()
+	cfg.BootTimeout, _ = m.BootTimeout.ValueGoDuration()
 	cfg.HealthTimeout, _ = m.HealthTimeout.ValueGoDuration()
 	for _, n := range m.Nodes {
 		cfg.Nodes = append(cfg.Nodes, rauc.NodeConfig{
@@ -129,6 +137,21 @@ func (p *applianceProvider) configureRAUC(ctx context.Context, m *raucModel, res
 			HAPartner: n.HAPartner.ValueString(), HostKey: n.HostKey.ValueString(), WorkDir: n.WorkDir.ValueString(),
 		})
 	}
+	return cfg
+}
+
+// configureRAUC builds the RAUC driver from the rauc block.
+func (p *applianceProvider) configureRAUC(ctx context.Context, m *raucModel, resp *provider.ConfigureResponse) {
+	if m.PrivateKey.IsUnknown() || m.Cluster.IsUnknown() || m.KnownHosts.IsUnknown() || m.Keyring.IsUnknown() {
+		resp.Diagnostics.AddError("RAUC configuration depends on values known only after apply",
+			"rauc.cluster, private_key, known_hosts and keyring must be known at plan time: the provider reads the nodes to plan the rollout.")
+		return
+	}
+	if m.Cluster.ValueString() == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("rauc").AtName("cluster"), "RAUC cluster has no name", "Set rauc.cluster: resources refer to the cluster by it.")
+		return
+	}
+	cfg := raucConfigOf(m)
 	d, err := rauc.New(cfg)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("rauc"), "Invalid RAUC configuration", err.Error())

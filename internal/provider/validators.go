@@ -39,6 +39,25 @@ func (v nonNegativeDuration) ValidateString(ctx context.Context, req validator.S
 	}
 }
 
+// minDuration refuses a Go duration shorter than min: a bound on a wait
+// that no command could meet is a mistake, not a wish.
+type minDuration struct{ min time.Duration }
+
+func (v minDuration) Description(context.Context) string {
+	return fmt.Sprintf("must be at least %s", v.min)
+}
+func (v minDuration) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v minDuration) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err == nil && d < v.min {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q %s: it is how long to wait.", req.ConfigValue.ValueString(), v.Description(ctx)))
+	}
+}
+
 // urlSchemeValidator accepts the schemes appliances download from (S1).
 type urlSchemeValidator struct{}
 

@@ -89,18 +89,16 @@ func (d *Driver) Start(ctx context.Context, cluster string, a driver.Action) (dr
 }
 
 // checkLease refuses an action under a lease the cluster no longer holds.
-// A lease node that cannot be reached (rebooting in its own activation)
-// does not stop the others.
+// A lease that cannot be read (its node rebooting, with nothing found on
+// the others) does not stop the action: the renewals fence the rollout.
 func (d *Driver) checkLease(ctx context.Context, id string) error {
-	n := d.leaseNode()
-	out, err := d.conns.run(ctx, n, "cat "+shq(n.WorkDir+"/lease")+" 2>/dev/null || true", d.cfg.CommandTimeout)
+	f, _, err := d.findLease(ctx)
 	if err != nil {
 		if code := driver.CodeOf(err); code == driver.CodeHostKey || code == driver.CodeUnauthorized {
 			return err
 		}
 		return nil
 	}
-	f := parseLease(out)
 	if f["id"] != id {
 		holder := f["owner"]
 		if holder == "" {
@@ -133,14 +131,14 @@ func (d *Driver) stage(ctx context.Context, n NodeConfig, imageID string) error 
 	}
 	if !holds(v.other, img) {
 		path := d.bundlePath(n, img.ID)
-		if _, err := d.conns.run(ctx, n, "test -f "+shq(path), d.cfg.CommandTimeout); err != nil {
+		if _, err := d.conns.run(ctx, n, "test -f "+shq(path), d.conns.commandLimit()); err != nil {
 			var ce *commandError
 			if errors.As(err, &ce) {
 				return stepError(driver.CodeNotFound, n, "stage", "bundle %s is not on the node (%s): upload the image again", img.ID, path)
 			}
 			return err
 		}
-		if _, err := d.conns.run(ctx, n, "rauc install "+shq(path), d.cfg.InstallTimeout); err != nil {
+		if _, err := d.conns.run(ctx, n, "rauc install "+shq(path), d.conns.installLimit()); err != nil {
 			return classifyInstallError(n, img, err)
 		}
 		if v = d.readNode(ctx, n, false); v.err != nil {
@@ -148,7 +146,7 @@ func (d *Driver) stage(ctx context.Context, n NodeConfig, imageID string) error 
 		}
 	}
 	if !v.primaryIsBooted() {
-		if _, err := d.conns.run(ctx, n, "rauc status mark-active booted", d.cfg.CommandTimeout); err != nil {
+		if _, err := d.conns.run(ctx, n, "rauc status mark-active booted", d.conns.commandLimit()); err != nil {
 			return stepError(driver.CodeStorageUpdateFailed, n, "stage", "putting the boot order back after install failed (the node is armed: it would boot %s at its next restart; the next apply repairs it): %v", img.Manifest.Version, err)
 		}
 	}
@@ -169,6 +167,9 @@ func holds(s *raucSlot, img *driver.Image) bool {
 }
 
 func classifyInstallError(n NodeConfig, img *driver.Image, err error) error {
+	if driver.CodeOf(err) == driver.CodeNodeTimeout {
+		return stepError(driver.CodeNodeTimeout, n, "stage", "rauc install of %s: %v; the node may still be writing its other slot: the next apply stages it again", img.ID, err)
+	}
 	var ce *commandError
 	if !errors.As(err, &ce) {
 		return err
@@ -208,10 +209,13 @@ func (d *Driver) activate(ctx context.Context, n NodeConfig, version string, aut
 			return stepError(driver.CodeNotStaged, n, "activate", "its other slot holds %q, not %s: stage the image first", v.otherVer, version)
 		}
 		old := v.bootedVer
+		if err := d.moveLeaseOff(ctx, n); err != nil {
+			return err
+		}
 		// The pending note lets a later read finish this activation (mark
 		// the slot good) should this process die after the reboot.
 		pending := n.WorkDir + "/pending-good"
-		if _, err := d.conns.run(ctx, n, "mkdir -p "+shq(n.WorkDir)+" && echo "+shq(v.other.Bootname)+" > "+shq(pending)+" && rauc status mark-active other", d.cfg.CommandTimeout); err != nil {
+		if _, err := d.conns.run(ctx, n, "mkdir -p "+shq(n.WorkDir)+" && echo "+shq(v.other.Bootname)+" > "+shq(pending)+" && rauc status mark-active other", d.conns.commandLimit()); err != nil {
 			return stepError(driver.CodeBootFailed, n, "activate", "rauc status mark-active other failed: %v", err)
 		}
 		booted, err := d.rebootInto(ctx, n, v.other.Bootname)
@@ -231,7 +235,7 @@ func (d *Driver) activate(ctx context.Context, n NodeConfig, version string, aut
 		}
 		return stepError(driver.CodeHealthCheckFailed, n, "health check", "version %s is not healthy after %s: %s; reverted: the node runs its previous slot again", version, d.cfg.HealthTimeout, msg)
 	}
-	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted && rm -f "+shq(n.WorkDir+"/pending-good"), d.cfg.CommandTimeout); err != nil {
+	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted && rm -f "+shq(n.WorkDir+"/pending-good"), d.conns.commandLimit()); err != nil {
 		return stepError(driver.CodeBootFailed, n, "mark good", "rauc status mark-good failed: %v", err)
 	}
 	return nil
@@ -247,7 +251,12 @@ func (d *Driver) awaitHealthy(ctx context.Context, n NodeConfig) (string, bool) 
 	last := ""
 	pause := d.backoff()
 	for {
-		out, err := d.conns.run(ctx, n, d.cfg.HealthCommand, d.cfg.CommandTimeout)
+		// One attempt may not outlast the health timeout.
+		lim := d.conns.commandLimit()
+		if left := time.Until(deadline); left < lim.d {
+			lim = limit{max(left, 100*time.Millisecond), "health_timeout"}
+		}
+		out, err := d.conns.run(ctx, n, d.cfg.HealthCommand, lim)
 		if err == nil {
 			return strings.TrimSpace(out), true
 		}
@@ -270,11 +279,14 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 	if v.err != nil {
 		return v.err
 	}
+	if err := d.moveLeaseOff(ctx, n); err != nil {
+		return err
+	}
 	cmd := "rauc status mark-active other"
 	if markBad {
 		cmd = "rauc status mark-bad booted && " + cmd
 	}
-	if _, err := d.conns.run(ctx, n, cmd, d.cfg.CommandTimeout); err != nil {
+	if _, err := d.conns.run(ctx, n, cmd, d.conns.commandLimit()); err != nil {
 		return stepError(driver.CodeRevertFailed, n, "revert", "%s failed: %v", cmd, err)
 	}
 	booted, err := d.rebootInto(ctx, n, v.other.Bootname)
@@ -284,7 +296,7 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 	if booted != v.other.Bootname {
 		return stepError(driver.CodeRevertFailed, n, "revert", "it came back on slot %s, not %s", booted, v.other.Bootname)
 	}
-	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted && rm -f "+shq(n.WorkDir+"/pending-good"), d.cfg.CommandTimeout); err != nil {
+	if _, err := d.conns.run(ctx, n, "rauc status mark-good booted && rm -f "+shq(n.WorkDir+"/pending-good"), d.conns.commandLimit()); err != nil {
 		return stepError(driver.CodeRevertFailed, n, "revert", "rauc status mark-good failed: %v", err)
 	}
 	return nil
@@ -292,61 +304,76 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 
 // rebootInto runs the reboot command, waits for the node to go down (its
 // SSH connection drops) and to answer again, and returns the slot it
-// booted. Every wait is bounded by BootTimeout.
+// booted. The whole of it, dial and reads included, is bounded by
+// BootTimeout; the reboot command itself by CommandTimeout.
 func (d *Driver) rebootInto(ctx context.Context, n NodeConfig, want string) (string, error) {
 	d.setRebooting(n.Name, true)
 	defer d.setRebooting(n.Name, false)
+	defer d.unstretch(n.Name)
+	deadline := time.Now().Add(d.cfg.BootTimeout)
+	bctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	timedOut := func(step, format string, args ...any) error {
+		return stepError(driver.CodeNodeTimeout, n, step, format+" (boot_timeout)", args...)
+	}
 	d.conns.drop(n.Name)
-	cl, err := d.conns.dial(ctx, n)
+	cl, err := d.conns.dial(bctx, n)
 	if err != nil {
 		return "", err
 	}
-	deadline := time.Now().Add(d.cfg.BootTimeout)
 	gone := make(chan struct{})
 	go func() {
 		_ = cl.Wait()
 		close(gone)
 	}()
-	s, err := cl.NewSession()
+	s, err := d.conns.session(bctx, n, cl)
 	if err != nil {
 		cl.Close()
 		return "", unreachable(n, err)
 	}
-	_, err = runSession(ctx, s, n, d.cfg.RebootCommand, d.cfg.CommandTimeout)
+	_, err = runSession(bctx, s, n, d.cfg.RebootCommand, d.cfg.RebootCommand, d.conns.commandLimit())
 	var ce *commandError
 	if errors.As(err, &ce) {
 		cl.Close()
 		return "", stepError(driver.CodeBootFailed, n, "reboot", "the reboot command failed, the node did not reboot: %v", err)
 	}
+	if driver.CodeOf(err) == driver.CodeNodeTimeout {
+		cl.Close()
+		return "", stepError(driver.CodeNodeTimeout, n, "reboot", "%v", err)
+	}
 	// Either it returned (systemctl reboot does) or the connection dropped
 	// under it: wait for the drop.
 	select {
 	case <-gone:
-	case <-time.After(time.Until(deadline)):
+	case <-bctx.Done():
 		cl.Close()
-		return "", stepError(driver.CodeNodeTimeout, n, "reboot", "the node did not go down within %s after `%s`", d.cfg.BootTimeout, d.cfg.RebootCommand)
-	case <-ctx.Done():
-		cl.Close()
-		return "", ctx.Err()
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", timedOut("reboot", "the node did not go down within %s after `%s`", d.cfg.BootTimeout, d.cfg.RebootCommand)
 	}
 	var last error
 	pause := d.backoff()
-	for time.Now().Before(deadline) {
+	for {
 		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
+		case <-bctx.Done():
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			return "", timedOut("boot", "the node did not answer within %s after its reboot into slot %s (%v); if it comes back, its bootloader falls back to the previous slot, which was never marked good", d.cfg.BootTimeout, want, last)
 		case <-time.After(pause()):
 		}
-		v := d.readNode(ctx, n, false)
+		v := d.readNode(bctx, n, false)
 		if v.err == nil {
 			return v.status.Booted, nil
 		}
 		if code := driver.CodeOf(v.err); code == driver.CodeHostKey {
 			return "", v.err
 		}
-		last = v.err
+		if bctx.Err() == nil {
+			last = v.err
+		}
 	}
-	return "", stepError(driver.CodeNodeTimeout, n, "boot", "the node did not answer within %s after its reboot into slot %s (%v); if it comes back, its bootloader falls back to the previous slot, which was never marked bad", d.cfg.BootTimeout, want, last)
 }
 
 // backoff returns the pauses between attempts of a wait: from 100ms,

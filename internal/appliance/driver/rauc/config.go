@@ -74,13 +74,14 @@ type Config struct {
 	// on PATH).
 	RaucCommand string
 
-	// Bounds of the waits. Zero takes the default.
-	ConnectTimeout time.Duration // one SSH dial (default 15s)
-	CommandTimeout time.Duration // one short command (default 2m)
-	InstallTimeout time.Duration // copying and installing one bundle (default 30m)
-	BootTimeout    time.Duration // from reboot to SSH answering on the new slot (default 10m)
+	// Bounds of the waits; every wait of the driver ends at one of them.
+	// Zero takes the default.
+	ConnectTimeout time.Duration // one SSH connection: dial, handshake, opening a session or SFTP (default 15s)
+	CommandTimeout time.Duration // one command on a node, and rauc info locally (default 2m)
+	InstallTimeout time.Duration // copying one bundle to a node; installing it there (default 30m)
+	BootTimeout    time.Duration // a whole reboot, until SSH answers on the new slot (default 10m)
 	HealthTimeout  time.Duration // until the health command passes after boot (default 5m)
-	PollInterval   time.Duration // between attempts while waiting (default 2s)
+	PollInterval   time.Duration // longest pause between attempts while waiting (default 2s)
 }
 
 // NodeConfig is one node.

@@ -22,6 +22,11 @@ type Driver struct {
 	tasks     map[string]*task
 	compat    string // read from the nodes when not configured
 	taskSeq   int
+
+	// leaseMu serializes taking, renewing, moving and releasing the
+	// rollout lease; held is the lease this driver holds (lease.go).
+	leaseMu sync.Mutex
+	held    *heldLease
 }
 
 var _ driver.Driver = (*Driver)(nil)

@@ -111,7 +111,7 @@ func (d *Driver) verifyLocally(ctx context.Context, path string) (*verifiedBundl
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if cctx.Err() != nil {
-			return nil, fmt.Errorf("rauc info %s did not finish within %s", path, d.cfg.CommandTimeout)
+			return nil, fmt.Errorf("rauc info %s did not finish within %s", path, d.conns.commandLimit())
 		}
 		return nil, classifyInfoError(path, stderr.String())
 	}
@@ -242,13 +242,13 @@ func (d *Driver) Upload(ctx context.Context, cluster, path string, want driver.D
 	err = d.eachNode(ictx, func(ctx context.Context, n NodeConfig) error {
 		remote := d.bundlePath(n, img.ID)
 		// Already there (a retried apply): keep it.
-		if out, err := d.conns.run(ctx, n, "cat "+shq(remote+".json")+" 2>/dev/null || true", d.cfg.CommandTimeout); err == nil && strings.Contains(out, b.SHA256) {
+		if out, err := d.conns.run(ctx, n, "cat "+shq(remote+".json")+" 2>/dev/null || true", d.conns.commandLimit()); err == nil && strings.Contains(out, b.SHA256) {
 			return nil
 		}
 		if err := d.conns.upload(ctx, n, path, remote); err != nil {
 			return err
 		}
-		_, err := d.conns.run(ctx, n, "printf '%s\\n' "+shq(string(note))+" > "+shq(remote+".json.part")+" && mv "+shq(remote+".json.part")+" "+shq(remote+".json"), d.cfg.CommandTimeout)
+		_, err := d.conns.run(ctx, n, "printf '%s\\n' "+shq(string(note))+" > "+shq(remote+".json.part")+" && mv "+shq(remote+".json.part")+" "+shq(remote+".json"), d.conns.commandLimit())
 		return err
 	})
 	if err != nil {
@@ -273,7 +273,7 @@ func (d *Driver) Images(ctx context.Context, cluster string) ([]driver.Image, er
 	byID := map[string]driver.Image{}
 	reached := 0
 	err := d.eachNode(ctx, func(ctx context.Context, n NodeConfig) error {
-		out, err := d.conns.run(ctx, n, "cat "+shq(n.WorkDir)+"/bundles/*.raucb.json 2>/dev/null || true", d.cfg.CommandTimeout)
+		out, err := d.conns.run(ctx, n, "cat "+shq(n.WorkDir)+"/bundles/*.raucb.json 2>/dev/null || true", d.conns.commandLimit())
 		if err != nil {
 			if driver.CodeOf(err) == driver.CodeHostKey {
 				return err
@@ -330,7 +330,7 @@ func (d *Driver) DeleteImage(ctx context.Context, cluster, id string) error {
 	}
 	return d.eachNode(ctx, func(ctx context.Context, n NodeConfig) error {
 		p := d.bundlePath(n, id)
-		_, err := d.conns.run(ctx, n, "rm -f "+shq(p)+" "+shq(p+".json"), d.cfg.CommandTimeout)
+		_, err := d.conns.run(ctx, n, "rm -f "+shq(p)+" "+shq(p+".json"), d.conns.commandLimit())
 		return err
 	})
 }

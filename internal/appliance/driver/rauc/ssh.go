@@ -153,7 +153,7 @@ func (c *conns) dial(ctx context.Context, node NodeConfig) (*ssh.Client, error) 
 	var d net.Dialer
 	raw, err := d.DialContext(dctx, "tcp", node.Address)
 	if err != nil {
-		return nil, unreachable(node, err)
+		return nil, unreachable(node, c.dialTimedOut(err))
 	}
 	_ = raw.SetDeadline(time.Now().Add(c.cfg.ConnectTimeout))
 	sc, chans, reqs, err := ssh.NewClientConn(raw, node.Address, cfg)
@@ -167,7 +167,7 @@ func (c *conns) dial(ctx context.Context, node NodeConfig) (*ssh.Client, error) 
 		if strings.Contains(err.Error(), "unable to authenticate") {
 			return nil, &driver.Error{Code: driver.CodeUnauthorized, Message: fmt.Sprintf("node %s (%s) refused the SSH key for user %s: authorize its public key on the node", node.Name, node.Address, c.cfg.User)}
 		}
-		return nil, unreachable(node, err)
+		return nil, unreachable(node, c.dialTimedOut(err))
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return ssh.NewClient(sc, chans, reqs), nil
@@ -175,6 +175,16 @@ func (c *conns) dial(ctx context.Context, node NodeConfig) (*ssh.Client, error) 
 
 func unreachable(node NodeConfig, err error) error {
 	return &unreachableError{node: node.Name, addr: node.Address, err: err}
+}
+
+// dialTimedOut names connect_timeout on a dial or handshake that ran out
+// of it.
+func (c *conns) dialTimedOut(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("no answer within %s: %w", c.connectLimit(), err)
+	}
+	return err
 }
 
 // unreachableError is a node that cannot be reached over SSH. It carries
@@ -232,22 +242,55 @@ func (e *commandError) Error() string {
 	return fmt.Sprintf("on node %s, `%s` exited with status %d: %s", e.node, e.command, e.status, msg)
 }
 
-// run runs a command on a node, bounded by timeout and ctx. A broken
+// limit bounds one wait and names the setting it comes from, so that a
+// wait cut short says what to change.
+type limit struct {
+	d       time.Duration
+	setting string
+}
+
+func (l limit) String() string { return fmt.Sprintf("%s (%s)", l.d, l.setting) }
+
+func (c *conns) commandLimit() limit { return limit{c.cfg.CommandTimeout, "command_timeout"} }
+func (c *conns) installLimit() limit { return limit{c.cfg.InstallTimeout, "install_timeout"} }
+func (c *conns) connectLimit() limit { return limit{c.cfg.ConnectTimeout, "connect_timeout"} }
+
+// shortCommand is how errors show a command: a script by its first line.
+func shortCommand(command string) string {
+	first, rest, _ := strings.Cut(strings.TrimSpace(command), "\n")
+	if len(first) > 120 {
+		first, rest = first[:120], "..."
+	}
+	if rest != "" {
+		return first + " ..."
+	}
+	return first
+}
+
+// run runs a command on a node, bounded by lim and ctx. A broken
 // connection is redialled once before the command starts.
-func (c *conns) run(ctx context.Context, node NodeConfig, command string, timeout time.Duration) (string, error) {
+func (c *conns) run(ctx context.Context, node NodeConfig, command string, lim limit) (string, error) {
+	return c.runAs(ctx, node, shortCommand(command), command, lim)
+}
+
+// runAs is run with the command named by label in errors.
+func (c *conns) runAs(ctx context.Context, node NodeConfig, label, command string, lim limit) (string, error) {
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
 		cl, err := c.client(ctx, node)
 		if err != nil {
 			return "", err
 		}
-		s, err := cl.NewSession()
+		s, err := c.session(ctx, node, cl)
 		if err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
 			c.drop(node.Name)
 			lastErr = unreachable(node, err)
 			continue
 		}
-		out, err := runSession(ctx, s, node, command, timeout)
+		out, err := runSession(ctx, s, node, label, command, lim)
 		if err != nil && isConnectionLost(err) {
 			c.drop(node.Name)
 		}
@@ -256,28 +299,62 @@ func (c *conns) run(ctx context.Context, node NodeConfig, command string, timeou
 	return "", lastErr
 }
 
-func runSession(ctx context.Context, s *ssh.Session, node NodeConfig, command string, timeout time.Duration) (string, error) {
+// session opens a session on cl, bounded by connect_timeout: on a
+// connection that went silent (a node powered off without closing it) the
+// request would otherwise wait for TCP to give up, for many minutes. A
+// connection that does not answer in time is closed.
+func (c *conns) session(ctx context.Context, node NodeConfig, cl *ssh.Client) (*ssh.Session, error) {
+	type result struct {
+		s   *ssh.Session
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := cl.NewSession()
+		ch <- result{s, err}
+	}()
+	t := time.NewTimer(c.cfg.ConnectTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.s, r.err
+	case <-t.C:
+		cl.Close()
+		c.forget(node.Name, cl)
+		return nil, fmt.Errorf("the connection did not open a session within %s", c.connectLimit())
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.s != nil {
+				r.s.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+func runSession(ctx context.Context, s *ssh.Session, node NodeConfig, label, command string, lim limit) (string, error) {
 	defer s.Close()
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr = &stdout, &stderr
 	done := make(chan error, 1)
 	go func() { done <- s.Run(command) }()
-	t := time.NewTimer(timeout)
+	t := time.NewTimer(lim.d)
 	defer t.Stop()
 	select {
 	case err := <-done:
 		var ee *ssh.ExitError
 		if errors.As(err, &ee) {
-			return stdout.String(), &commandError{node: node.Name, command: command, status: ee.ExitStatus(), stderr: stderr.String()}
+			return stdout.String(), &commandError{node: node.Name, command: label, status: ee.ExitStatus(), stderr: stderr.String()}
 		}
 		if err != nil {
-			return stdout.String(), &connectionLost{node: node.Name, command: command, err: err}
+			return stdout.String(), &connectionLost{node: node.Name, command: label, err: err}
 		}
 		return stdout.String(), nil
 	// The command may still be writing its output: none of it is read.
 	case <-t.C:
 		_ = s.Signal(ssh.SIGKILL)
-		return "", &driver.Error{Code: driver.CodeNodeTimeout, Message: fmt.Sprintf("on node %s, `%s` did not finish within %s", node.Name, command, timeout)}
+		return "", &driver.Error{Code: driver.CodeNodeTimeout, Message: fmt.Sprintf("on node %s, `%s` did not finish within %s: it was cut short", node.Name, label, lim),
+			Details: map[string]any{"node": node.Name, "command": label, "limit": lim.setting}}
 	case <-ctx.Done():
 		_ = s.Signal(ssh.SIGKILL)
 		return "", ctx.Err()
@@ -309,7 +386,7 @@ func (c *conns) upload(ctx context.Context, node NodeConfig, local, remote strin
 	if err != nil {
 		return err
 	}
-	sc, err := sftp.NewClient(cl)
+	sc, err := c.sftpClient(node, cl)
 	if err != nil {
 		c.drop(node.Name)
 		return unreachable(node, err)
@@ -333,10 +410,14 @@ func (c *conns) upload(ctx context.Context, node NodeConfig, local, remote strin
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		_ = sc.Remove(tmp)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &driver.Error{Code: driver.CodeNodeTimeout, Message: fmt.Sprintf("copying the bundle to node %s did not finish within %s: it was cut short", node.Name, c.installLimit()),
+				Details: map[string]any{"node": node.Name, "limit": "install_timeout"}}
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		_ = sc.Remove(tmp)
 		return fmt.Errorf("copy bundle to node %s: %w", node.Name, err)
 	}
 	if err := out.Close(); err != nil {
@@ -346,4 +427,28 @@ func (c *conns) upload(ctx context.Context, node NodeConfig, local, remote strin
 		return fmt.Errorf("on node %s, cannot rename %s: %w", node.Name, tmp, err)
 	}
 	return nil
+}
+
+// sftpClient starts the SFTP subsystem on cl, bounded by connect_timeout
+// (closing a connection that does not answer in time).
+func (c *conns) sftpClient(node NodeConfig, cl *ssh.Client) (*sftp.Client, error) {
+	type result struct {
+		sc  *sftp.Client
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		sc, err := sftp.NewClient(cl)
+		ch <- result{sc, err}
+	}()
+	t := time.NewTimer(c.cfg.ConnectTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.sc, r.err
+	case <-t.C:
+		cl.Close()
+		c.forget(node.Name, cl)
+		return nil, fmt.Errorf("SFTP did not start within %s", c.connectLimit())
+	}
 }

@@ -97,10 +97,12 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 		"echo; echo '@@notes'; cat " + shq(notes) + "/*.version 2>/dev/null\n" +
 		"echo '@@pending'; cat " + shq(n.WorkDir+"/pending-good") + " 2>/dev/null\n" +
 		"echo '@@version'; (" + d.cfg.VersionCommand + ") 2>&1; echo \"@@rc=$?\"\n"
+	label := "rauc status --detailed --output-format=json` and the version command `" + shortCommand(d.cfg.VersionCommand)
 	if withHealth && d.cfg.HealthCommand != "" {
 		script += "echo '@@health'; (" + d.cfg.HealthCommand + ") 2>&1; echo \"@@rc=$?\"\n"
+		label += "` and the health command `" + shortCommand(d.cfg.HealthCommand)
 	}
-	out, err := d.conns.run(ctx, n, script, d.cfg.CommandTimeout)
+	out, err := d.conns.runAs(ctx, n, label, script, d.conns.commandLimit())
 	if err != nil {
 		v.err = err
 		return v
@@ -140,7 +142,7 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 		}
 		v.bootedVer = ver
 		if noted[v.booted.Bootname] != v.bootedVer {
-			_, _ = d.conns.run(ctx, n, fmt.Sprintf("mkdir -p %s && echo %s > %s/%s.version", shq(notes), shq(v.booted.Bootname+"="+v.bootedVer), shq(notes), v.booted.Bootname), d.cfg.CommandTimeout)
+			_, _ = d.conns.run(ctx, n, fmt.Sprintf("mkdir -p %s && echo %s > %s/%s.version", shq(notes), shq(v.booted.Bootname+"="+v.bootedVer), shq(notes), v.booted.Bootname), d.conns.commandLimit())
 		}
 	}
 	v.otherVer = v.other.SlotStatus.Bundle.Version
@@ -230,11 +232,11 @@ func (d *Driver) finishActivation(ctx context.Context, v *nodeView) {
 	pending := v.cfg.WorkDir + "/pending-good"
 	switch {
 	case v.pendingGood == v.booted.Bootname && v.healthy:
-		if _, err := d.conns.run(ctx, v.cfg, "rauc status mark-good booted && rm -f "+shq(pending), d.cfg.CommandTimeout); err == nil {
+		if _, err := d.conns.run(ctx, v.cfg, "rauc status mark-good booted && rm -f "+shq(pending), d.conns.commandLimit()); err == nil {
 			v.pendingGood = ""
 		}
 	case v.pendingGood != v.booted.Bootname && v.primaryIsBooted():
-		if _, err := d.conns.run(ctx, v.cfg, "rm -f "+shq(pending), d.cfg.CommandTimeout); err == nil {
+		if _, err := d.conns.run(ctx, v.cfg, "rm -f "+shq(pending), d.conns.commandLimit()); err == nil {
 			v.pendingGood = ""
 		}
 	}

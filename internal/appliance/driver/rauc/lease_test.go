@@ -1,0 +1,197 @@
+package rauc
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
+)
+
+// renewer renews a lease every interval, each attempt bounded by the
+// interval, as the executor does, and notes when each succeeded and the
+// first refusal (a refusal loses the lease; other failures the executor
+// tries again).
+type renewer struct {
+	stop  chan struct{}
+	done  chan struct{}
+	mu    sync.Mutex
+	err   error
+	ok    []time.Time
+	log   []string
+	lease string
+}
+
+func renew(d *Driver, req driver.LeaseRequest, every time.Duration) *renewer {
+	r := &renewer{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-time.After(every):
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), every)
+			l, err := d.AcquireLease(ctx, "lab", req)
+			cancel()
+			r.mu.Lock()
+			if driver.CodeOf(err) == driver.CodeLeaseHeld && r.err == nil {
+				r.err = err
+			}
+			if err == nil {
+				r.ok = append(r.ok, time.Now())
+				r.lease = l.ID
+			}
+			r.log = append(r.log, fmt.Sprintf("%s %v", time.Now().Format("15:04:05.000"), err))
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+// end stops the renewals; it returns how many succeeded between from and
+// to, and the refusal that lost the lease, if any.
+func (r *renewer) end(t *testing.T, from, to time.Time) (int, error) {
+	close(r.stop)
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, at := range r.ok {
+		if at.After(from) && at.Before(to) {
+			n++
+		}
+	}
+	if n == 0 || r.err != nil {
+		t.Logf("renewals (node down %s to %s):\n%s", from.Format("15:04:05.000"), to.Format("15:04:05.000"), strings.Join(r.log, "\n"))
+	}
+	return n, r.err
+}
+
+// lastDowntime is the last time the node was down, from its record.
+func lastDowntime(t *testing.T, n *lab.Node) lab.Interval {
+	t.Helper()
+	ds, err := n.Downtimes()
+	if err != nil || len(ds) == 0 || ds[len(ds)-1].Up.IsZero() {
+		t.Fatalf("%s has no finished downtime in its record: %v %v", n.Name, ds, err)
+	}
+	return ds[len(ds)-1]
+}
+
+// TestDriver_LeaseMovesOffThePrimaryBeforeItRebootsSoALongRebootNeitherLosesItNorLetsAnotherApplyTakeIt:
+// the lease lives on the primary n1, and n1's reboot (14 s) lasts longer than
+// the lease's heartbeat (4 s) and TTL (12 s). Before the reboot the driver
+// moves the lease to n1's partner n2: the holder's renewals go on while n1 is
+// down, another apply of the same operation or of another one is
+// refused naming the holder (it is alive), and once the holder stops
+// renewing (a crash) the same operation adopts the lease, found through the
+// pointer on n1; releasing it leaves no lease and no pointer.
+func TestDriver_LeaseMovesOffThePrimaryBeforeItRebootsSoALongRebootNeitherLosesItNorLetsAnotherApplyTakeIt(t *testing.T) {
+	t.Parallel()
+	l := lab.New(t, lab.Options{Nodes: 2, RebootDelay: 14 * time.Second})
+	d := newDriver(t, labConfig(t, l))
+	other := newDriver(t, labConfig(t, l)) // another apply, in another process
+	stageAll(t, l, d, "1.1")
+	ctx := ctxT(t)
+	req := driver.LeaseRequest{Owner: "alice@ci-1", OperationKey: "op-1", TTL: 12 * time.Second, Heartbeat: 4 * time.Second}
+	lease, err := d.AcquireLease(ctx, "lab", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := renew(d, req, 2*time.Second)
+	activated := make(chan error, 1)
+	go func() {
+		activated <- runAction(t, d, driver.Action{Kind: driver.ActActivate, Node: "n1", Version: "1.1", AutoRevert: true, LeaseID: lease.ID})
+	}()
+	n1 := l.Node("n1")
+	deadline := time.Now().Add(time.Minute)
+	for slot, _ := n1.Booted(); slot != ""; slot, _ = n1.Booted() {
+		if time.Now().After(deadline) {
+			t.Fatal("n1 never went down")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// n1 is down for 14 s: well past the heartbeat and the TTL.
+	time.Sleep(5 * time.Second)
+	for _, op := range []string{"op-1", "op-2"} {
+		_, err := other.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "bob@ci-2", OperationKey: op, TTL: 12 * time.Second, Heartbeat: 4 * time.Second})
+		if driver.CodeOf(err) != driver.CodeLeaseHeld || !strings.Contains(err.Error(), "alice@ci-1") {
+			t.Fatalf("another apply (%s) while the primary reboots: %v; want lease_held naming the live holder alice@ci-1", op, err)
+		}
+	}
+	if slot, _ := n1.Booted(); slot != "" {
+		t.Fatal("n1 was up again before the other apply had tried: the test proves nothing")
+	}
+	if err := <-activated; err != nil {
+		t.Fatalf("activation of n1 under the lease: %v", err)
+	}
+	down := lastDowntime(t, n1)
+	renewals, err := r.end(t, down.Down, down.Up)
+	if err != nil || renewals == 0 {
+		t.Fatalf("the holder renewed %d times while n1 was down, refusal %v; want its renewals to go on, on n2", renewals, err)
+	}
+	if l, err := d.AcquireLease(ctx, "lab", req); err != nil || l.ID != lease.ID {
+		t.Fatalf("renewal after n1's reboot: %+v, %v; want the holder's lease %s", l, err, lease.ID)
+	}
+	if out, _ := l.Run(n1, "cat "+shq(n1.WorkDir+"/lease")); strings.TrimSpace(out) != "moved=n2" {
+		t.Fatalf("n1's lease file is %q, want the pointer moved=n2", out)
+	}
+	// The holder crashes: the same operation adopts its lease once the
+	// heartbeat is missed (before the TTL ends), through the pointer on n1.
+	time.Sleep(5 * time.Second)
+	adopted, err := other.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "bob@ci-2", OperationKey: "op-1", TTL: 12 * time.Second, Heartbeat: 4 * time.Second})
+	if err != nil || !adopted.Adopted || adopted.PreviousOwner != "alice@ci-1" {
+		t.Fatalf("adoption after the holder stopped renewing: %+v, %v", adopted, err)
+	}
+	if err := other.ReleaseLease(ctx, "lab", adopted.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range l.Nodes {
+		if out, _ := l.Run(n, "cat "+shq(n.WorkDir+"/lease")+" 2>/dev/null || true"); strings.TrimSpace(out) != "" {
+			t.Errorf("after release %s still has a lease file: %q", n.Name, out)
+		}
+	}
+}
+
+// TestDriver_LeaseOfASingleNodeIsStretchedOverItsRebootAndRenewedAfter: a
+// cluster of one node has nowhere to move the lease; it is stretched over
+// boot_timeout before the reboot, so the holder's renewals succeed while
+// the node is down (without reaching it), and it is renewed with its own TTL
+// once the node is back.
+func TestDriver_LeaseOfASingleNodeIsStretchedOverItsRebootAndRenewedAfter(t *testing.T) {
+	t.Parallel()
+	l := lab.New(t, lab.Options{Nodes: 1, RebootDelay: 8 * time.Second})
+	d := newDriver(t, labConfig(t, l))
+	stageAll(t, l, d, "1.1")
+	ctx := ctxT(t)
+	req := driver.LeaseRequest{Owner: "alice@ci-1", OperationKey: "op-1", TTL: 6 * time.Second, Heartbeat: 2 * time.Second}
+	lease, err := d.AcquireLease(ctx, "lab", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := renew(d, req, time.Second)
+	if err := runAction(t, d, driver.Action{Kind: driver.ActActivate, Node: "n1", Version: "1.1", AutoRevert: true, LeaseID: lease.ID}); err != nil {
+		t.Fatal(err)
+	}
+	down := lastDowntime(t, l.Node("n1"))
+	renewals, err := r.end(t, down.Down, down.Up)
+	if err != nil || renewals == 0 {
+		t.Fatalf("the holder renewed %d times while n1 was down, refusal %v; want its renewals to find the lease stretched", renewals, err)
+	}
+	if l, err := d.AcquireLease(ctx, "lab", req); err != nil || l.ID != lease.ID {
+		t.Fatalf("renewal after the reboot: %+v, %v; want the holder's lease %s", l, err, lease.ID)
+	}
+	out, err := l.Run(l.Node("n1"), "cat "+shq(l.Node("n1").WorkDir+"/lease"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := parseLease(out)
+	if f["id"] != lease.ID || atoi(f["expires"])-atoi(f["renewed"]) != 6 || f["heartbeat"] != "2" {
+		t.Fatalf("after the reboot the lease is %q; want %s renewed with its own 6 s TTL and 2 s heartbeat", out, lease.ID)
+	}
+}

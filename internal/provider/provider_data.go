@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
+	"github.com/applianceops/terraform-provider-appliance/internal/tfrun"
 )
 
 // providerData is what Configure hands to every resource and data source.
@@ -38,17 +41,66 @@ type providerData struct {
 	// when Terraform plans it again at apply, after the image staged them;
 	// a node that was staged before the operation began is not shown.
 	plannedStaging map[string]map[string]bool
+
+	// run is the Terraform run this process serves (runKnown false when
+	// its parent does not say), and runs what the run's plans found each
+	// bundle file to be: a bundle replaced between a plan and its apply is
+	// named, with both checksums, instead of Terraform's "inconsistent
+	// final plan" (tfrun).
+	run      tfrun.Run
+	runKnown bool
+	runs     *tfrun.Ledger
 }
 
-func newProviderData(d driver.Driver, version string) *providerData {
+func newProviderData(drv driver.Driver, version string) *providerData {
 	host, _ := os.Hostname()
-	return &providerData{
-		driver:        d,
+	d := &providerData{
+		driver:        drv,
 		owner:         fmt.Sprintf("terraform-provider-appliance/%s pid %d on %s", version, os.Getpid(), host),
 		plannedImages: map[string]appliance.Manifest{},
 
 		plannedStaging: map[string]map[string]bool{},
 	}
+	d.run, d.runKnown = tfrun.Current()
+	d.runs = &tfrun.Ledger{}
+	if dir := bundle.CacheDir(); dir != "" {
+		d.runs.Dir = filepath.Join(dir, "runs")
+	}
+	return d
+}
+
+// bundleChangedSincePlan reports, for a plan that found file to have sum,
+// the sum an earlier plan of the same Terraform run found, when it differs:
+// the file was replaced between `terraform plan` and the apply.
+func (d *providerData) bundleChangedSincePlan(file, sum string) (string, bool) {
+	if !d.runKnown {
+		return "", false
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", false
+	}
+	return d.runs.Check(d.run, abs, sum)
+}
+
+// bundlePlannedInThisRun returns the sum this run's plan found for file,
+// for an apply that acts on it (the delete of a replacement).
+func (d *providerData) bundlePlannedInThisRun(file string) (string, bool) {
+	if !d.runKnown || d.run.MakesSavedPlan {
+		return "", false
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", false
+	}
+	return d.runs.Planned(d.run, abs)
+}
+
+// bundleChangedError is the error of a bundle replaced after its plan.
+func bundleChangedError(file, planned, now string) string {
+	return fmt.Sprintf("%s changed after the plan was made: the plan has sha256 %s, but the file now has sha256 %s. "+
+		"Nothing was uploaded or deleted. Run terraform plan again to plan the file as it is now (or put back the bundle the plan was made with).",
+		file, planned, now)
 }
 
 // acting is the driver that acts and waits: uncached, since a wait polls

@@ -199,6 +199,13 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 				return
 			}
 		}
+		if planned, changed := r.data.bundleChangedSincePlan(plan.SourceFile.ValueString(), sum); changed {
+			// Terraform's final plan at apply: the file is not what was
+			// planned. Said here, before Terraform compares the plans.
+			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image bundle changed since the plan",
+				bundleChangedError(plan.SourceFile.ValueString(), planned, sum))
+			return
+		}
 		if !creating && state.SHA256.ValueString() != "" && state.SHA256.ValueString() != sum {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("sha256"))
 		}
@@ -488,6 +495,17 @@ func (r *softwareImageResource) Delete(ctx context.Context, req resource.DeleteR
 		return
 	}
 	cluster := state.Cluster.ValueString()
+	if file := state.SourceFile.ValueString(); file != "" {
+		// The delete of a replacement runs before Terraform plans the new
+		// image again: a bundle replaced since the plan keeps the old image.
+		if planned, ok := r.data.bundlePlannedInThisRun(file); ok {
+			if b, err := r.data.driver.InspectBundle(ctx, cluster, file); err == nil && !strings.EqualFold(b.SHA256, planned) {
+				resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image bundle changed since the plan",
+					bundleChangedError(file, planned, b.SHA256))
+				return
+			}
+		}
+	}
 	snap, err := r.data.acting().Cluster(ctx, cluster)
 	if err != nil && !driver.IsNotFound(err) {
 		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))

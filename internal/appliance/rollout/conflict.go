@@ -131,8 +131,8 @@ func (s *phaseSolver) dsatur(adj [][]int, k int) []int {
 				continue
 			}
 			bad := false
-			if s.nodeSets != nil {
-				for _, si := range s.nodeSets[p] {
+			if s.nodeSets.start != nil {
+				for _, si := range s.nodeSets.of(p) {
 					if s.completesMono(s.sets[si], w, p, c) {
 						bad = true
 						break

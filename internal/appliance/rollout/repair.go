@@ -27,7 +27,7 @@ func (s *phaseSolver) repair(w []int, k int) bool {
 			if pos < 0 {
 				continue
 			}
-			for _, si := range s.nodeSets[pos] {
+			for _, si := range s.nodeSets.of(pos) {
 				if monochrome(s.sets[si], w) {
 					return false
 				}

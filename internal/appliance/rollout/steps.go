@@ -25,8 +25,8 @@ type emitter struct {
 	hostHead []int32
 	hostRes  []int32
 	hostNext []int32
-	prefOf   [][]int // node -> resources that prefer it (sub-slices of one array)
-	stable   []int   // available nodes that are not activated: hosts that never reboot
+	prefOf   csr   // node -> resources that prefer it
+	stable   []int // available nodes that are not activated: hosts that never reboot
 	steps    []Step
 	nodeOf   []int32 // per step, the index of its node, or of a move's resource (-1: none), for Verify
 	// text holds the reasons built per step; reasonAt says which step's
@@ -103,7 +103,7 @@ func (in *input) emit(wave []int, waves int) ([]Step, []int32) {
 				pref[k] = r.pref
 			}
 		}
-		e.prefOf = groupBy(pref, len(in.nodes))
+		e.prefOf = csrByKey(pref, len(in.nodes))
 	}
 	e.steps = make([]Step, 0, 3*in.needCount+2*len(in.res)+8)
 	e.nodeOf = make([]int32, 0, cap(e.steps))
@@ -137,6 +137,18 @@ func (in *input) emit(wave []int, waves int) ([]Step, []int32) {
 	e.finish(waves)
 	e.finishReasons()
 	return e.steps, e.nodeOf
+}
+
+// csrByKey lists the indices i of key by key[i] (< n; negative keys are
+// left out), each list in index order.
+func csrByKey(key []int, n int) csr {
+	return newCSR(n, func(add func(row, item int)) {
+		for i, k := range key {
+			if k >= 0 {
+				add(k, i)
+			}
+		}
+	})
 }
 
 // groupBy lists the indices i of key by key[i] (< n; negative keys are
@@ -253,11 +265,11 @@ func (e *emitter) failBack(w int, nodes []int) {
 		return
 	}
 	for _, x := range nodes {
-		for _, k := range e.prefOf[x] {
+		for _, k := range e.prefOf.of(x) {
 			if e.cur[k] == x {
 				continue
 			}
-			e.back(w, k, "back to preferred node")
+			e.back(w, int(k), "back to preferred node")
 		}
 	}
 }

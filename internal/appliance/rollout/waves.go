@@ -27,7 +27,7 @@ type phaseSolver struct {
 	// must not fall wholly into one wave. nodeSets indexes them by member
 	// position in nodes.
 	sets     [][]int // positions into nodes
-	nodeSets [][]int
+	nodeSets csr     // position -> indices into sets
 }
 
 // newPhaseSolver gathers the constraints that bind inside one phase.
@@ -113,28 +113,49 @@ func newPhaseSolver(in *input, nodes []int, inPhase []bool) *phaseSolver {
 }
 
 // setsByMember lists, per position 0..n-1, the indices of the sets it is
-// a member of, in set order: one array sub-sliced per position.
-func setsByMember(sets [][]int, n int) [][]int {
-	start := make([]int, n+1)
-	for _, set := range sets {
-		for _, p := range set {
-			start[p+1]++
+// a member of, in set order.
+func setsByMember(sets [][]int, n int) csr {
+	return newCSR(n, func(add func(row, item int)) {
+		for k, set := range sets {
+			for _, p := range set {
+				add(p, k)
+			}
 		}
+	})
+}
+
+// csr is a list per index, all in one array (compressed sparse rows):
+// list i is items[start[i]:start[i+1]]. Unlike a slice per index it holds
+// no pointers, so the garbage collector has nothing to scan in it.
+type csr struct {
+	start []int32
+	items []int32
+}
+
+// newCSR builds a csr of n lists from each, which calls add(row, item)
+// for every item in list order; it is called twice (count, then fill).
+func newCSR(n int, each func(add func(row, item int))) csr {
+	c := csr{start: make([]int32, n+1)}
+	each(func(row, _ int) { c.start[row+1]++ })
+	for i := 1; i <= n; i++ {
+		c.start[i] += c.start[i-1]
 	}
-	for p := 1; p <= n; p++ {
-		start[p] += start[p-1]
+	c.items = make([]int32, c.start[n])
+	fill := make([]int32, n)
+	copy(fill, c.start[:n])
+	each(func(row, item int) {
+		c.items[fill[row]] = int32(item)
+		fill[row]++
+	})
+	return c
+}
+
+// of returns list i; none when the csr is empty.
+func (c csr) of(i int) []int32 {
+	if c.start == nil {
+		return nil
 	}
-	flat := make([]int, start[n])
-	out := make([][]int, n)
-	for p := range out {
-		out[p] = flat[start[p]:start[p]:start[p+1]]
-	}
-	for k, set := range sets {
-		for _, p := range set {
-			out[p] = append(out[p], k)
-		}
-	}
-	return out
+	return c.items[c.start[i]:c.start[i+1]]
 }
 
 func dedup(a []int) []int {
@@ -305,8 +326,8 @@ func (s *phaseSolver) firstFit(order []int, k int) []int {
 		if g := s.in.nodes[s.nodes[p]].group; g >= 0 && used[gw{g, x}] >= s.groupCap[g] {
 			return false
 		}
-		if s.nodeSets != nil {
-			for _, si := range s.nodeSets[p] {
+		if s.nodeSets.start != nil {
+			for _, si := range s.nodeSets.of(p) {
 				if s.completesMono(s.sets[si], w, p, x) {
 					return false
 				}
@@ -392,8 +413,8 @@ func (s *phaseSolver) exact(k int) ([]int, bool) {
 				continue
 			}
 			bad := false
-			if s.nodeSets != nil {
-				for _, si := range s.nodeSets[p] {
+			if s.nodeSets.start != nil {
+				for _, si := range s.nodeSets.of(p) {
 					if s.completesMono(s.sets[si], w, p, x) {
 						bad = true
 						break

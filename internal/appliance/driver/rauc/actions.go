@@ -209,9 +209,11 @@ func (d *Driver) activate(ctx context.Context, n NodeConfig, version string, aut
 			return stepError(driver.CodeNotStaged, n, "activate", "its other slot holds %q, not %s: stage the image first", v.otherVer, version)
 		}
 		old := v.bootedVer
-		if err := d.moveLeaseOff(ctx, n); err != nil {
+		leaseBack, err := d.moveLeaseOff(ctx, n)
+		if err != nil {
 			return err
 		}
+		defer leaseBack()
 		// The pending note lets a later read finish this activation (mark
 		// the slot good) should this process die after the reboot.
 		pending := n.WorkDir + "/pending-good"
@@ -279,9 +281,11 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 	if v.err != nil {
 		return v.err
 	}
-	if err := d.moveLeaseOff(ctx, n); err != nil {
+	leaseBack, err := d.moveLeaseOff(ctx, n)
+	if err != nil {
 		return err
 	}
+	defer leaseBack()
 	cmd := "rauc status mark-active other"
 	if markBad {
 		cmd = "rauc status mark-bad booted && " + cmd
@@ -309,7 +313,6 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 func (d *Driver) rebootInto(ctx context.Context, n NodeConfig, want string) (string, error) {
 	d.setRebooting(n.Name, true)
 	defer d.setRebooting(n.Name, false)
-	defer d.unstretch(n.Name)
 	deadline := time.Now().Add(d.cfg.BootTimeout)
 	bctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()

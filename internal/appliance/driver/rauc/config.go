@@ -77,8 +77,8 @@ type Config struct {
 	// Bounds of the waits; every wait of the driver ends at one of them.
 	// Zero takes the default.
 	ConnectTimeout time.Duration // one SSH connection: dial, handshake, opening a session or SFTP (default 15s)
-	CommandTimeout time.Duration // one command on a node, and rauc info locally (default 2m)
-	InstallTimeout time.Duration // copying one bundle to a node; installing it there (default 30m)
+	CommandTimeout time.Duration // one command on a node (default 2m)
+	InstallTimeout time.Duration // rauc info of a bundle locally; copying it to a node; installing it there (default 30m)
 	BootTimeout    time.Duration // a whole reboot, until SSH answers on the new slot (default 10m)
 	HealthTimeout  time.Duration // until the health command passes after boot (default 5m)
 	PollInterval   time.Duration // longest pause between attempts while waiting (default 2s)

@@ -27,6 +27,7 @@ type Driver struct {
 	// rollout lease; held is the lease this driver holds (lease.go).
 	leaseMu sync.Mutex
 	held    *heldLease
+	leaving map[string]int // nodes an activation is about to reboot, under leaseMu
 }
 
 var _ driver.Driver = (*Driver)(nil)

@@ -104,14 +104,16 @@ func (d *Driver) verifyLocally(ctx context.Context, path string) (*verifiedBundl
 		return nil, err
 	}
 	defer cleanup()
-	cctx, cancel := context.WithTimeout(ctx, d.cfg.CommandTimeout)
+	// rauc info reads the whole bundle to check its signature: bounded,
+	// like the copy and the install, by install_timeout.
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.InstallTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, d.cfg.RaucCommand, "info", "--keyring="+keyring, "--output-format=json", path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if cctx.Err() != nil {
-			return nil, fmt.Errorf("rauc info %s did not finish within %s", path, d.conns.commandLimit())
+			return nil, fmt.Errorf("rauc info %s did not finish within %s", path, d.conns.installLimit())
 		}
 		return nil, classifyInfoError(path, stderr.String())
 	}

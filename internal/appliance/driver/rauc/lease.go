@@ -303,30 +303,68 @@ func appendNew(list []string, more ...string) []string {
 // moveLeaseOff moves this driver's lease off node n, which it is about to
 // reboot, to n's HA partner or else another node it is not rebooting; in a
 // cluster of one it stretches the lease over boot_timeout instead. Nothing
-// happens when the lease is elsewhere.
-func (d *Driver) moveLeaseOff(ctx context.Context, n NodeConfig) error {
+// moves when the lease is elsewhere. Either way n is marked as about to
+// reboot until the returned func is called (when its reboot is over), so
+// that no move in a parallel activation puts the lease on it.
+func (d *Driver) moveLeaseOff(ctx context.Context, n NodeConfig) (func(), error) {
 	d.leaseMu.Lock()
 	defer d.leaseMu.Unlock()
+	if d.leaving == nil {
+		d.leaving = map[string]int{}
+	}
+	d.leaving[n.Name]++
+	done := func() {
+		d.leaseMu.Lock()
+		defer d.leaseMu.Unlock()
+		if d.leaving[n.Name]--; d.leaving[n.Name] <= 0 {
+			delete(d.leaving, n.Name)
+		}
+		if d.held != nil && d.held.at == n.Name {
+			d.held.stretchedUntil = time.Time{}
+		}
+	}
 	h := d.held
 	if h == nil || h.at != n.Name {
-		return nil
+		return done, nil
 	}
-	var to *NodeConfig
+	to, ok := d.leaseTarget(n)
+	if !ok {
+		if err := d.stretchLease(ctx, n, h); err != nil {
+			done()
+			return func() {}, err
+		}
+		return done, nil
+	}
+	if err := d.moveLease(ctx, h, n, to); err != nil {
+		done()
+		return func() {}, err
+	}
+	return done, nil
+}
+
+// leaseTarget picks where the lease goes while n reboots: n's HA partner
+// (the plan never takes both down together), else the first other node
+// that no activation of this driver is about to reboot. Called under leaseMu.
+func (d *Driver) leaseTarget(n NodeConfig) (NodeConfig, bool) {
+	free := func(m NodeConfig) bool { return m.Name != n.Name && d.leaving[m.Name] == 0 && !d.isRebooting(m.Name) }
 	for _, m := range d.cfg.Nodes {
-		if m.Name == n.HAPartner && !d.isRebooting(m.Name) {
-			to = &m
+		if m.Name == n.HAPartner && free(m) {
+			return m, true
 		}
 	}
-	for i := range d.cfg.Nodes {
-		if m := d.cfg.Nodes[i]; to == nil && m.Name != n.Name && !d.isRebooting(m.Name) {
-			to = &d.cfg.Nodes[i]
+	for _, m := range d.cfg.Nodes {
+		if free(m) {
+			return m, true
 		}
 	}
-	if to == nil {
-		return d.stretchLease(ctx, n, h)
-	}
+	return NodeConfig{}, false
+}
+
+// moveLease writes the lease on node to, then turns n's copy into a
+// pointer to it. Called under leaseMu.
+func (d *Driver) moveLease(ctx context.Context, h *heldLease, n, to NodeConfig) error {
 	place := fmt.Sprintf(placeScript, shq(to.WorkDir), shq(h.id), shq(h.owner), shq(h.op), h.ttl, h.heartbeat)
-	if out, err := d.conns.runAs(ctx, *to, "placing the lease on work_dir/lease", place, d.conns.commandLimit()); err != nil {
+	if out, err := d.conns.runAs(ctx, to, "placing the lease on work_dir/lease", place, d.conns.commandLimit()); err != nil {
 		var ce *commandError
 		if errors.As(err, &ce) && ce.status == 4 {
 			f := parseLease(out)
@@ -337,7 +375,7 @@ func (d *Driver) moveLeaseOff(ctx context.Context, n NodeConfig) error {
 	point := fmt.Sprintf(pointScript, shq(n.WorkDir), shq(h.id), shq(to.Name))
 	if _, err := d.conns.runAs(ctx, n, "moving the lease off work_dir/lease", point, d.conns.commandLimit()); err != nil {
 		// Take the copy back: the lease stays where it was, or is lost.
-		_, _ = d.conns.runAs(context.WithoutCancel(ctx), *to, leaseLabel, fmt.Sprintf(releaseScript, shq(to.WorkDir), shq(h.id)), d.conns.commandLimit())
+		_, _ = d.conns.runAs(context.WithoutCancel(ctx), to, leaseLabel, fmt.Sprintf(releaseScript, shq(to.WorkDir), shq(h.id)), d.conns.commandLimit())
 		var ce *commandError
 		if errors.As(err, &ce) && ce.status == 4 {
 			return stepError(driver.CodeLeaseHeld, n, "reboot", "the rollout lease of RAUC cluster %s is no longer %s: the rollout stopped rather than act without it", d.cfg.Name, h.id)
@@ -362,16 +400,6 @@ func (d *Driver) stretchLease(ctx context.Context, n NodeConfig, h *heldLease) e
 	h.stretchedUntil = time.Now().Add(d.cfg.BootTimeout)
 	h.expires = time.Now().Add(time.Duration(h.ttl+boot) * time.Second)
 	return nil
-}
-
-// unstretch ends the stretch of the lease over n's reboot: the next
-// renewal writes it with its own TTL and heartbeat again.
-func (d *Driver) unstretch(n string) {
-	d.leaseMu.Lock()
-	defer d.leaseMu.Unlock()
-	if d.held != nil && d.held.at == n {
-		d.held.stretchedUntil = time.Time{}
-	}
 }
 
 // ReleaseLease removes the lease if it is still this one, and the pointers

@@ -195,3 +195,39 @@ func TestDriver_LeaseOfASingleNodeIsStretchedOverItsRebootAndRenewedAfter(t *tes
 		t.Fatalf("after the reboot the lease is %q; want %s renewed with its own 6 s TTL and 2 s heartbeat", out, lease.ID)
 	}
 }
+
+// TestLeaseTarget_PartnerFirstAndNeverANodeAboutToReboot: the lease goes to
+// the rebooting node's HA partner, else to the first other node; never to
+// one that a parallel activation is about to reboot or is rebooting, and
+// nowhere (it is stretched instead) when every other node is.
+func TestLeaseTarget_PartnerFirstAndNeverANodeAboutToReboot(t *testing.T) {
+	nodes := []NodeConfig{{Name: "n1", HAPartner: "n2"}, {Name: "n2", HAPartner: "n1"}, {Name: "n3", HAPartner: "n4"}, {Name: "n4", HAPartner: "n3"}}
+	for i := range nodes {
+		nodes[i].Address, nodes[i].HostKey = "127.0.0.1:1", testHostKey(t)
+	}
+	d := newDriver(t, Config{Name: "lab", PrivateKey: testKey(t), KeyringFile: "/dev/null", Nodes: nodes})
+	n := func(name string) NodeConfig { c, _ := d.node(name); return c }
+	target := func(from string) string {
+		to, ok := d.leaseTarget(n(from))
+		if !ok {
+			return ""
+		}
+		return to.Name
+	}
+	d.leaving = map[string]int{}
+	if got := target("n3"); got != "n4" {
+		t.Fatalf("n3's lease goes to %q, want its partner n4", got)
+	}
+	d.leaving["n4"] = 1 // a parallel activation of n4 has begun
+	if got := target("n3"); got != "n1" {
+		t.Fatalf("with n4 about to reboot, n3's lease goes to %q, want n1", got)
+	}
+	d.setRebooting("n1", true)
+	if got := target("n3"); got != "n2" {
+		t.Fatalf("with n1 rebooting, n3's lease goes to %q, want n2", got)
+	}
+	d.leaving["n2"] = 1
+	if got := target("n3"); got != "" {
+		t.Fatalf("with every other node going down, n3's lease goes to %q, want nowhere (stretched)", got)
+	}
+}

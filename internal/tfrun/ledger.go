@@ -17,8 +17,9 @@ import (
 type Ledger struct {
 	Dir string
 
-	mu  sync.Mutex
-	mem map[string]string
+	mu     sync.Mutex
+	mem    map[string]string
+	pruned bool
 }
 
 // ledgerTTL is how long a record is kept: a saved plan older than this is
@@ -51,18 +52,35 @@ func (l *Ledger) Planned(run Run, file string) (string, bool) {
 		time.Since(rec.Recorded) > ledgerTTL {
 		return "", false
 	}
-	return strings.ToLower(rec.SHA256), true
+	sum = strings.ToLower(rec.SHA256)
+	l.mu.Lock()
+	if l.mem == nil {
+		l.mem = map[string]string{}
+	}
+	l.mem[k] = sum // the run's other resources of this file ask again
+	l.mu.Unlock()
+	return sum, true
 }
 
 // Record remembers sum as what the run planned for file, replacing what it
 // recorded before (a new `terraform plan -out` of the same plan file).
 func (l *Ledger) Record(run Run, file, sum string) {
 	k := ledgerKey(run, file)
+	sum = strings.ToLower(sum)
 	l.mu.Lock()
 	if l.mem == nil {
 		l.mem = map[string]string{}
 	}
-	l.mem[k] = strings.ToLower(sum)
+	if l.mem[k] == sum {
+		// This process recorded it already: many resources of one
+		// configuration may share a bundle file (100 images of one file
+		// were 100 writes and 100 scans of the directory per plan).
+		l.mu.Unlock()
+		return
+	}
+	l.mem[k] = sum
+	prune := !l.pruned
+	l.pruned = true
 	l.mu.Unlock()
 	if l.Dir == "" || os.MkdirAll(l.Dir, 0o700) != nil {
 		return
@@ -80,10 +98,12 @@ func (l *Ledger) Record(run Run, file, sum string) {
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(l.Dir, k+".json")) != nil {
 		_ = os.Remove(tmp.Name())
 	}
-	l.prune()
+	if prune {
+		l.prune()
+	}
 }
 
-// prune removes records older than ledgerTTL.
+// prune removes records older than ledgerTTL; once per process is enough.
 func (l *Ledger) prune() {
 	entries, err := os.ReadDir(l.Dir)
 	if err != nil {

@@ -1,8 +1,11 @@
 package tfrun
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse_NamesTheRunFromTerraformsCommandLine(t *testing.T) {
@@ -81,5 +84,30 @@ func TestLedger_ApplyWithoutAPlanFileComparesItsTwoPlans(t *testing.T) {
 	next := Run{Key: "terraform process 43 started 9"}
 	if _, changed := (&Ledger{Dir: dir}).Check(next, "/w/b.bundle", sumB); changed {
 		t.Error("a new terraform apply after the edit was refused")
+	}
+}
+
+// TestLedger_ResourcesSharingABundleRecordItOnce: a configuration whose
+// images share one bundle file writes its record once per process, and a
+// changed sum is written again.
+func TestLedger_ResourcesSharingABundleRecordItOnce(t *testing.T) {
+	dir := t.TempDir()
+	plan := Run{Key: "plan file /w/tfplan", MakesSavedPlan: true}
+	l := &Ledger{Dir: dir}
+	l.Check(plan, "/w/b.bundle", sumA)
+	record := filepath.Join(dir, ledgerKey(plan, "/w/b.bundle")+".json")
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(record, past, past); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		l.Check(plan, "/w/b.bundle", sumA)
+	}
+	if fi, err := os.Stat(record); err != nil || !fi.ModTime().Equal(past) {
+		t.Fatalf("the unchanged record was written again (%v)", err)
+	}
+	l.Check(plan, "/w/b.bundle", sumB)
+	if got, ok := (&Ledger{Dir: dir}).Planned(plan, "/w/b.bundle"); !ok || got != sumB {
+		t.Fatalf("after the file changed the record holds %q, %v; want %q", got, ok, sumB)
 	}
 }

@@ -369,7 +369,13 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	if runErr != nil {
 		// Record the truth, not the wish: the next plan then shows what is left to do.
 		plan.Version = newVersionValue(clusterVersion(snap))
-		if !errors.Is(runErr, errAlreadyReported) {
+		switch {
+		case errors.Is(runErr, errAlreadyReported):
+		case errors.Is(ctx.Err(), context.Canceled):
+			// Ctrl-C: one error saying where the rollout stopped, not the
+			// request the cancellation happened to cut short.
+			diags.AddError("Rollout interrupted on cluster "+cluster, interruptedDetail(runErr))
+		default:
 			diags.AddError("Rollout of cluster "+cluster+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
 		}
 	}
@@ -424,6 +430,21 @@ func timeoutAdvice(ctx context.Context, timeout time.Duration) string {
 	}
 	return fmt.Sprintf(". The apply's timeout (%s) ran out: the rollout stopped where it was, and nodes already rebooting finish on their own. "+
 		"Run terraform apply again once they are back (the rollout resumes where it stopped), and raise the resource's timeouts if the rollout needs longer", timeout)
+}
+
+// interruptedDetail explains an apply interrupted (Ctrl-C, a cancelled
+// run) while it rolled the cluster: where it stopped and how to go on.
+func interruptedDetail(err error) string {
+	const next = "Nodes already rebooting finish on their own. Run terraform apply again: it waits for them and resumes where the rollout stopped."
+	var f *executor.Failure
+	if !errors.As(err, &f) {
+		return "The apply was interrupted before the rollout's first step; no node was touched by it. " + next
+	}
+	where := fmt.Sprintf("The apply was interrupted at step %d (%s); no later step was started.", f.StepIndex+1, f.Step.String())
+	if now := f.ClusterNow(); now != "" {
+		where += " " + now + "."
+	}
+	return where + " " + next
 }
 
 // settleDeadline is how long the cluster may take to re-form (S17): its own

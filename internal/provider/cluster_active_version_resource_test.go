@@ -14,7 +14,10 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/mgmtapi"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -1052,4 +1055,76 @@ func (c *pausableClock) resume() {
 	c.mu.Lock()
 	c.resumed, c.paused = time.Now(), false
 	c.mu.Unlock()
+}
+
+// TestClusterActiveVersion_CtrlCDuringARolloutIsOneClearError: Ctrl-C
+// while the primary reboots ends the apply with one error that says where
+// the rollout stopped and how to go on, not the "context canceled" of the
+// request the cancellation cut short; the state records what the nodes run.
+func TestClusterActiveVersion_CtrlCDuringARolloutIsOneClearError(t *testing.T) {
+	sim := startSim(t, "primary-ha")
+	ctx := context.Background()
+	img, err := sim.client.UploadImage(ctx, "demo", sim.bundle("1.1", []string{"1.0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"n1", "n2", "n3", "n4"} { // the primary first: the others fetch from it
+		task, err := sim.client.Stage(ctx, "demo", n, img.ID, "")
+		if err == nil {
+			task, err = sim.client.WaitTask(ctx, task.ID)
+		}
+		if err != nil || task.State != api.TaskSucceeded {
+			t.Fatalf("staging %s: %v %+v", n, err, task)
+		}
+	}
+	// n1's reboot takes minutes of wall time: the Ctrl-C lands in it.
+	if _, err := sim.control.InjectFault(ctx, api.Fault{Kind: api.FaultSlow, Cluster: "demo", Node: "n1", Factor: 20000}); err != nil {
+		t.Fatal(err)
+	}
+	r := &clusterActiveVersionResource{data: newProviderData(mgmtapi.New(sim.client), "test")}
+	plan := clusterActiveVersionModel{
+		Cluster: types.StringValue("demo"), Version: newVersionValue("1.1"), ImageID: types.StringValue(img.ID),
+		RolloutPlan: types.ListUnknown(types.StringType), RolloutSteps: types.ListUnknown(stepObjectType),
+	}
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for actx.Err() == nil {
+			if c, err := sim.client.GetCluster(ctx, "demo"); err == nil && c.Node("n1").State == appliance.NodeRebooting {
+				cancel() // Ctrl-C
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	var st recordedState
+	var diags diag.Diagnostics
+	r.apply(actx, plan, time.Hour, &st, &diags)
+
+	if diags.ErrorsCount() != 1 {
+		t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags.Errors())
+	}
+	e := diags.Errors()[0]
+	if e.Summary() != "Rollout interrupted on cluster demo" {
+		t.Errorf("summary %q, want the rollout interrupted", e.Summary())
+	}
+	for _, want := range []string{"interrupted at step", "activate n1 -> 1.1", "The cluster now runs 1.0 on n1, n2, n3, n4", "Run terraform apply again"} {
+		if !strings.Contains(e.Detail(), want) {
+			t.Errorf("detail %q does not say %q", e.Detail(), want)
+		}
+	}
+	if strings.Contains(e.Detail(), "context canceled") {
+		t.Errorf("detail %q still carries the cancelled request", e.Detail())
+	}
+	if m, ok := st.val.(*clusterActiveVersionModel); !ok || m.Version.ValueString() != "1.0" {
+		t.Errorf("state %+v, want the version the cluster runs (1.0)", st.val)
+	}
+}
+
+// recordedState is a stateSetter that keeps what was set.
+type recordedState struct{ val any }
+
+func (s *recordedState) Set(_ context.Context, val any) diag.Diagnostics {
+	s.val = val
+	return nil
 }

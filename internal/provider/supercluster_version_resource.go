@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -367,7 +368,11 @@ func (r *superclusterVersionResource) apply(ctx context.Context, plan superclust
 	plan.ClusterVersions = versions
 	if runErr != nil {
 		plan.Version = newVersionValue(lowestOf(versions))
-		diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
+		if errors.Is(ctx.Err(), context.Canceled) {
+			diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" interrupted", interruptedDetail(runErr))
+		} else {
+			diags.AddError("Upgrade of supercluster "+plan.Supercluster.ValueString()+" failed", runErr.Error()+timeoutAdvice(ctx, timeout))
+		}
 	}
 	diags.Append(st.Set(ctx, &plan)...)
 }

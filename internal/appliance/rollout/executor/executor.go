@@ -594,23 +594,36 @@ func (f *Failure) Error() string {
 		// runs is not known, so nothing is claimed for it.
 		fmt.Fprintf(&b, ". The revert of %s failed too: it is down and what it will boot is not known; bring it back by hand (console, re-image) before the next apply", unknown)
 	}
-	if len(f.NodeVersions) > 0 {
-		byVersion := map[string][]string{}
-		for n, v := range f.NodeVersions {
-			if n == unknown {
-				continue
-			}
-			byVersion[v] = append(byVersion[v], n)
+	if now := f.ClusterNow(); now != "" {
+		b.WriteString(". " + now)
+	}
+	return b.String()
+}
+
+// ClusterNow says what every node runs after the failure ("The cluster now
+// runs 1.1 on n1; 1.0 on n2, n3"), leaving out a node whose revert failed;
+// "" when the cluster could not be read.
+func (f *Failure) ClusterNow() string {
+	if len(f.NodeVersions) == 0 {
+		return ""
+	}
+	unknown := f.RevertFailed()
+	byVersion := map[string][]string{}
+	for n, v := range f.NodeVersions {
+		if n == unknown {
+			continue
 		}
-		b.WriteString(". The cluster now runs")
-		for i, v := range appliance.SortedKeys(byVersion) {
-			nodes := byVersion[v]
-			sort.Strings(nodes)
-			if i > 0 {
-				b.WriteString(";")
-			}
-			fmt.Fprintf(&b, " %s on %s", v, strings.Join(nodes, ", "))
+		byVersion[v] = append(byVersion[v], n)
+	}
+	var b strings.Builder
+	b.WriteString("The cluster now runs")
+	for i, v := range appliance.SortedKeys(byVersion) {
+		nodes := byVersion[v]
+		sort.Strings(nodes)
+		if i > 0 {
+			b.WriteString(";")
 		}
+		fmt.Fprintf(&b, " %s on %s", v, strings.Join(nodes, ", "))
 	}
 	return b.String()
 }

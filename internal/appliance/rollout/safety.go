@@ -108,7 +108,7 @@ func (r *replay) node(s Step) (int, string) {
 			return i, ""
 		}
 	}
-	i, ok := r.in.idx[s.Node]
+	i, ok := r.in.idx.lookup(s.Node)
 	if !ok {
 		return -1, fmt.Sprintf("unknown node %q", s.Node)
 	}

@@ -1,6 +1,8 @@
 package rollout
 
 import (
+	"hash/maphash"
+
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 )
 
@@ -15,7 +17,7 @@ type input struct {
 	set       settings
 	rollback  bool
 	nodes     []nodeInfo
-	idx       map[string]int
+	idx       nameIndex
 	groups    []groupInfo // empty when HA mode is off
 	res       []resInfo
 	warnings  []string
@@ -123,21 +125,19 @@ func (in *input) lowestVersion() string {
 // per node, which is quadratic on 10,000-node clusters).
 func (in *input) index() error {
 	c := in.c
-	in.idx = make(map[string]int, len(c.Nodes))
 	in.nodes = make([]nodeInfo, len(c.Nodes))
+	in.idx = newNameIndex(in.nodes)
 	for i, n := range c.Nodes {
 		if n.Name == "" {
 			return invalid("cluster %s: a node has no name", c.Name)
 		}
-		// One map operation per node: a name seen before leaves the map
-		// as large as it was.
-		if in.idx[n.Name] = i; len(in.idx) != i+1 {
+		in.nodes[i] = nodeInfo{name: n.Name, role: n.Role, group: -1, avail: n.State.Serving() && n.Healthy}
+		if in.idx.insert(i) {
 			return invalid("cluster %s: node %s appears twice", c.Name, n.Name)
 		}
 		if !knownRole(n.Role) {
 			return invalid("cluster %s: node %s has unknown role %q", c.Name, n.Name, n.Role)
 		}
-		in.nodes[i] = nodeInfo{name: n.Name, role: n.Role, group: -1, avail: n.State.Serving() && n.Healthy}
 	}
 	gidx := make(map[string]int, len(c.HAGroups))
 	// One allocation for the groups and one for all their members: at
@@ -203,7 +203,7 @@ func (in *input) index() error {
 			return invalid("cluster %s: resource %s appears twice", c.Name, r.Name)
 		}
 		seen[r.Name] = true
-		pref, ok := in.idx[r.PreferredNode]
+		pref, ok := in.idx.lookup(r.PreferredNode)
 		if !ok {
 			return invalid("cluster %s: resource %s prefers unknown node %q", c.Name, r.Name, r.PreferredNode)
 		}
@@ -241,8 +241,65 @@ func (in *input) nodeNamed(name string, guess int) (int, bool) {
 	if guess >= 0 && guess < len(in.nodes) && in.nodes[guess].name == name {
 		return guess, true
 	}
-	i, ok := in.idx[name]
-	return i, ok
+	return in.idx.lookup(name)
+}
+
+// nameIndex finds a node by name: an open-addressing hash table of node
+// indices, each slot tagged with the upper half of its name's hash so that
+// a probe rarely has to look at a name. Unlike a map[string]int it copies no
+// names and holds no pointers for the garbage collector to scan; at 100,000
+// nodes the map was a fifth of a plan's time.
+type nameIndex struct {
+	nodes []nodeInfo // the names, by index
+	slots []uint64   // hash tag << 32 | node index + 1; 0 is free
+	mask  uint64
+	seed  maphash.Seed
+}
+
+func newNameIndex(nodes []nodeInfo) nameIndex {
+	size := 8
+	for size < 2*len(nodes) { // at most half full: short probes
+		size *= 2
+	}
+	return nameIndex{nodes: nodes, slots: make([]uint64, size), mask: uint64(size - 1), seed: maphash.MakeSeed()}
+}
+
+// probe returns the slot holding name, or the free slot where it belongs,
+// and the slot's tag for name.
+func (x *nameIndex) probe(name string) (slot, tag uint64, found bool) {
+	h := maphash.String(x.seed, name)
+	tag = h &^ (1<<32 - 1)
+	for j := h & x.mask; ; j = (j + 1) & x.mask {
+		s := x.slots[j]
+		if s == 0 {
+			return j, tag, false
+		}
+		if s&^(1<<32-1) == tag && x.nodes[s&(1<<32-1)-1].name == name {
+			return j, tag, true
+		}
+	}
+}
+
+// insert adds node i by its name and reports whether a node of that name
+// was there already (then nothing is added).
+func (x *nameIndex) insert(i int) (dup bool) {
+	j, tag, found := x.probe(x.nodes[i].name)
+	if !found {
+		x.slots[j] = tag | uint64(i+1)
+	}
+	return found
+}
+
+// lookup returns the index of the node called name.
+func (x *nameIndex) lookup(name string) (int, bool) {
+	if len(x.slots) == 0 {
+		return -1, false
+	}
+	j, _, found := x.probe(name)
+	if !found {
+		return -1, false
+	}
+	return int(x.slots[j]&(1<<32-1)) - 1, true
 }
 
 func knownRole(r appliance.Role) bool {

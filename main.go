@@ -51,14 +51,15 @@ func main() {
 	flag.Parse()
 
 	provider.QuietUnrequestedLogs()
-	lessFrequentGC()
-	defer profileCPU()()
+	lessFrequentGC(os.LookupEnv)
+	stopProfile := profileCPU()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/applianceops/appliance",
 		Debug:   debug,
 	})
+	stopProfile()
 	if err != nil {
-		log.Fatal(err) //nolint:gocritic // the profile of a failed start is of no use
+		log.Fatal(err)
 	}
 }
 
@@ -67,12 +68,12 @@ func main() {
 // heap is a few MB, and at the default a 100-cluster plan spent a fifth of
 // the provider's CPU collecting the framework's short-lived values. The
 // soft limit keeps a large heap from growing fivefold.
-func lessFrequentGC() {
-	if _, set := os.LookupEnv("GOGC"); set {
+func lessFrequentGC(lookupEnv func(string) (string, bool)) {
+	if _, set := lookupEnv("GOGC"); set {
 		return
 	}
 	debug.SetGCPercent(400)
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+	if _, set := lookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(256 << 20)
 	}
 }

@@ -30,15 +30,19 @@ func TestProfileCPU_WritesAProfileOnlyWhenAsked(t *testing.T) {
 func TestLessFrequentGC_KeepsAnExplicitGOGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	t.Setenv("GOGC", "50")
+	env := map[string]string{"GOGC": "50"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	debug.SetGCPercent(50)
-	lessFrequentGC()
+	lessFrequentGC(lookup)
 	if got := debug.SetGCPercent(50); got != 50 {
 		t.Fatalf("GOGC=50 became %d", got)
 	}
-	_ = os.Unsetenv("GOGC") // t.Setenv restores it
-	lessFrequentGC()
+	delete(env, "GOGC")
+	lessFrequentGC(lookup)
 	if got := debug.SetGCPercent(100); got != 400 {
 		t.Fatalf("without GOGC the collector runs at %d, want 400", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 256<<20 {
+		t.Fatalf("without GOMEMLIMIT the soft limit is %d, want 256 MiB", got)
 	}
 }

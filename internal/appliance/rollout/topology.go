@@ -126,7 +126,7 @@ func (in *input) lowestVersion() string {
 func (in *input) index() error {
 	c := in.c
 	in.nodes = make([]nodeInfo, len(c.Nodes))
-	in.idx = newNameIndex(in.nodes)
+	in.idx = newNameIndex(len(c.Nodes), func(i int) string { return in.nodes[i].name })
 	for i, n := range c.Nodes {
 		if n.Name == "" {
 			return invalid("cluster %s: a node has no name", c.Name)
@@ -139,7 +139,7 @@ func (in *input) index() error {
 			return invalid("cluster %s: node %s has unknown role %q", c.Name, n.Name, n.Role)
 		}
 	}
-	gidx := make(map[string]int, len(c.HAGroups))
+	gidx := newNameIndex(len(c.HAGroups), func(k int) string { return c.HAGroups[k].Name })
 	// One allocation for the groups and one for all their members: at
 	// 100,000 nodes, growing them piecemeal was a fifth of a plan's memory.
 	in.groups = make([]groupInfo, 0, len(c.HAGroups))
@@ -149,8 +149,8 @@ func (in *input) index() error {
 	}
 	memberSpace := make([]int, 0, total)
 	guess := 0 // members are mostly listed in snapshot order: try the next node before the map
-	for _, g := range c.HAGroups {
-		if gidx[g.Name] = len(in.groups); len(gidx) != len(in.groups)+1 {
+	for k, g := range c.HAGroups {
+		if gidx.insert(k) {
 			return invalid("cluster %s: HA group %s appears twice", c.Name, g.Name)
 		}
 		if g.MinAvailable < 0 || g.MinAvailable >= len(g.Members) {
@@ -180,7 +180,7 @@ func (in *input) index() error {
 		if g := in.nodes[i].group; n.HAGroup == "" || g >= 0 && in.groups[g].name == n.HAGroup {
 			continue // a member of the group it names: no lookup
 		}
-		if _, ok := gidx[n.HAGroup]; !ok {
+		if _, ok := gidx.lookup(n.HAGroup); !ok {
 			return invalid("cluster %s: node %s names HA group %s, which does not exist", c.Name, n.Name, n.HAGroup)
 		}
 	}
@@ -244,24 +244,26 @@ func (in *input) nodeNamed(name string, guess int) (int, bool) {
 	return in.idx.lookup(name)
 }
 
-// nameIndex finds a node by name: an open-addressing hash table of node
-// indices, each slot tagged with the upper half of its name's hash so that
-// a probe rarely has to look at a name. Unlike a map[string]int it copies no
-// names and holds no pointers for the garbage collector to scan; at 100,000
-// nodes the map was a fifth of a plan's time.
+// nameIndex finds a node (or an HA group) by name: an open-addressing
+// hash table of indices, each slot tagged with the upper half of its name's
+// hash so that a probe rarely has to look at a name. Unlike a
+// map[string]int it copies no names and holds no pointers for the garbage
+// collector to scan; at 100,000 nodes the maps were a fifth of a plan's
+// time.
 type nameIndex struct {
-	nodes []nodeInfo // the names, by index
-	slots []uint64   // hash tag << 32 | node index + 1; 0 is free
+	name  func(i int) string // the name of index i
+	slots []uint64           // hash tag << 32 | index + 1; 0 is free
 	mask  uint64
 	seed  maphash.Seed
 }
 
-func newNameIndex(nodes []nodeInfo) nameIndex {
+// newNameIndex is an empty index for up to n names.
+func newNameIndex(n int, name func(i int) string) nameIndex {
 	size := 8
-	for size < 2*len(nodes) { // at most half full: short probes
+	for size < 2*n { // at most half full: short probes
 		size *= 2
 	}
-	return nameIndex{nodes: nodes, slots: make([]uint64, size), mask: uint64(size - 1), seed: maphash.MakeSeed()}
+	return nameIndex{name: name, slots: make([]uint64, size), mask: uint64(size - 1), seed: maphash.MakeSeed()}
 }
 
 // probe returns the slot holding name, or the free slot where it belongs,
@@ -274,23 +276,23 @@ func (x *nameIndex) probe(name string) (slot, tag uint64, found bool) {
 		if s == 0 {
 			return j, tag, false
 		}
-		if s&^(1<<32-1) == tag && x.nodes[s&(1<<32-1)-1].name == name {
+		if s&^(1<<32-1) == tag && x.name(int(s&(1<<32-1))-1) == name {
 			return j, tag, true
 		}
 	}
 }
 
-// insert adds node i by its name and reports whether a node of that name
-// was there already (then nothing is added).
+// insert adds index i by its name and reports whether that name was there
+// already (then nothing is added).
 func (x *nameIndex) insert(i int) (dup bool) {
-	j, tag, found := x.probe(x.nodes[i].name)
+	j, tag, found := x.probe(x.name(i))
 	if !found {
 		x.slots[j] = tag | uint64(i+1)
 	}
 	return found
 }
 
-// lookup returns the index of the node called name.
+// lookup returns the index of name.
 func (x *nameIndex) lookup(name string) (int, bool) {
 	if len(x.slots) == 0 {
 		return -1, false

@@ -135,6 +135,11 @@ func (r *clusterActiveVersionResource) Configure(_ context.Context, req resource
 // ModifyPlan computes the rollout from the cluster as it is now, so that
 // `terraform plan` shows every step and refuses an unsafe or invalid change.
 func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	if req.Plan.Raw.IsNull() {
 		if !req.State.Raw.IsNull() {
 			resp.Diagnostics.AddWarning("The cluster keeps its version",
@@ -162,7 +167,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	}
 	snap, err := r.data.driver.Cluster(ctx, plan.Cluster.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
+		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err)+planTimeoutNote(ctx))
 		return
 	}
 	// Terraform plans again at apply and stops the apply if a value this
@@ -302,7 +307,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	runErr := func() error {
 		snap, err := d.Cluster(ctx, cluster)
 		if err != nil {
-			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err))
+			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		}
 		if !rollout.NeedsRollout(snap, plan.Version.ValueString()) && len(rollout.InFlight(snap)) == 0 {
 			return nil
@@ -356,7 +361,7 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	// Whatever happened, the state says what every node runs now.
 	snap, err := d.Cluster(context.WithoutCancel(ctx), cluster)
 	if err != nil {
-		diags.AddError("Cannot read cluster "+cluster+" after the rollout", describeAPIError(err))
+		diags.AddError("Cannot read cluster "+cluster+" after the rollout", describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	plan.ID = plan.Cluster
@@ -458,6 +463,11 @@ func settleDeadline(snap *appliance.Cluster, policy rollout.Policy) time.Duratio
 }
 
 func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	var state clusterActiveVersionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -469,7 +479,7 @@ func (r *clusterActiveVersionResource) Read(ctx context.Context, req resource.Re
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read cluster "+state.Cluster.ValueString(), describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot read cluster "+state.Cluster.ValueString(), describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	state.ID = state.Cluster

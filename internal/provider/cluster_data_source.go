@@ -108,6 +108,11 @@ func (d *clusterDataSource) Configure(_ context.Context, req datasource.Configur
 }
 
 func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = d.data.planning(ctx)
+		defer cancel()
+	}
 	var m clusterDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -115,7 +120,7 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	}
 	snap, err := d.data.driver.Cluster(ctx, m.Name.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read cluster "+m.Name.ValueString(), clusterErrorDetail(m.Name.ValueString(), err))
+		resp.Diagnostics.AddError("Cannot read cluster "+m.Name.ValueString(), clusterErrorDetail(m.Name.ValueString(), err)+planTimeoutNote(ctx))
 		return
 	}
 	_, uniform := snap.UniformVersion()

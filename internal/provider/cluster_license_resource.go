@@ -87,6 +87,11 @@ func (r *clusterLicenseResource) Configure(_ context.Context, req resource.Confi
 // ModifyPlan checks at plan time that the cluster exists, and tells the
 // rollouts planned after it that the licence will be there.
 func (r *clusterLicenseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	if req.Plan.Raw.IsNull() {
 		if !req.State.Raw.IsNull() {
 			resp.Diagnostics.AddWarning("The licence stays installed",
@@ -109,7 +114,7 @@ func (r *clusterLicenseResource) ModifyPlan(ctx context.Context, req resource.Mo
 	}
 	snap, err := r.data.driver.Cluster(ctx, cluster)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(cluster, err))
+		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(cluster, err)+planTimeoutNote(ctx))
 		return
 	}
 	if req.State.Raw.IsNull() && len(snap.Licenses) == 0 {
@@ -132,12 +137,12 @@ func (r *clusterLicenseResource) Create(ctx context.Context, req resource.Create
 	// retried or repeated create is safe.
 	d := r.data.acting()
 	if err := executor.Do(ctx, d, cluster, driver.Action{Kind: driver.ActInstallLicense, Series: series}); err != nil {
-		resp.Diagnostics.AddError("Cannot install the "+series+" licence on cluster "+cluster, describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot install the "+series+" licence on cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	snap, err := d.Cluster(ctx, cluster)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read cluster "+cluster+" after installing the licence", describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster+" after installing the licence", describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	if !hasLicense(snap, series) {
@@ -153,6 +158,11 @@ func (r *clusterLicenseResource) Create(ctx context.Context, req resource.Create
 // Read looks for the licence in the cluster snapshot; one that is gone is
 // removed from the state, so the next plan installs it again.
 func (r *clusterLicenseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	var state clusterLicenseModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -165,7 +175,7 @@ func (r *clusterLicenseResource) Read(ctx context.Context, req resource.ReadRequ
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	if !hasLicense(snap, series) {

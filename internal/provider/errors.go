@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
@@ -55,4 +57,23 @@ func redactURL(raw string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// planTimeoutError is the cause of a plan-time request cut off by the
+// provider's plan_timeout.
+type planTimeoutError struct{ limit time.Duration }
+
+func (e planTimeoutError) Error() string {
+	return fmt.Sprintf("plan_timeout (%s) ran out", e.limit)
+}
+
+// planTimeoutNote explains an error of a plan-time request that
+// plan_timeout cut off, and is empty for any other.
+func planTimeoutNote(ctx context.Context) string {
+	var pe planTimeoutError
+	if !errors.As(context.Cause(ctx), &pe) {
+		return ""
+	}
+	return fmt.Sprintf(". The provider's plan_timeout (%s) ran out before the endpoint answered: it bounds the requests of one plan or refresh of a resource or data source, retries included. "+
+		"Check that the endpoint is reachable, or raise plan_timeout", pe.limit)
 }

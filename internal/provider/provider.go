@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"os"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -55,6 +56,7 @@ type providerModel struct {
 	RetryMax       types.Int64          `tfsdk:"retry_max"`
 	RequestTimeout timetypes.GoDuration `tfsdk:"request_timeout"`
 	RetryAfterMax  timetypes.GoDuration `tfsdk:"retry_after_max"`
+	PlanTimeout    timetypes.GoDuration `tfsdk:"plan_timeout"`
 	TrustedKeys    types.List           `tfsdk:"trusted_keys"`
 	Simulator      *simulatorModel      `tfsdk:"simulator"`
 	RAUC           *raucModel           `tfsdk:"rauc"`
@@ -117,6 +119,14 @@ func (p *applianceProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 					"bundle sign`) by one of them, or the plan fails: unsigned, or signed by another key, or changed after signing.",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 			},
+			"plan_timeout": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Bound on the requests of one plan or refresh of a resource or data source (reading clusters, images, leases), " +
+					"retries included, as a Go duration such as `2m`: an endpoint that does not answer fails the plan with an error naming it " +
+					"instead of holding it for every retry. Verifying a local bundle is not counted; applies have their own `timeouts`. Default `2m`.",
+				CustomType: timetypes.GoDurationType{},
+				Validators: []validator.String{minDuration{min: time.Second}},
+			},
 			"request_timeout": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Timeout of one HTTP request attempt, as a Go duration such as `60s`. Long operations are tasks and are not bound by it. Default `60s`.",
@@ -164,6 +174,7 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	if cfg.RAUC != nil {
 		p.configureRAUC(ctx, cfg.RAUC, resp)
+		setPlanTimeout(resp, cfg.PlanTimeout)
 		return
 	}
 	if cfg.Endpoint.IsUnknown() || cfg.Token.IsUnknown() {
@@ -248,6 +259,19 @@ func (p *applianceProvider) Configure(ctx context.Context, req provider.Configur
 	data := newProviderData(mgmtapi.New(c.Cached(), mgmtapi.WithTrustedKeys(trusted)), p.version)
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	setPlanTimeout(resp, cfg.PlanTimeout)
+}
+
+// setPlanTimeout gives the configured plan_timeout to the provider data
+// Configure made.
+func setPlanTimeout(resp *provider.ConfigureResponse, limit timetypes.GoDuration) {
+	data, ok := resp.ResourceData.(*providerData)
+	if !ok || limit.IsNull() || limit.IsUnknown() {
+		return
+	}
+	if d, _ := limit.ValueGoDuration(); d > 0 { // validated by the schema
+		data.planTimeout = d
+	}
 }
 
 func (p *applianceProvider) Resources(context.Context) []func() resource.Resource {

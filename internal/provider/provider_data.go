@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -47,6 +48,10 @@ type providerData struct {
 	// bundle file to be: a bundle replaced between a plan and its apply is
 	// named, with both checksums, instead of Terraform's "inconsistent
 	// final plan" (tfrun).
+	// planTimeout bounds each plan-time request of a resource or data
+	// source (a plan, a refresh): plan_timeout, default defaultPlanTimeout.
+	planTimeout time.Duration
+
 	run      tfrun.Run
 	runKnown bool
 	runs     *tfrun.Ledger
@@ -61,12 +66,24 @@ func newProviderData(drv driver.Driver, version string) *providerData {
 
 		plannedStaging: map[string]map[string]bool{},
 	}
+	d.planTimeout = defaultPlanTimeout
 	d.run, d.runKnown = tfrun.Current()
 	d.runs = &tfrun.Ledger{}
 	if dir := bundle.CacheDir(); dir != "" {
 		d.runs.Dir = filepath.Join(dir, "runs")
 	}
 	return d
+}
+
+// defaultPlanTimeout is plan_timeout's default: without it, one plan-time
+// read of an endpoint that never answers lasts as long as its retries
+// (about 7 minutes at the default request_timeout and retry_max).
+const defaultPlanTimeout = 2 * time.Minute
+
+// planning bounds one plan-time request (ModifyPlan, a refresh, a data
+// source read) by plan_timeout; an error it causes says so (planTimeoutNote).
+func (d *providerData) planning(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d.planTimeout, planTimeoutError{d.planTimeout})
 }
 
 // bundleChangedSincePlan reports, for a plan that found file to have sum,

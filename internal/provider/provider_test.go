@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -573,4 +574,41 @@ func TestAccProvider_TLSWithPrivateCA(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccProvider_PlanAgainstAnEndpointThatNeverAnswersEndsAtPlanTimeout:
+// an endpoint that accepts connections and never answers fails the plan
+// once plan_timeout runs out, with an error that names it, instead of
+// holding the plan for every retry of every request (about 7 minutes at
+// the default request_timeout and retry_max).
+func TestAccProvider_PlanAgainstAnEndpointThatNeverAnswersEndsAtPlanTimeout(t *testing.T) {
+	testAccPreCheck(t)
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	t.Cleanup(silent.Close)
+	cfg := fmt.Sprintf(`provider "appliance" {
+  endpoint     = %q
+  token        = "silent-endpoint-token"
+  plan_timeout = "2s"
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.1"
+}
+`, silent.URL)
+	var start time.Time // set once the test runs: ParallelTest may wait for a slot first
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			PreConfig:   func() { start = time.Now() },
+			Config:      cfg,
+			ExpectError: regexp.MustCompile(`(?s)Cannot read the cluster.*plan_timeout\s+\(2s\)\s+ran\s+out\s+before\s+the\s+endpoint\s+answered.*raise\s+plan_timeout`),
+		}},
+	})
+	// One request attempt alone may last request_timeout (60 s).
+	if took := time.Since(start); took > 50*time.Second {
+		t.Errorf("the plan took %s against a silent endpoint; plan_timeout is 2s", took.Round(time.Second))
+	}
 }

@@ -73,6 +73,11 @@ func (d *rolloutPlanDataSource) Configure(_ context.Context, req datasource.Conf
 }
 
 func (d *rolloutPlanDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = d.data.planning(ctx)
+		defer cancel()
+	}
 	var m rolloutPlanModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -81,7 +86,7 @@ func (d *rolloutPlanDataSource) Read(ctx context.Context, req datasource.ReadReq
 	cluster := m.Cluster.ValueString()
 	snap, err := d.data.driver.Cluster(ctx, cluster)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err))
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err)+planTimeoutNote(ctx))
 		return
 	}
 	m.FromVersion = types.StringValue(clusterVersion(snap))

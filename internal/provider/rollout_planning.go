@@ -101,7 +101,7 @@ func (d *providerData) unstagedInThisOperation(snap *appliance.Cluster, target *
 func (d *providerData) findTarget(ctx context.Context, snap *appliance.Cluster, version string, imageID types.String) (*appliance.Manifest, string, []appliance.Manifest, error) {
 	images, err := d.driver.Images(ctx, snap.Name)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("listing the images of cluster %s: %s", snap.Name, describeAPIError(err))
+		return nil, "", nil, fmt.Errorf("listing the images of cluster %s: %s", snap.Name, describeAPIError(err)+planTimeoutNote(ctx))
 	}
 	var known []appliance.Manifest
 	var target *appliance.Manifest
@@ -141,7 +141,7 @@ func (d *providerData) checkSupercluster(ctx context.Context, snap *appliance.Cl
 	}
 	clusters, err := d.driver.Clusters(ctx)
 	if err != nil {
-		return fmt.Errorf("listing the clusters of supercluster %s: %s", snap.Supercluster, describeAPIError(err))
+		return fmt.Errorf("listing the clusters of supercluster %s: %s", snap.Supercluster, describeAPIError(err)+planTimeoutNote(ctx))
 	}
 	return rollout.CheckSuperclusterCompatible(snap, clusters, version)
 }

@@ -223,9 +223,13 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		plan.ID = state.ID
 	}
 
+	// The requests to the cluster are bounded by plan_timeout; reading a
+	// local bundle above is not (it is as long as the file).
+	ctx, cancel := r.data.planning(ctx)
+	defer cancel()
 	snap, err := r.data.driver.Cluster(ctx, plan.Cluster.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err))
+		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Cannot read the cluster", clusterErrorDetail(plan.Cluster.ValueString(), err)+planTimeoutNote(ctx))
 		return
 	}
 	if creating && manifest != nil {
@@ -324,7 +328,7 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 		img, err = r.download(ctx, plan, proxy.ValueString())
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Image rejected by cluster "+cluster, describeAPIError(err))
+		resp.Diagnostics.AddError("Image rejected by cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	if want := plan.SHA256.ValueString(); !plan.SHA256.IsUnknown() && want != "" && !strings.EqualFold(want, img.SHA256) {
@@ -361,7 +365,7 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 	d := r.data.acting()
 	snap, err := d.Cluster(ctx, cluster)
 	if err != nil {
-		diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		diags.AddError("Cannot read cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	if m.Stage.ValueBool() {
@@ -381,10 +385,10 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 				why = "The create or update timeout ran out"
 			}
 			diags.AddError("Staging interrupted on cluster "+cluster,
-				why+" while staging ("+describeAPIError(err)+"). Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
+				why+" while staging ("+describeAPIError(err)+planTimeoutNote(ctx)+"). Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
 		case err != nil:
 			diags.AddError("Staging failed on cluster "+cluster,
-				describeAPIError(err)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
+				describeAPIError(err)+planTimeoutNote(ctx)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
 		}
 		// Read back what the nodes hold even when the apply was cut short,
 		// so that the state records it: a bounded read of its own.
@@ -395,7 +399,7 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 		case rerr == nil:
 			snap = after
 		case err == nil:
-			diags.AddError("Cannot read cluster "+cluster, describeAPIError(rerr))
+			diags.AddError("Cannot read cluster "+cluster, describeAPIError(rerr)+planTimeoutNote(ctx))
 			return
 		}
 		// Otherwise the staging error says it all; staged_nodes is what
@@ -405,6 +409,11 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 }
 
 func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	var state softwareImageModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -418,12 +427,12 @@ func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadReque
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read image "+state.ID.ValueString(), describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot read image "+state.ID.ValueString(), describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	snap, err := r.data.driver.Cluster(ctx, cluster)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	resp.Diagnostics.Append(r.setFromImage(ctx, &state, img, snap)...)
@@ -471,6 +480,8 @@ func installedFromAnImage(snap *appliance.Cluster, version string) bool {
 // alternate partition stays on the cluster: destroying it (or replacing it)
 // only removes it from the state.
 func (r *softwareImageResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	ctx, cancel := r.data.planning(ctx)
+	defer cancel()
 	var state softwareImageModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || state.Cluster.IsNull() {
@@ -508,7 +519,7 @@ func (r *softwareImageResource) Delete(ctx context.Context, req resource.DeleteR
 	}
 	snap, err := r.data.acting().Cluster(ctx, cluster)
 	if err != nil && !driver.IsNotFound(err) {
-		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot read cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	if snap != nil {
@@ -520,7 +531,7 @@ func (r *softwareImageResource) Delete(ctx context.Context, req resource.DeleteR
 	}
 	err = r.data.driver.DeleteImage(ctx, cluster, state.ID.ValueString())
 	if err != nil && !driver.IsNotFound(err) {
-		resp.Diagnostics.AddError("Cannot delete image "+state.ID.ValueString(), describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot delete image "+state.ID.ValueString(), describeAPIError(err)+planTimeoutNote(ctx))
 	}
 }
 

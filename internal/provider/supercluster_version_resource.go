@@ -159,7 +159,7 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 	name, version := m.Supercluster.ValueString(), m.Version.ValueString()
 	all, err := r.data.driver.Clusters(ctx)
 	if err != nil {
-		diags.AddError("Cannot list the clusters", describeAPIError(err))
+		diags.AddError("Cannot list the clusters", describeAPIError(err)+planTimeoutNote(ctx))
 		return nil, diags
 	}
 	found := members(all, name, remembered)
@@ -223,6 +223,11 @@ func (r *superclusterVersionResource) plan(ctx context.Context, m superclusterVe
 }
 
 func (r *superclusterVersionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	if req.Plan.Raw.IsNull() {
 		if !req.State.Raw.IsNull() {
 			resp.Diagnostics.AddWarning("The clusters keep their versions",
@@ -297,7 +302,7 @@ func (r *superclusterVersionResource) clusterVersions(ctx context.Context, names
 	for _, n := range names {
 		snap, err := r.data.driver.Cluster(ctx, n)
 		if err != nil {
-			diags.AddError("Cannot read cluster "+n, describeAPIError(err))
+			diags.AddError("Cannot read cluster "+n, describeAPIError(err)+planTimeoutNote(ctx))
 			return types.MapNull(types.StringType), diags
 		}
 		out[n] = clusterVersion(snap)
@@ -394,6 +399,11 @@ func (r *superclusterVersionResource) run(ctx context.Context, m superclusterVer
 }
 
 func (r *superclusterVersionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = r.data.planning(ctx)
+		defer cancel()
+	}
 	var state superclusterVersionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -401,7 +411,7 @@ func (r *superclusterVersionResource) Read(ctx context.Context, req resource.Rea
 	}
 	all, err := r.data.driver.Clusters(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot list the clusters", describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot list the clusters", describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	found := members(all, state.Supercluster.ValueString(), listStrings(state.Clusters))

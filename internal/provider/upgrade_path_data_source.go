@@ -72,6 +72,11 @@ func (d *upgradePathDataSource) Configure(_ context.Context, req datasource.Conf
 }
 
 func (d *upgradePathDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.data != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = d.data.planning(ctx)
+		defer cancel()
+	}
 	var m upgradePathModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -81,14 +86,14 @@ func (d *upgradePathDataSource) Read(ctx context.Context, req datasource.ReadReq
 	if m.From.IsNull() || m.From.ValueString() == "" {
 		snap, err := d.data.driver.Cluster(ctx, cluster)
 		if err != nil {
-			resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err))
+			resp.Diagnostics.AddError("Cannot read cluster "+cluster, clusterErrorDetail(cluster, err)+planTimeoutNote(ctx))
 			return
 		}
 		m.From = newVersionValue(clusterVersion(snap))
 	}
 	images, err := d.data.driver.Images(ctx, cluster)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot list the images of cluster "+cluster, describeAPIError(err))
+		resp.Diagnostics.AddError("Cannot list the images of cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return
 	}
 	var known []appliance.Manifest

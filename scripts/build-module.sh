@@ -12,6 +12,8 @@
 # so that a fresh clone on a warm machine (CI) builds nothing. The binary is
 # written under a temporary name and moved into place: an interrupted build
 # never leaves a half-written DEST. Prints one line when DEST is there.
+# BUILD_LDFLAGS, when set, are the linker flags of the module's own release
+# build (OpenTofu's marks the binary a release instead of a -dev build).
 set -euo pipefail
 
 module=${1:?usage: build-module.sh MODULE VERSION PACKAGE DEST}
@@ -33,7 +35,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$src" "$work/src" && chmod -R u+w "$work/src"
 log=$work/build.log
-if ! (cd "$work/src" && GOFLAGS=-mod=mod go build -trimpath -o "$work/bin" "$package") >"$log" 2>&1; then
+if ! (cd "$work/src" && GOFLAGS=-mod=mod go build -trimpath -ldflags "${BUILD_LDFLAGS:-}" -o "$work/bin" "$package") >"$log" 2>&1; then
 	cat "$log" >&2
 	echo "build-module: building $package of ${module}@${version} failed" >&2
 	exit 1

@@ -135,8 +135,10 @@ func newCLIWorkspace(t *testing.T, terraform string) *cliWorkspace {
 		t.Fatalf("building the provider: %v\n%s", err, out)
 	}
 	rc := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n",
-		"registry.terraform.io/applianceops/appliance", bin)), 0o600); err != nil {
+	// Both registry hosts: OpenTofu resolves applianceops/appliance
+	// against registry.opentofu.org, Terraform against registry.terraform.io.
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
+		"registry.terraform.io/applianceops/appliance", bin, "registry.opentofu.org/applianceops/appliance", bin)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "work")

@@ -21,7 +21,10 @@ import (
 // installed with dev_overrides, as an operator's CLI runs it), kills
 // terraform and its provider plugin with SIGKILL as soon as the lab's record
 // shows that the primary n1's activation has begun (its reboot), and applies
-// once more: that one apply converges (each node's own rauc status shows
+// once more at once, while n1, a slow machine, is still down (its reboot
+// lasts 20 s, longer than the lease's 10 s heartbeat): the new apply sees n1
+// rebooting, adopts the dead apply's lease (moved to n2 before the reboot),
+// waits for n1 instead of rebooting it again, and that one apply converges (each node's own rauc status shows
 // booted = good = 1.1, the other slot 1.0), the next plan is empty, each node
 // was installed exactly once and rebooted exactly once, and HA partners were
 // never down together.
@@ -37,6 +40,7 @@ func TestAccRAUC_ApplyKilledWithSIGKILLMidRolloutConvergesOnTheNextApplyWithNoNo
 		t.Fatalf("this test runs the terraform CLI: %v", err)
 	}
 	l := lab.New(t, lab.Options{Nodes: 4})
+	l.Node("n1").SetRebootDelay(20 * time.Second)
 	b, err := l.BuildBundle(lab.BundleSpec{Version: "1.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -90,11 +94,15 @@ func TestAccRAUC_ApplyKilledWithSIGKILLMidRolloutConvergesOnTheNextApplyWithNoNo
 	}
 
 	// One more apply, started at once, as an operator or a CI retry would.
+	reapply := time.Now()
 	out, code := ws.run(t, 5*time.Minute, "apply", "-auto-approve", "-input=false", "-no-color")
 	if code != 0 {
 		t.Fatalf("the apply after the kill failed (exit %d):\n%s", code, out)
 	}
 	t.Logf("%.1fs: the second apply converged", time.Since(start).Seconds())
+	if up := lastUp(t, n1); !up.After(reapply) {
+		t.Fatalf("n1 was up again (%s) before the second apply began (%s): the test did not apply during its reboot", up.Format(time.RFC3339Nano), reapply.Format(time.RFC3339Nano))
+	}
 	if out, code := ws.run(t, 2*time.Minute, "plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
 		t.Fatalf("the plan after the second apply is not empty (exit %d):\n%s", code, out)
 	}
@@ -281,4 +289,20 @@ func tail(path string) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// lastUp is when the node last came up, from its record.
+func lastUp(t *testing.T, n *lab.Node) time.Time {
+	t.Helper()
+	rec, err := n.Record()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up time.Time
+	for _, e := range rec {
+		if e.Event == lab.EventUp {
+			up = e.Time
+		}
+	}
+	return up
 }

@@ -209,11 +209,11 @@ func (d *Driver) activate(ctx context.Context, n NodeConfig, version string, aut
 			return stepError(driver.CodeNotStaged, n, "activate", "its other slot holds %q, not %s: stage the image first", v.otherVer, version)
 		}
 		old := v.bootedVer
-		leaseBack, err := d.moveLeaseOff(ctx, n)
+		rebooted, err := d.prepareReboot(ctx, n, v)
 		if err != nil {
 			return err
 		}
-		defer leaseBack()
+		defer rebooted()
 		// The pending note lets a later read finish this activation (mark
 		// the slot good) should this process die after the reboot.
 		pending := n.WorkDir + "/pending-good"
@@ -281,11 +281,11 @@ func (d *Driver) revert(ctx context.Context, n NodeConfig, markBad bool) error {
 	if v.err != nil {
 		return v.err
 	}
-	leaseBack, err := d.moveLeaseOff(ctx, n)
+	rebooted, err := d.prepareReboot(ctx, n, v)
 	if err != nil {
 		return err
 	}
-	defer leaseBack()
+	defer rebooted()
 	cmd := "rauc status mark-active other"
 	if markBad {
 		cmd = "rauc status mark-bad booted && " + cmd

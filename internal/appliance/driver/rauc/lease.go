@@ -300,20 +300,31 @@ func appendNew(list []string, more ...string) []string {
 	return list
 }
 
-// moveLeaseOff moves this driver's lease off node n, which it is about to
-// reboot, to n's HA partner or else another node it is not rebooting; in a
-// cluster of one it stretches the lease over boot_timeout instead. Nothing
-// moves when the lease is elsewhere. Either way n is marked as about to
-// reboot until the returned func is called (when its reboot is over), so
-// that no move in a parallel activation puts the lease on it.
-func (d *Driver) moveLeaseOff(ctx context.Context, n NodeConfig) (func(), error) {
+// prepareReboot readies node n, which this driver is about to reboot
+// (its view v read just before), and returns what to call when the reboot
+// is over:
+//   - n is marked as about to reboot, so that no move in a parallel
+//     activation puts the lease on it;
+//   - a reboot note goes onto another node (n's HA partner, else one not
+//     going down): while n cannot be reached, every reader of the cluster,
+//     including an apply started after this one crashed, shows it rebooting
+//     into its other slot, for boot_timeout at most, instead of down;
+//   - this driver's lease, if it is on n, moves to that node too; in a
+//     cluster of one it is stretched over boot_timeout instead.
+func (d *Driver) prepareReboot(ctx context.Context, n NodeConfig, v *nodeView) (func(), error) {
 	d.leaseMu.Lock()
 	defer d.leaseMu.Unlock()
 	if d.leaving == nil {
 		d.leaving = map[string]int{}
 	}
 	d.leaving[n.Name]++
+	to, ok := d.leaseTarget(n)
+	noted := false
 	done := func() {
+		if noted {
+			rm := "rm -f " + shq(to.WorkDir+"/rebooting-"+n.Name)
+			_, _ = d.conns.run(context.WithoutCancel(ctx), to, rm, d.conns.commandLimit())
+		}
 		d.leaseMu.Lock()
 		defer d.leaseMu.Unlock()
 		if d.leaving[n.Name]--; d.leaving[n.Name] <= 0 {
@@ -323,23 +334,45 @@ func (d *Driver) moveLeaseOff(ctx context.Context, n NodeConfig) (func(), error)
 			d.held.stretchedUntil = time.Time{}
 		}
 	}
+	fail := func(err error) (func(), error) {
+		done()
+		return func() {}, err
+	}
+	if ok {
+		// A note that cannot be written costs only a clearer view after a
+		// crash: the reboot goes on without it.
+		_, err := d.conns.runAs(ctx, to, "writing a reboot note in work_dir", d.rebootNoteScript(n, to, v), d.conns.commandLimit())
+		noted = err == nil
+	}
 	h := d.held
 	if h == nil || h.at != n.Name {
 		return done, nil
 	}
-	to, ok := d.leaseTarget(n)
 	if !ok {
 		if err := d.stretchLease(ctx, n, h); err != nil {
-			done()
-			return func() {}, err
+			return fail(err)
 		}
 		return done, nil
 	}
 	if err := d.moveLease(ctx, h, n, to); err != nil {
-		done()
-		return func() {}, err
+		return fail(err)
 	}
 	return done, nil
+}
+
+// rebootNoteScript writes work_dir/rebooting-<n> on node to: until when
+// (to's clock, boot_timeout from now) n is to be shown rebooting, and the
+// partitions it reboots from and into.
+func (d *Driver) rebootNoteScript(n, to NodeConfig, v *nodeView) string {
+	f := to.WorkDir + "/rebooting-" + n.Name
+	boot := int(d.cfg.BootTimeout.Round(time.Second) / time.Second)
+	lines := strings.Join([]string{
+		"node=" + n.Name,
+		"active_version=" + oneLine(v.bootedVer), "active_image=" + d.imageForChecksum(v.booted.SlotStatus.Checksum.SHA256),
+		"alternate_version=" + oneLine(v.otherVer), "alternate_image=" + d.imageForChecksum(v.other.SlotStatus.Checksum.SHA256),
+	}, "\n")
+	return fmt.Sprintf("mkdir -p %s && { printf '%%s\\n' %s; echo \"until=$(( $(date +%%s) + %d ))\"; } > %s && mv %s %s",
+		shq(to.WorkDir), shq(lines), boot, shq(f+".tmp"), shq(f+".tmp"), shq(f))
 }
 
 // leaseTarget picks where the lease goes while n reboots: n's HA partner

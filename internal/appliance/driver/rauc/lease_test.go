@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
 )
@@ -90,7 +91,9 @@ func lastDowntime(t *testing.T, n *lab.Node) lab.Interval {
 // down, another apply of the same operation or of another one is
 // refused naming the holder (it is alive), and once the holder stops
 // renewing (a crash) the same operation adopts the lease, found through the
-// pointer on n1; releasing it leaves no lease and no pointer.
+// pointer on n1; releasing it leaves no lease and no pointer. Meanwhile
+// another process sees n1 rebooting into 1.1, not down, from the note the
+// holder left on n2.
 func TestDriver_LeaseMovesOffThePrimaryBeforeItRebootsSoALongRebootNeitherLosesItNorLetsAnotherApplyTakeIt(t *testing.T) {
 	t.Parallel()
 	l := lab.New(t, lab.Options{Nodes: 2, RebootDelay: 14 * time.Second})
@@ -124,6 +127,11 @@ func TestDriver_LeaseMovesOffThePrimaryBeforeItRebootsSoALongRebootNeitherLosesI
 			t.Fatalf("another apply (%s) while the primary reboots: %v; want lease_held naming the live holder alice@ci-1", op, err)
 		}
 	}
+	// Another process sees n1 rebooting from 1.0 into 1.1 (from the note
+	// the holder left on n2), not down.
+	if n := snapshot(t, other).Node("n1"); n.State != appliance.NodeRebooting || n.Active.Version != "1.0" || n.Alternate.Version != "1.1" {
+		t.Fatalf("another process sees n1 %s (active %q, alternate %q) while it reboots; want rebooting from 1.0 into 1.1", n.State, n.Active.Version, n.Alternate.Version)
+	}
 	if slot, _ := n1.Booted(); slot != "" {
 		t.Fatal("n1 was up again before the other apply had tried: the test proves nothing")
 	}
@@ -137,6 +145,10 @@ func TestDriver_LeaseMovesOffThePrimaryBeforeItRebootsSoALongRebootNeitherLosesI
 	}
 	if l, err := d.AcquireLease(ctx, "lab", req); err != nil || l.ID != lease.ID {
 		t.Fatalf("renewal after n1's reboot: %+v, %v; want the holder's lease %s", l, err, lease.ID)
+	}
+	n2 := l.Node("n2")
+	if out, _ := l.Run(n2, "ls "+shq(n2.WorkDir)); strings.Contains(out, "rebooting-n1") {
+		t.Fatalf("the reboot note for n1 is still on n2 after the activation: %s", out)
 	}
 	if out, _ := l.Run(n1, "cat "+shq(n1.WorkDir+"/lease")); strings.TrimSpace(out) != "moved=n2" {
 		t.Fatalf("n1's lease file is %q, want the pointer moved=n2", out)

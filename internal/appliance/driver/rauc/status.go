@@ -83,6 +83,44 @@ type nodeView struct {
 	// pendingGood is the slot an activation booted and has not yet marked
 	// good (work_dir/pending-good), "" when none is pending.
 	pendingGood string
+	// rebootNotes are the reboot notes this node keeps for others
+	// (work_dir/rebooting-*) that have not run out, by node name.
+	rebootNotes map[string]rebootNote
+}
+
+// rebootNote is what a driver about to reboot a node left on another: the
+// node's partitions before the reboot (lease.go, prepareReboot).
+type rebootNote struct {
+	active, alternate appliance.Partition
+}
+
+// parseRebootNotes reads readNode's @@rebooting part: the node's clock,
+// then each note, ended by @@end. Notes past their until are dropped.
+func parseRebootNotes(part string) map[string]rebootNote {
+	now := 0
+	out := map[string]rebootNote{}
+	f := map[string]string{}
+	for _, line := range strings.Split(part, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "@@end" {
+			if f["node"] != "" && atoi(f["until"]) > now {
+				out[f["node"]] = rebootNote{
+					active:    appliance.Partition{Version: f["active_version"], ImageID: f["active_image"], Bootable: true},
+					alternate: appliance.Partition{Version: f["alternate_version"], ImageID: f["alternate_image"], Bootable: f["alternate_version"] != ""},
+				}
+			}
+			f = map[string]string{}
+			continue
+		}
+		if k, val, ok := strings.Cut(line, "="); ok {
+			if k == "now" {
+				now = atoi(val)
+			} else {
+				f[k] = val
+			}
+		}
+	}
+	return out
 }
 
 // readNode reads a node's RAUC status, the versions of both slots and its
@@ -96,6 +134,7 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 	script := "rauc status --detailed --output-format=json || echo '@@rauc-failed'\n" +
 		"echo; echo '@@notes'; cat " + shq(notes) + "/*.version 2>/dev/null\n" +
 		"echo '@@pending'; cat " + shq(n.WorkDir+"/pending-good") + " 2>/dev/null\n" +
+		"echo '@@rebooting'; echo \"now=$(date +%s)\"; for f in " + shq(n.WorkDir) + "/rebooting-*; do [ -f \"$f\" ] && cat \"$f\" && echo '@@end'; done\n" +
 		"echo '@@version'; (" + d.cfg.VersionCommand + ") 2>&1; echo \"@@rc=$?\"\n"
 	label := "rauc status --detailed --output-format=json` and the version command `" + shortCommand(d.cfg.VersionCommand)
 	if withHealth && d.cfg.HealthCommand != "" {
@@ -109,8 +148,10 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 	}
 	jsonPart, rest, _ := strings.Cut(out, "\n@@notes\n")
 	notePart, rest, _ := strings.Cut(rest, "@@pending\n")
-	pendingPart, rest, _ := strings.Cut(rest, "@@version\n")
+	pendingPart, rest, _ := strings.Cut(rest, "@@rebooting\n")
+	rebootPart, rest, _ := strings.Cut(rest, "@@version\n")
 	v.pendingGood = strings.TrimSpace(pendingPart)
+	v.rebootNotes = parseRebootNotes(rebootPart)
 	versionPart, healthPart, _ := strings.Cut(rest, "@@health\n")
 	if strings.Contains(jsonPart, "@@rauc-failed") {
 		v.err = fmt.Errorf("node %s: rauc status failed: %s", n.Name, strings.TrimSpace(strings.ReplaceAll(jsonPart, "@@rauc-failed", "")))
@@ -192,6 +233,18 @@ func (d *Driver) snapshot(ctx context.Context) (*appliance.Cluster, []*nodeView,
 	wg.Wait()
 	groups, member := haGroups(d.cfg.Nodes)
 	c := &appliance.Cluster{Name: d.cfg.Name, HAGroups: groups, HAEnabled: len(groups) > 0, Healthy: true}
+	// A node that cannot be reached is rebooting when this driver reboots
+	// it, or when another node keeps a reboot note for it: a driver (maybe
+	// of an apply that has since crashed) rebooted it less than
+	// boot_timeout ago.
+	notes := map[string]rebootNote{}
+	for _, v := range views {
+		if v.err == nil {
+			for name, note := range v.rebootNotes {
+				notes[name] = note
+			}
+		}
+	}
 	for _, v := range views {
 		if driver.CodeOf(v.err) == driver.CodeHostKey || driver.CodeOf(v.err) == driver.CodeUnauthorized {
 			return nil, nil, v.err
@@ -199,7 +252,11 @@ func (d *Driver) snapshot(ctx context.Context) (*appliance.Cluster, []*nodeView,
 		node := appliance.Node{Name: v.cfg.Name, Role: v.cfg.Role, HAGroup: member[v.cfg.Name]}
 		if v.err != nil {
 			node.State = appliance.NodeDown
-			if d.isRebooting(v.cfg.Name) {
+			note, noted := notes[v.cfg.Name]
+			if noted {
+				node.Active, node.Alternate = note.active, note.alternate
+			}
+			if d.isRebooting(v.cfg.Name) || noted {
 				node.State = appliance.NodeRebooting
 			}
 			c.Healthy = false

@@ -52,6 +52,8 @@ type Node struct {
 	booted  string // bootname, "" while down
 	version string // booted version
 	closed  bool
+	// rebootDelay overrides Options.RebootDelay for this node when set.
+	rebootDelay time.Duration
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -311,6 +313,23 @@ func (n *Node) SetFault(version string, f Fault) error {
 	return writeFile(n.path("faults"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
+// SetRebootDelay makes this node stay down for d in its reboots from now
+// on (a slow machine), instead of the lab's RebootDelay.
+func (n *Node) SetRebootDelay(d time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.rebootDelay = d
+}
+
+func (n *Node) downFor() time.Duration {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.rebootDelay > 0 {
+		return n.rebootDelay
+	}
+	return n.opts.RebootDelay
+}
+
 // Booted returns the slot (A or B) and version the node runs, or "" while
 // it is down.
 func (n *Node) Booted() (slot, version string) {
@@ -509,7 +528,7 @@ func (n *Node) controller(hung bool) {
 		select {
 		case <-n.stop:
 			return
-		case <-time.After(n.opts.RebootDelay):
+		case <-time.After(n.downFor()):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := n.boot(ctx)

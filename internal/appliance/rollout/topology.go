@@ -26,7 +26,7 @@ type input struct {
 	limit int
 	// needCount is how many nodes need an activation.
 	needCount int
-	vc        versionCache
+	vc        *versionCache
 }
 
 // isTarget reports whether a version string denotes the target release,
@@ -87,21 +87,35 @@ func (r *resInfo) canHost(i int) bool {
 }
 
 // versionCache parses each distinct version string once: the regexp is the
-// most expensive thing the planner would otherwise do per node.
-type versionCache map[string]versionResult
+// most expensive thing the planner would otherwise do per node. The last
+// string asked for is kept beside the map, since the nodes of a cluster
+// mostly run one version: a string comparison instead of a map lookup.
+type versionCache struct {
+	m       map[string]versionResult
+	last    string
+	lastR   versionResult
+	hasLast bool
+}
 
 type versionResult struct {
 	v   appliance.Version
 	err error
 }
 
-func (vc versionCache) parse(s string) (appliance.Version, error) {
-	if r, ok := vc[s]; ok {
-		return r.v, r.err
+func newVersionCache() *versionCache { return &versionCache{m: map[string]versionResult{}} }
+
+func (vc *versionCache) parse(s string) (appliance.Version, error) {
+	if vc.hasLast && s == vc.last {
+		return vc.lastR.v, vc.lastR.err
 	}
-	v, err := appliance.ParseVersion(s)
-	vc[s] = versionResult{v, err}
-	return v, err
+	r, ok := vc.m[s]
+	if !ok {
+		v, err := appliance.ParseVersion(s)
+		r = versionResult{v, err}
+		vc.m[s] = r
+	}
+	vc.last, vc.lastR, vc.hasLast = s, r, true
+	return r.v, r.err
 }
 
 // lowestVersion is appliance.Cluster.LowestVersion with parsing cached.

@@ -32,7 +32,7 @@ func prepare(req Request) (*input, error) {
 	if err := in.index(); err != nil {
 		return nil, err
 	}
-	vc := versionCache{}
+	vc := newVersionCache()
 	in.vc = vc
 	if err := in.checkVersions(vc); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func invalid(format string, a ...any) error {
 // checkVersions decides which nodes need the target, whether this is an
 // upgrade or a rollback (S21), and refuses older targets (S7) and rollbacks
 // that an irreversible feature forbids (S9).
-func (in *input) checkVersions(vc versionCache) error {
+func (in *input) checkVersions(vc *versionCache) error {
 	c := in.c
 	var newer []int // nodes running something newer than the target
 	for i, n := range c.Nodes {
@@ -160,7 +160,7 @@ func (in *input) checkVersions(vc versionCache) error {
 }
 
 // featuresOf returns the irreversible features of a known image version.
-func (in *input) featuresOf(version string, vc versionCache) []string {
+func (in *input) featuresOf(version string, vc *versionCache) []string {
 	want, err := vc.parse(version)
 	if err != nil {
 		return nil
@@ -175,7 +175,7 @@ func (in *input) featuresOf(version string, vc versionCache) []string {
 
 // checkPaths refuses an image that does not support updating from a
 // running version (S8) and names the chain of hops that would.
-func (in *input) checkPaths(vc versionCache) error {
+func (in *input) checkPaths(vc *versionCache) error {
 	done := map[string]bool{}
 	for i, n := range in.c.Nodes {
 		if !in.nodes[i].needs || done[n.Active.Version] {
@@ -200,7 +200,7 @@ func (in *input) checkPaths(vc versionCache) error {
 
 // checkLicenses enforces S10's licences: from LicenseMinNodes nodes up, the
 // cluster must hold a licence for the target's major.minor series.
-func (in *input) checkLicenses(vc versionCache) error {
+func (in *input) checkLicenses(vc *versionCache) error {
 	c := in.c
 	if len(c.Licenses) == 0 || len(c.Nodes) < c.LicenseMinNodes {
 		return nil

@@ -364,8 +364,16 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 	cluster := m.Cluster.ValueString()
 	d := r.data.acting()
 	snap, err := d.Cluster(ctx, cluster)
-	if err != nil {
-		diags.AddError("Cannot read cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
+	switch {
+	case err != nil && ctx.Err() != nil && m.Stage.ValueBool():
+		// Ctrl-C before the staging began: the same one error as during it.
+		diags.AddError("Staging interrupted on cluster "+cluster, stagingInterrupted(ctx, err))
+		if m.StagedNodes.IsUnknown() {
+			m.StagedNodes = stringList(nil) // the next refresh reads what the nodes hold
+		}
+		return
+	case err != nil:
+		diags.AddError("Cannot read cluster "+cluster, describeAPIError(err))
 		return
 	}
 	if m.Stage.ValueBool() {
@@ -380,12 +388,7 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 		case err != nil && ctx.Err() != nil:
 			// Ctrl-C or the timeout: one error saying so, not one per
 			// request that the cancellation cut short.
-			why := "The apply was interrupted"
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				why = "The create or update timeout ran out"
-			}
-			diags.AddError("Staging interrupted on cluster "+cluster,
-				why+" while staging ("+describeAPIError(err)+planTimeoutNote(ctx)+"). Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
+			diags.AddError("Staging interrupted on cluster "+cluster, stagingInterrupted(ctx, err))
 		case err != nil:
 			diags.AddError("Staging failed on cluster "+cluster,
 				describeAPIError(err)+planTimeoutNote(ctx)+". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing.")
@@ -406,6 +409,23 @@ func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareIma
 		// the nodes held before, and the next refresh corrects it.
 	}
 	m.StagedNodes = stringList(rollout.StagedNodes(snap, m.ID.ValueString(), m.Version.ValueString()))
+}
+
+// stagingInterrupted explains a staging cut short by Ctrl-C or the
+// resource's timeout.
+func stagingInterrupted(ctx context.Context, err error) string {
+	why := "The apply was interrupted"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		why = "The create or update timeout ran out"
+	}
+	where := " before the staging began"
+	var f *executor.Failure
+	if errors.As(err, &f) {
+		where = fmt.Sprintf(" while staging, at step %d (%s)", f.StepIndex+1, f.Step.String())
+	}
+	// Not the request the cancellation cut short ("context canceled"):
+	// where it stopped, and how to go on.
+	return why + where + ". Nodes keep running their active image (staging never interrupts service); the next apply stages the nodes that are still missing."
 }
 
 func (r *softwareImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -393,11 +393,45 @@ func TestSoftwareImage_Defect10_CtrlCDuringStagingIsOneErrorAndRecordsWhatIsStag
 		t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags.Errors())
 	}
 	e := diags.Errors()[0]
-	if !strings.Contains(e.Summary(), "Staging interrupted") || !strings.Contains(e.Detail(), "interrupted") {
-		t.Fatalf("error %q: %q, want it to say the apply was interrupted", e.Summary(), e.Detail())
+	if !strings.Contains(e.Summary(), "Staging interrupted") || !strings.Contains(e.Detail(), "interrupted while staging, at step") {
+		t.Fatalf("error %q: %q, want it to say the apply was interrupted and where", e.Summary(), e.Detail())
+	}
+	if strings.Contains(e.Detail(), "context canceled") {
+		t.Errorf("detail %q still carries the cancelled request", e.Detail())
 	}
 	if m.StagedNodes.IsUnknown() {
 		t.Fatal("staged_nodes left unknown: the state would not record what the nodes hold")
+	}
+}
+
+// TestSoftwareImage_CtrlCBeforeStagingBeginsIsTheSameOneError: Ctrl-C
+// that lands on the read before the staging (after the upload) gives the
+// staging's one error, not "Cannot read cluster ...: context canceled".
+func TestSoftwareImage_CtrlCBeforeStagingBeginsIsTheSameOneError(t *testing.T) {
+	sim := startSim(t, "primary-ha")
+	img, err := sim.client.UploadImage(context.Background(), "demo", sim.bundle("1.1", []string{"1.0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &softwareImageResource{data: newProviderData(mgmtapi.New(sim.client), "test")}
+	m := softwareImageModel{
+		ID: types.StringValue(img.ID), Cluster: types.StringValue("demo"), Version: types.StringValue("1.1"),
+		Stage: types.BoolValue(true), StagedNodes: types.ListUnknown(types.StringType),
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C
+	var diags diag.Diagnostics
+	r.stageAndRead(sctx, &m, &diags)
+
+	if diags.ErrorsCount() != 1 {
+		t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags.Errors())
+	}
+	if e := diags.Errors()[0]; e.Summary() != "Staging interrupted on cluster demo" || !strings.Contains(e.Detail(), "before the staging began") ||
+		strings.Contains(e.Detail(), "context canceled") {
+		t.Errorf("error %q: %q, want the staging interrupted before it began, without the cancelled request", e.Summary(), e.Detail())
+	}
+	if m.StagedNodes.IsUnknown() {
+		t.Error("staged_nodes left unknown")
 	}
 }
 

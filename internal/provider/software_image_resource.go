@@ -302,6 +302,21 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	defer cancel()
 	cluster := plan.Cluster.ValueString()
 
+	// A node that a killed apply left rebooting cannot take the image yet
+	// (a RAUC node is reached over SSH): wait for its reboot first, as a
+	// rollout does, within this create's timeout. The next apply after a
+	// kill meets this when the CLI kept no record of an image created just
+	// before it: OpenTofu 1.10 had not written the image to its local
+	// state by the SIGKILL of the RAUC SIGKILL test (Terraform 1.11 had),
+	// so its next apply creates the image again while n1 reboots.
+	if snap, err := r.data.driver.Cluster(ctx, cluster); err == nil && len(rollout.InFlight(snap)) > 0 {
+		tflog.Info(ctx, "waiting for reboots in flight before the upload", map[string]any{"cluster": cluster, "nodes": rollout.InFlight(snap)})
+		if _, err := executor.AwaitInFlight(ctx, r.data.driver, cluster, timeout, 0); err != nil {
+			resp.Diagnostics.AddError("Image not uploaded to cluster "+cluster, describeAPIError(err))
+			return
+		}
+	}
+
 	var img *driver.Image
 	var err error
 	if !plan.SourceFile.IsNull() {

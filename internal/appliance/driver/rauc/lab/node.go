@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -450,7 +451,19 @@ func (n *Node) startSSHD(ctx context.Context) error {
 	return lastErr
 }
 
+// freePort picks a free loopback port for a node's sshd below Linux's
+// ephemeral range (32768-60999 by default): a port from that range, which
+// the kernel hands out for port 0, can be taken by any outgoing connection
+// of this busy machine while the node is down in a reboot, and the node
+// could then not listen on it again. The kernel's pick is the fallback.
 func freePort() (int, error) {
+	for i := 0; i < 50; i++ {
+		port := 20000 + rand.IntN(12000)
+		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("lab: find a free port: %w", err)

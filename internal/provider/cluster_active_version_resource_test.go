@@ -32,12 +32,14 @@ func declaredAt(cfg, version string) string {
 	return strings.Replace(cfg, "version  = appliance_software_image.next.version", fmt.Sprintf("version  = %q", version), 1)
 }
 
-// TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA is the walking
-// skeleton end to end: stage and activate 1.0 -> 1.1 on the primary-ha
-// cluster, with the rollout shown at plan time, primary first, HA partners
-// never together, no outage in the simulator's ledger, an empty plan after
-// apply, and import of both resources.
-func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA(t *testing.T) {
+// TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHAThenImportAndOutOfBandDriftRepaired
+// is the walking skeleton end to end: stage and activate 1.0 -> 1.1 on the
+// primary-ha cluster, with the rollout shown at plan time, primary first,
+// HA partners never together, no outage in the simulator's ledger, an
+// empty plan after apply, and import of both resources. Then drift: a node
+// rolled back by hand through the appliance's API shows in the next plan,
+// as a rollout of that node alone, and the apply repairs it.
+func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHAThenImportAndOutOfBandDriftRepaired(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
@@ -65,18 +67,15 @@ func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA(t *testing.T) {
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("n1"), knownvalue.StringExact("n2"), knownvalue.StringExact("n3"), knownvalue.StringExact("n4")})),
 					statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("components"),
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("os")})),
+					afterApply(func() error {
+						if err := sim.expectNoOutage("demo"); err != nil {
+							return err
+						}
+						return sim.expectActivationOrder("demo", [][]string{{"n1"}, {"n2", "n3"}, {"n4"}})
+					}),
 				},
-				Check: func(*terraform.State) error {
-					if err := sim.expectNoOutage("demo"); err != nil {
-						return err
-					}
-					return sim.expectActivationOrder("demo", [][]string{{"n1"}, {"n2", "n3"}, {"n4"}})
-				},
-			},
-			{
-				// A second plan with the same configuration changes nothing.
-				Config:   cfg,
-				PlanOnly: true,
+				// The next plans with the same configuration (terraform-plugin-
+				// testing runs two after every apply) change nothing.
 			},
 			{
 				ResourceName:      "appliance_software_image.next",
@@ -97,23 +96,10 @@ func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHA(t *testing.T) {
 				// image_id and rollout_plan describe how the version was reached, not what runs.
 				ImportStateVerifyIgnore: []string{"image_id", "rollout_plan", "rollout_steps"},
 			},
-		},
-	})
-}
-
-// TestAccClusterActiveVersion_DriftOutOfBandActivation: a node rolled back
-// by hand through the appliance's API shows in the next plan, as a rollout
-// of that node alone, and the apply repairs it.
-func TestAccClusterActiveVersion_DriftOutOfBandActivation(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
-
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg},
 			{
+				// Drift: a node rolled back by hand through the appliance's API
+				// shows in the next plan, as a rollout of that node alone, and
+				// the apply repairs it.
 				PreConfig: func() {
 					// An operator boots n2's alternate partition (1.0) by hand.
 					sim.activateOutOfBand("demo", "n2")
@@ -229,8 +215,8 @@ func TestAccClusterActiveVersion_S18_S20_FailedActivationRevertsAndResumes(t *te
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					afterApply(func() error { return sim.expectNoOutage("demo") }),
 				},
-				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
 			},
 		},
 	})
@@ -421,8 +407,8 @@ resource "appliance_cluster_active_version" "demo" {
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.2")),
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollback_available"), knownvalue.Bool(true)),
+					afterApply(func() error { return sim.expectNoOutage("demo") }),
 				},
-				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
 			},
 		},
 	})
@@ -478,22 +464,24 @@ func TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion(t *testing.T) {
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: clusterUpgradeConfig(sim, "vca", sim.bundle("1.1", []string{"1.0"}), ""),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-					return inOrder(lines,
-						[]string{"activate mgmt2"}, []string{"await_healthy mgmt2"},
-						[]string{"promote mgmt2"}, []string{"activate mgmt1"})
-				}),
-			}},
-			Check: func(*terraform.State) error {
-				c := sim.cluster("vca")
-				if r := c.Node("mgmt2").Role; r != "master" {
-					return fmt.Errorf("mgmt2 is %s after the rollout, want master", r)
-				}
-				if r := c.Node("mgmt1").Role; r != "standby" {
-					return fmt.Errorf("mgmt1 is %s after the rollout, want standby", r)
-				}
-				return sim.expectNoOutage("vca")
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+						return inOrder(lines,
+							[]string{"activate mgmt2"}, []string{"await_healthy mgmt2"},
+							[]string{"promote mgmt2"}, []string{"activate mgmt1"})
+					}),
+				},
+				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+					c := sim.cluster("vca")
+					if r := c.Node("mgmt2").Role; r != "master" {
+						return fmt.Errorf("mgmt2 is %s after the rollout, want master", r)
+					}
+					if r := c.Node("mgmt1").Role; r != "standby" {
+						return fmt.Errorf("mgmt1 is %s after the rollout, want standby", r)
+					}
+					return sim.expectNoOutage("vca")
+				})},
 			},
 		}},
 	})
@@ -509,21 +497,23 @@ func TestAccClusterActiveVersion_S14_S17_ActiveFirstThenSettle(t *testing.T) {
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: clusterUpgradeConfig(sim, "streamer", sim.bundleWith("1.1", []string{"1.0"}, "os", "storage"), ""),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-					return inOrder(lines,
-						[]string{"activate is1"}, []string{"await_healthy is1"},
-						[]string{"activate is2"}, []string{"settle"})
-				}),
-			}},
-			Check: func(*terraform.State) error {
-				c := sim.cluster("streamer")
-				for _, n := range c.Nodes {
-					if n.Active.Components["storage"] != "1.1" {
-						return fmt.Errorf("%s storage component is %q, want 1.1", n.Name, n.Active.Components["storage"])
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+						return inOrder(lines,
+							[]string{"activate is1"}, []string{"await_healthy is1"},
+							[]string{"activate is2"}, []string{"settle"})
+					}),
+				},
+				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+					c := sim.cluster("streamer")
+					for _, n := range c.Nodes {
+						if n.Active.Components["storage"] != "1.1" {
+							return fmt.Errorf("%s storage component is %q, want 1.1", n.Name, n.Active.Components["storage"])
+						}
 					}
-				}
-				return sim.expectNoOutage("streamer")
+					return sim.expectNoOutage("streamer")
+				})},
 			},
 		}},
 	})
@@ -548,30 +538,32 @@ func TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize(t *t
 			{
 				PreConfig: func() { sim.installLicense("ncs", "6.5") },
 				Config:    cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-						if err := inOrder(lines,
-							[]string{"move_resource POOL1 nw1 ->"}, []string{"activate nw1"},
-							[]string{"await_healthy nw1"}, []string{"fail_back POOL1", "-> nw1"}); err != nil {
-							return err
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							if err := inOrder(lines,
+								[]string{"move_resource POOL1 nw1 ->"}, []string{"activate nw1"},
+								[]string{"await_healthy nw1"}, []string{"fail_back POOL1", "-> nw1"}); err != nil {
+								return err
+							}
+							if err := inOrder(lines, []string{"activate nw4"}, []string{"finalize"}); err != nil {
+								return err
+							}
+							if i := stepIndex(lines, "finalize"); i != len(lines)-1 && stepIndex(lines[i+1:], "activate") >= 0 {
+								return fmt.Errorf("finalize must come after the last activation")
+							}
+							return nil
+						}),
+					},
+					PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+						c := sim.cluster("ncs")
+						for _, r := range c.Resources {
+							if r.CurrentNode != r.PreferredNode || r.State != "online" {
+								return fmt.Errorf("resource %s is %s on %s after the rollout, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+							}
 						}
-						if err := inOrder(lines, []string{"activate nw4"}, []string{"finalize"}); err != nil {
-							return err
-						}
-						if i := stepIndex(lines, "finalize"); i != len(lines)-1 && stepIndex(lines[i+1:], "activate") >= 0 {
-							return fmt.Errorf("finalize must come after the last activation")
-						}
-						return nil
-					}),
-				}},
-				Check: func(*terraform.State) error {
-					c := sim.cluster("ncs")
-					for _, r := range c.Resources {
-						if r.CurrentNode != r.PreferredNode || r.State != "online" {
-							return fmt.Errorf("resource %s is %s on %s after the rollout, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
-						}
-					}
-					return sim.expectNoOutage("ncs")
+						return sim.expectNoOutage("ncs")
+					})},
 				},
 			},
 		},
@@ -614,7 +606,7 @@ func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T)
 			},
 			{
 				Config: clusterUpgradeConfig(sim, "dma1", sim.bundle("1.0.1", []string{"1.0"}), ""),
-				Check: func(*terraform.State) error {
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
 					for _, n := range sim.cluster("dma1").Nodes {
 						if n.Active.Version != "1.0.1" {
 							return fmt.Errorf("%s runs %s, want the patch 1.0.1", n.Name, n.Active.Version)
@@ -624,7 +616,7 @@ func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T)
 						return fmt.Errorf("dma2 was touched: %s", v)
 					}
 					return sim.expectNoOutage("dma1")
-				},
+				})}},
 			},
 		},
 	})
@@ -650,20 +642,22 @@ resource "appliance_cluster_active_version" "demo" {
   cluster = "ncs"
   version = "6.5"
 }`,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectOnlyStep(activeVersionAddr, "finalize cluster at 6.5"),
-			}},
-			Check: func(*terraform.State) error {
-				c := sim.cluster("ncs")
-				if c.FinalizedVersion != "6.5" {
-					return fmt.Errorf("finalized_version is %q after the apply, want 6.5", c.FinalizedVersion)
-				}
-				for _, r := range c.Resources {
-					if r.State != "online" || r.CurrentNode != r.PreferredNode {
-						return fmt.Errorf("resource %s is %s on %q, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectOnlyStep(activeVersionAddr, "finalize cluster at 6.5"),
+				},
+				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+					c := sim.cluster("ncs")
+					if c.FinalizedVersion != "6.5" {
+						return fmt.Errorf("finalized_version is %q after the apply, want 6.5", c.FinalizedVersion)
 					}
-				}
-				return nil
+					for _, r := range c.Resources {
+						if r.State != "online" || r.CurrentNode != r.PreferredNode {
+							return fmt.Errorf("resource %s is %s on %q, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+						}
+					}
+					return nil
+				})},
 			},
 		}},
 	})
@@ -713,8 +707,8 @@ func TestAccClusterActiveVersion_RewordedReasonsAndRenumberedWavesStillApply(t *
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					afterApply(func() error { return sim.expectNoOutage("demo") }),
 				},
-				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
 			},
 		},
 	})
@@ -864,8 +858,8 @@ resource "appliance_cluster_active_version" "demo" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
+					afterApply(func() error { return sim.expectNoOutage("demo") }),
 				},
-				Check: func(*terraform.State) error { return sim.expectNoOutage("demo") },
 			},
 		},
 	})

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -50,8 +49,8 @@ func TestAccClusterLicense_InstallsAndImports(t *testing.T) {
 				Config: licenseConfig(sim, "ncs", "6.5"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(licenseAddr, tfjsonpath.New("id"), knownvalue.StringExact("ncs/6.5")),
+					afterApply(func() error { return sim.expectLicenses("ncs", "6.0", "6.5") }),
 				},
-				Check: func(*terraform.State) error { return sim.expectLicenses("ncs", "6.0", "6.5") },
 			},
 			{
 				ResourceName:      licenseAddr,
@@ -61,8 +60,8 @@ func TestAccClusterLicense_InstallsAndImports(t *testing.T) {
 			},
 			{
 				// Removed from the configuration: forgotten, not uninstalled.
-				Config: sim.providerConfig(),
-				Check:  func(*terraform.State) error { return sim.expectLicenses("ncs", "6.0", "6.5") },
+				Config:           sim.providerConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error { return sim.expectLicenses("ncs", "6.0", "6.5") })}},
 			},
 		},
 	})
@@ -160,12 +159,12 @@ resource "appliance_cluster_license" "v6_5" {
 						"nw1": knownvalue.StringExact("6.5"), "nw2": knownvalue.StringExact("6.5"),
 						"nw3": knownvalue.StringExact("6.5"), "nw4": knownvalue.StringExact("6.5"),
 					})),
-				},
-				Check: func(*terraform.State) error {
-					if err := sim.expectLicenses("ncs", "6.0", "6.5"); err != nil {
-						return err
-					}
-					return sim.expectNoOutage("ncs")
+					afterApply(func() error {
+						if err := sim.expectLicenses("ncs", "6.0", "6.5"); err != nil {
+							return err
+						}
+						return sim.expectNoOutage("ncs")
+					}),
 				},
 			},
 		},

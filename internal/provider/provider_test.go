@@ -612,3 +612,20 @@ resource "appliance_cluster_active_version" "demo" {
 		t.Errorf("the plan took %s against a silent endpoint; plan_timeout is 2s", took.Round(time.Second))
 	}
 }
+
+// afterApply is a check of the simulator (or anything outside Terraform)
+// that runs once a step's apply is done, among the step's plan checks
+// (PostApplyPreRefresh) or state checks. A step's Check would have the
+// test harness read the state once more through the CLI just to call it;
+// here it costs no CLI command of its own.
+func afterApply(check func() error) simCheck { return simCheck{check: check} }
+
+type simCheck struct{ check func() error }
+
+func (c simCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = c.check()
+}
+
+func (c simCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = c.check()
+}

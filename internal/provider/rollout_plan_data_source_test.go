@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -36,14 +35,14 @@ output "steps" { value = data.appliance_rollout_plan.next.steps }`,
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("rollback"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("from_version"), knownvalue.StringExact("1.0")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("steps"), knownvalue.ListSizeExact(12)),
-				},
-				Check: func(*terraform.State) error {
-					for _, n := range sim.cluster("demo").Nodes {
-						if n.Active.Version != "1.0" {
-							return fmt.Errorf("a data source changed %s to %s", n.Name, n.Active.Version)
+					afterApply(func() error {
+						for _, n := range sim.cluster("demo").Nodes {
+							if n.Active.Version != "1.0" {
+								return fmt.Errorf("a data source changed %s to %s", n.Name, n.Active.Version)
+							}
 						}
-					}
-					return nil
+						return nil
+					}),
 				},
 			},
 		},

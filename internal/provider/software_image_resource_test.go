@@ -187,12 +187,12 @@ resource "appliance_software_image" "next" {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), all),
-				},
-				Check: func(*terraform.State) error {
-					if v := sim.cluster("demo").Node("n2").Alternate.Version; v != "1.1" {
-						return fmt.Errorf("n2's alternate holds %s after the apply, want 1.1", v)
-					}
-					return nil
+					afterApply(func() error {
+						if v := sim.cluster("demo").Node("n2").Alternate.Version; v != "1.1" {
+							return fmt.Errorf("n2's alternate holds %s after the apply, want 1.1", v)
+						}
+						return nil
+					}),
 				},
 			},
 		},
@@ -451,42 +451,38 @@ func (s *testSim) expectImage(cluster, version string) error {
 	return fmt.Errorf("cluster %s holds no image of version %s any more: %+v", cluster, version, imgs)
 }
 
-// Defect 1: a tainted image that the cluster runs is replaced without
-// being deleted: the plan's replacement applies (the upload gets the same
-// image back), the cluster keeps its image, and nothing is left to do.
-func TestAccSoftwareImage_Defect1_ReplacementNeverDeletesTheImageTheClusterRuns(t *testing.T) {
+// TestAccSoftwareImage_Defect1_Defect2_AnImageTheClusterRunsSurvivesReplacementOutOfBandDeleteAndDestroy
+// follows one image that every node runs, after the upgrade to it:
+//   - Defect 1: tainted, it is replaced without being deleted: the plan's
+//     replacement applies (the upload gets the same image back), the
+//     cluster keeps its image, and nothing is left to do.
+//   - Defect 2: deleted out of band (a node runs it), it is uploaded again
+//     by the next apply instead of leaving the configuration refused as
+//     "not newer" forever.
+//   - Destroyed, it stays on the cluster and leaves the state only.
+//
+// terraform-plugin-testing ends every step with a plan that must be empty:
+// "nothing is left to do" is checked after each of them.
+func TestAccSoftwareImage_Defect1_Defect2_AnImageTheClusterRunsSurvivesReplacementOutOfBandDeleteAndDestroy(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	imageKept := afterApply(func() error { return sim.expectImage("demo", "1.1") })
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
+				// Defect 1: the tainted image is replaced, and kept.
 				Taint:  []string{nextImageAddr},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionReplace)},
+					PreApply:            []plancheck.PlanCheck{plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionReplace)},
+					PostApplyPreRefresh: []plancheck.PlanCheck{imageKept},
 				},
-				Check: func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
 			},
-			{Config: cfg, PlanOnly: true},
-		},
-	})
-}
-
-// Defect 2: an image deleted out of band after its rollout (a node runs
-// it) is uploaded again by the next apply instead of leaving the
-// configuration refused as "not newer" forever.
-func TestAccSoftwareImage_Defect2_ImageDeletedOutOfBandIsRecreated(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg},
 			{
+				// Defect 2: deleted out of band, the image is created again.
 				PreConfig: func() {
 					imgs, err := sim.client.ListImages(context.Background(), "demo")
 					if err != nil {
@@ -500,32 +496,20 @@ func TestAccSoftwareImage_Defect2_ImageDeletedOutOfBandIsRecreated(t *testing.T)
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionCreate)},
+					PreApply:            []plancheck.PlanCheck{plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionCreate)},
+					PostApplyPreRefresh: []plancheck.PlanCheck{imageKept},
 				},
-				Check: func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
 			},
-			{Config: cfg, PlanOnly: true},
-		},
-	})
-}
-
-// Destroying an image a node runs keeps it on the cluster, says so at
-// plan time, and removes it from the state only.
-func TestAccSoftwareImage_DestroyKeepsAnImageInUse(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg},
 			{
-				Config:  cfg,
-				Destroy: true,
-				Check:   func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
+				// Destroyed, the image a node runs stays on the cluster.
+				// (Checked after the destroy's plan: a TestCase's
+				// CheckDestroy never runs once a Destroy step has emptied
+				// the state.)
+				Config:           cfg,
+				Destroy:          true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{imageKept}},
 			},
 		},
-		CheckDestroy: func(*terraform.State) error { return sim.expectImage("demo", "1.1") },
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -115,8 +114,8 @@ func TestAccSuperclusterVersion_S23_S24_PatchRollsOneClusterAtATime(t *testing.T
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(superAddr, tfjsonpath.New("cluster_versions"), allClusters("1.0.1")),
+					afterApply(func() error { return sim.expectSuperclusterHome("1.0.1") }),
 				},
-				Check: func(*terraform.State) error { return sim.expectSuperclusterHome("1.0.1") },
 			},
 			{
 				ResourceName:                         superAddr,
@@ -140,46 +139,48 @@ func TestAccSuperclusterVersion_S25_MaintenanceWindow(t *testing.T) {
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: superclusterConfig(sim, sim.bundle("1.1", []string{"1.0"}), "1.1", "maintenance_window"),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectRolloutPlan(superAddr, func(lines []string) error {
-					if !strings.Contains(lines[0], "open the maintenance window on dma1, dma2, dma3") ||
-						!strings.Contains(lines[len(lines)-1], "close the maintenance window") {
-						return fmt.Errorf("S25: the plan must open the window first and close it last")
-					}
-					// In the window both nodes of a pair go at once.
-					w := map[string]string{}
-					for _, l := range lines {
-						if m := regexp.MustCompile(`(dma\d): wave (\d+): activate (\S+)`).FindStringSubmatch(l); m != nil {
-							w[m[3]] = m[2]
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectRolloutPlan(superAddr, func(lines []string) error {
+						if !strings.Contains(lines[0], "open the maintenance window on dma1, dma2, dma3") ||
+							!strings.Contains(lines[len(lines)-1], "close the maintenance window") {
+							return fmt.Errorf("S25: the plan must open the window first and close it last")
 						}
-					}
-					if w["s1-a"] != w["s1-b"] {
-						return fmt.Errorf("in a maintenance window the pair s1-a/s1-b should reboot together: %v", w)
-					}
-					return nil
-				}),
-				plancheck.ExpectKnownValue(superAddr, tfjsonpath.New("expected_unavailability"), knownvalue.StringRegexp(regexp.MustCompile(`whole supercluster`))),
-			}},
-			Check: func(*terraform.State) error {
-				if err := sim.expectSuperclusterHome("1.1"); err != nil {
-					return err
-				}
-				for _, c := range []string{"dma1", "dma2", "dma3"} {
-					events, err := sim.client.Events(t.Context(), c, 0)
-					if err != nil {
+						// In the window both nodes of a pair go at once.
+						w := map[string]string{}
+						for _, l := range lines {
+							if m := regexp.MustCompile(`(dma\d): wave (\d+): activate (\S+)`).FindStringSubmatch(l); m != nil {
+								w[m[3]] = m[2]
+							}
+						}
+						if w["s1-a"] != w["s1-b"] {
+							return fmt.Errorf("in a maintenance window the pair s1-a/s1-b should reboot together: %v", w)
+						}
+						return nil
+					}),
+					plancheck.ExpectKnownValue(superAddr, tfjsonpath.New("expected_unavailability"), knownvalue.StringRegexp(regexp.MustCompile(`whole supercluster`))),
+				},
+				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+					if err := sim.expectSuperclusterHome("1.1"); err != nil {
 						return err
 					}
-					var window []string
-					for _, e := range events {
-						if strings.Contains(e.Message, "maintenance window") {
-							window = append(window, e.Message)
+					for _, c := range []string{"dma1", "dma2", "dma3"} {
+						events, err := sim.client.Events(t.Context(), c, 0)
+						if err != nil {
+							return err
+						}
+						var window []string
+						for _, e := range events {
+							if strings.Contains(e.Message, "maintenance window") {
+								window = append(window, e.Message)
+							}
+						}
+						if len(window) != 2 || !strings.Contains(window[0], "opened") || !strings.Contains(window[1], "closed") {
+							return fmt.Errorf("%s: want the window opened then closed, got %q", c, window)
 						}
 					}
-					if len(window) != 2 || !strings.Contains(window[0], "opened") || !strings.Contains(window[1], "closed") {
-						return fmt.Errorf("%s: want the window opened then closed, got %q", c, window)
-					}
-				}
-				return nil
+					return nil
+				})},
 			},
 		}},
 	})
@@ -206,8 +207,8 @@ func TestAccSuperclusterVersion_S26_IncrementalLeaveUpgradeJoin(t *testing.T) {
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(superAddr, tfjsonpath.New("cluster_versions"), allClusters("1.1")),
+				afterApply(func() error { return sim.expectSuperclusterHome("1.1") }),
 			},
-			Check: func(*terraform.State) error { return sim.expectSuperclusterHome("1.1") },
 		}},
 	})
 }
@@ -237,16 +238,18 @@ resource "appliance_supercluster_version" "sc1" {
   version      = "1.1"
   strategy     = "incremental"
 }`,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectOnlyStep(superAddr, "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1"),
-			}},
-			Check: func(*terraform.State) error {
-				for _, c := range []string{"dma1", "dma2", "dma3"} {
-					if sc := sim.cluster(c).Supercluster; sc != "sc1" {
-						return fmt.Errorf("%s is in %q, want sc1", c, sc)
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectOnlyStep(superAddr, "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1"),
+				},
+				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+					for _, c := range []string{"dma1", "dma2", "dma3"} {
+						if sc := sim.cluster(c).Supercluster; sc != "sc1" {
+							return fmt.Errorf("%s is in %q, want sc1", c, sc)
+						}
 					}
-				}
-				return nil
+					return nil
+				})},
 			},
 		}},
 	})
@@ -276,16 +279,18 @@ resource "appliance_supercluster_version" "sc1" {
   version      = "1.1"
   strategy     = "maintenance_window"
 }`,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				expectOnlyStep(superAddr, "close the maintenance window on dma1, dma2, dma3"),
-			}},
-			Check: func(*terraform.State) error {
-				for _, c := range []string{"dma1", "dma2", "dma3"} {
-					if sim.cluster(c).MaintenanceWindow {
-						return fmt.Errorf("%s: the maintenance window is still open", c)
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectOnlyStep(superAddr, "close the maintenance window on dma1, dma2, dma3"),
+				},
+				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
+					for _, c := range []string{"dma1", "dma2", "dma3"} {
+						if sim.cluster(c).MaintenanceWindow {
+							return fmt.Errorf("%s: the maintenance window is still open", c)
+						}
 					}
-				}
-				return nil
+					return nil
+				})},
 			},
 		}},
 	})
@@ -319,8 +324,8 @@ resource "appliance_supercluster_version" "sc1" {
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply:             []plancheck.PlanCheck{plancheck.ExpectUnknownValue(superAddr, tfjsonpath.New("rollout_plan"))},
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				PostApplyPreRefresh:  []plancheck.PlanCheck{afterApply(func() error { return sim.expectSuperclusterHome("1.0.1") })},
 			},
-			Check: func(*terraform.State) error { return sim.expectSuperclusterHome("1.0.1") },
 		}},
 	})
 }

@@ -35,7 +35,10 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "simulator":
-			os.Exit(simulator.RunCommand(os.Args[2:], os.Stdout, os.Stderr))
+			stopProfile := profileCPU()
+			code := simulator.RunCommand(os.Args[2:], os.Stdout, os.Stderr)
+			stopProfile()
+			os.Exit(code)
 		case "bundle":
 			os.Exit(bundlecmd.Run(os.Args[2:], os.Stdout, os.Stderr))
 		case "rauc-lab":
@@ -78,9 +81,10 @@ func lessFrequentGC(lookupEnv func(string) (string, bool)) {
 	}
 }
 
-// profileCPUEnv names a directory into which every provider process writes
-// a CPU profile of its life (cpu-<pid>.pprof), for `go tool pprof`: the way
-// to see what a slow `terraform plan` spends in the provider. Unset: none.
+// profileCPUEnv names a directory into which every provider process, and a
+// standalone simulator, writes a CPU profile of its life (cpu-<pid>.pprof),
+// for `go tool pprof`: the way to see what a slow `terraform plan` spends
+// in the provider, or an upload in the simulator. Unset: none.
 const profileCPUEnv = "APPLIANCE_CPU_PROFILE_DIR"
 
 // profileCPU starts the profile when asked and returns what stops it.

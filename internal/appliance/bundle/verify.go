@@ -14,9 +14,10 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 )
 
-// copyBufferSize is the chunk in which payloads are hashed: big enough to
-// keep sha256 busy, small enough not to matter.
-const copyBufferSize = 256 << 10
+// copyBufferSize is the most that is read, and hashed, at a time: a file
+// is verified in 1 MiB reads (one system call per MiB), and the buffer is
+// smaller when every payload is.
+const copyBufferSize = 1 << 20
 
 // Verify reads a bundle from r in one streaming pass and returns its
 // manifest once every payload has been checked against it. It reads r to
@@ -36,9 +37,9 @@ func Verify(r io.Reader) (*appliance.Manifest, error) {
 }
 
 // VerifyFile verifies the bundle at path and also returns the sha256 (hex)
-// and size of the whole file, computed in the same single read pass: the
-// whole-file hash runs on a goroutine of its own beside the payload hashes.
-// It always reads the file; InspectFile remembers what it found.
+// and size of the whole file, computed in the same single read pass on two
+// cores (VerifyStream). It always reads the file; InspectFile remembers
+// what it found.
 func VerifyFile(path string) (m *appliance.Manifest, sha256hex string, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -49,14 +50,16 @@ func VerifyFile(path string) (m *appliance.Manifest, sha256hex string, size int6
 }
 
 func verifyOpenFile(f *os.File) (*appliance.Manifest, string, int64, error) {
-	whole := newAsyncHasher(sha256.New())
-	m, err := Verify(io.TeeReader(f, whole))
-	sum, n := whole.finish()
+	hint := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		hint = fi.Size()
+	}
+	m, sum, n, err := verifyStreamSized(f, hint)
 	countRead(n)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	return m, hex.EncodeToString(sum), n, nil
+	return m, sum, n, nil
 }
 
 func verify(r io.Reader, src *recordingReader) (*appliance.Manifest, error) {
@@ -87,7 +90,11 @@ func verify(r io.Reader, src *recordingReader) (*appliance.Manifest, error) {
 		byPath[p] = c
 	}
 	seen := make(map[string]bool, len(m.Components))
-	buf := make([]byte, copyBufferSize)
+	largest := int64(0)
+	for _, c := range m.Components {
+		largest = max(largest, c.Size)
+	}
+	buf := make([]byte, min(copyBufferSize, max(largest, 64<<10)))
 	h := sha256.New()
 	for {
 		hdr, err := tr.Next()

@@ -62,6 +62,15 @@ func TestVerifyNamesEveryKindOfCorruption(t *testing.T) {
 				t.Errorf("returned a manifest with the error")
 			}
 			wantCorrupt(t, err, tc.fragments...)
+			// The single-read, two-core verifier finds the same.
+			m, sum, _, serr := VerifyStream(bytes.NewReader(tc.archive))
+			if m != nil || sum != "" {
+				t.Errorf("VerifyStream returned a manifest or sha256 with the error")
+			}
+			wantCorrupt(t, serr, tc.fragments...)
+			if serr.Error() != err.Error() {
+				t.Errorf("VerifyStream said %q, Verify %q", serr, err)
+			}
 		})
 	}
 }

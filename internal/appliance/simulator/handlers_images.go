@@ -8,9 +8,10 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
 
-// verifyBundle checks a bundle stream and returns its manifest; a variable
-// so that the verification is the bundle package's, in one place.
-var verifyBundle = bundle.Verify
+// verifyBundle checks a bundle stream and returns its manifest, sha256 and
+// size from one read; the verification is the bundle package's, in one
+// place.
+var verifyBundle = bundle.VerifyStream
 
 func (s *Server) listImages(t *engine.Tx, r *http.Request, _ []byte) (int, any, error) {
 	cs, err := clusterOf(t, r)

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"io"
 	"net/http"
 	"strings"
@@ -20,39 +19,23 @@ import (
 // bundle's own verification and never kept; only its manifest, sha256 and
 // size are recorded.
 
-// hashingReader hashes and counts what is read through it.
-type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (hr *hashingReader) Read(p []byte) (int, error) {
-	n, err := hr.r.Read(p)
-	hr.h.Write(p[:n])
-	hr.n += int64(n)
-	return n, err
-}
-
 // verifyStream verifies a bundle stream, hashing every byte of it, and
-// keeps nothing but the manifest, the sha256 and the size. A
+// keeps nothing but the manifest, the sha256 and the size. The whole
+// stream's sha256 and the payloads' digests run side by side on two
+// cores from one read in 1 MiB blocks (bundle.VerifyStream), as a cluster
+// with more than one core would verify what it receives. A
 // *bundle.CorruptError is the bundle's fault (S6); any other error is the
 // stream's (a dropped connection) and says nothing about the bundle.
 func verifyStream(r io.Reader) (m *appliance.Manifest, sha string, size int64, readErr, bundleErr error) {
-	hr := &hashingReader{r: r, h: sha256.New()}
-	m, err := verifyBundle(hr)
-	if err == nil {
-		// Verify reads to the end; drain anyway, so that the hash covers all.
-		_, err = io.Copy(io.Discard, hr)
-	}
+	m, sha, size, err := verifyBundle(r)
 	if err != nil {
 		var ce *bundle.CorruptError
 		if errors.As(err, &ce) {
-			return nil, "", hr.n, nil, err
+			return nil, "", size, nil, err
 		}
-		return nil, "", hr.n, err, nil
+		return nil, "", size, err, nil
 	}
-	return m, hex.EncodeToString(hr.h.Sum(nil)), hr.n, nil, nil
+	return m, sha, size, nil, nil
 }
 
 // handleUpload answers POST /v1/clusters/{c}/images: the bundle is

@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"os"
@@ -179,10 +179,7 @@ func (b *uploadBody) open() (io.Reader, error) {
 		b.mu.Unlock()
 		return lr, nil
 	}
-	hf := &hashingFile{f: f, r: io.LimitReader(f, b.size)}
-	if b.hash {
-		hf.h = sha256.New()
-	}
+	hf := &hashingFile{f: f, r: io.LimitReader(f, b.size), h: bundle.NewBackgroundSHA256(b.size)}
 	b.mu.Lock()
 	b.last = hf
 	b.mu.Unlock()
@@ -195,47 +192,67 @@ func (b *uploadBody) sum() (string, bool) {
 	b.mu.Lock()
 	hf := b.last
 	b.mu.Unlock()
-	if hf == nil || hf.h == nil {
+	if hf == nil {
 		return "", false
 	}
-	hf.mu.Lock()
-	defer hf.mu.Unlock()
-	if hf.n != b.size {
+	sum, n := hf.finish()
+	if n != b.size {
 		return "", false
 	}
-	return hex.EncodeToString(hf.h.Sum(nil)), true
+	return sum, true
 }
 
-// hashingFile is one attempt's body: the file, hashed as it is sent.
+// hashingFile is one attempt's body: the file, hashed as it is sent. The
+// hash runs on a goroutine of its own (bundle.BackgroundSHA256), beside
+// the writes to the connection.
 type hashingFile struct {
 	f      *os.File
 	r      io.Reader
 	mu     sync.Mutex
-	h      hash.Hash
+	h      *bundle.BackgroundSHA256
 	n      int64
+	done   bool // hashed to the end: h's sum is in sum
+	sum    string
 	closed bool
 }
 
 func (hf *hashingFile) Read(p []byte) (int, error) {
-	n, err := hf.r.Read(p)
 	hf.mu.Lock()
-	if hf.h != nil {
-		hf.h.Write(p[:n])
+	defer hf.mu.Unlock()
+	if hf.done {
+		// The request is over (its answer came before the transport
+		// finished sending); nothing more is hashed or sent.
+		return 0, errUploadOver
 	}
+	n, err := hf.r.Read(p)
+	_, _ = hf.h.Write(p[:n])
 	hf.n += int64(n)
-	hf.mu.Unlock()
 	return n, err
 }
 
+var errUploadOver = errors.New("upload body read after the request ended")
+
+// finish ends the hashing (once) and returns the sum and the bytes hashed.
+func (hf *hashingFile) finish() (string, int64) {
+	hf.mu.Lock()
+	defer hf.mu.Unlock()
+	if !hf.done {
+		hf.done = true
+		hf.sum, _ = hf.h.Sum()
+	}
+	return hf.sum, hf.n
+}
+
 func (hf *hashingFile) Close() error {
+	_, n := hf.finish()
 	hf.mu.Lock()
 	defer hf.mu.Unlock()
 	if hf.closed {
 		return nil
 	}
 	hf.closed = true
-	if hf.n > 0 { // retryablehttp opens the body once only to look at it
-		bundle.NoteRead(hf.n)
+	if n > 0 { // retryablehttp opens the body once only to look at it
+		bundle.NoteRead(n)
 	}
 	return hf.f.Close()
 }

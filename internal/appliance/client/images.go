@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
@@ -140,25 +142,16 @@ type uploadBody struct {
 
 	mu    sync.Mutex
 	last  *hashingFile // the latest attempt's, when hashing
-	plain []plainAttempt
+	plain []*sentFile  // every attempt's, when not
 }
 
-// plainAttempt is an attempt's file when the body is not hashed.
-type plainAttempt struct {
-	f *os.File
-}
-
-// finish closes the files of unhashed attempts and counts what they sent.
-// The file position says how far an attempt read (sendfile moves it too);
-// the LimitedReader itself may still be in the transport's hands.
+// finish closes the files of unhashed attempts that net/http did not close
+// (it closes every request body it was given; this is for certainty).
 func (b *uploadBody) finish() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, a := range b.plain {
-		if pos, err := a.f.Seek(0, io.SeekCurrent); err == nil && pos > 0 {
-			bundle.NoteRead(pos)
-		}
-		_ = a.f.Close() // read only
+		_ = a.Close() // read only
 	}
 	b.plain = nil
 }
@@ -169,15 +162,11 @@ func (b *uploadBody) open() (io.Reader, error) {
 		return nil, fmt.Errorf("image file: %w", err)
 	}
 	if !b.hash {
-		// A bare *io.LimitedReader of the file: net/http unwraps it from
-		// retryablehttp's NopCloser and the kernel sends the file itself
-		// (sendfile), without copying it through the process. finish
-		// closes it.
-		lr := &io.LimitedReader{R: f, N: b.size}
+		sf := &sentFile{f: f, r: io.LimitedReader{R: f, N: b.size}}
 		b.mu.Lock()
-		b.plain = append(b.plain, plainAttempt{f: f})
+		b.plain = append(b.plain, sf)
 		b.mu.Unlock()
-		return lr, nil
+		return sf, nil
 	}
 	hf := &hashingFile{f: f, r: io.LimitReader(f, b.size), h: bundle.NewBackgroundSHA256(b.size)}
 	b.mu.Lock()
@@ -200,6 +189,50 @@ func (b *uploadBody) sum() (string, bool) {
 		return "", false
 	}
 	return sum, true
+}
+
+// sentFile is one attempt's body when the file need not be hashed: the
+// kernel sends it from the page cache to the connection (sendfile),
+// without copying it through the process. net/http gives the kernel a body
+// that is a syscall.Conn under its Content-Length limit; a sentFile is one,
+// and an io.ReadCloser, so that go-retryablehttp hands it on unwrapped (a
+// bare *os.File would do too, but net/http closes the body it sent, and the
+// file's offset at Close is what counts the bytes read). Read, which
+// sendfile bypasses, stops at the planned size.
+type sentFile struct {
+	f      *os.File
+	r      io.LimitedReader
+	mu     sync.Mutex
+	closed bool
+}
+
+func (sf *sentFile) Read(p []byte) (int, error) {
+	n, err := sf.r.Read(p)
+	copiedThroughProcess.Add(int64(n))
+	return n, err
+}
+
+// copiedThroughProcess counts the bytes of unhashed uploads that went
+// through Read, that is not by sendfile (a TLS connection, a platform
+// without it): tests read it.
+var copiedThroughProcess atomic.Int64
+
+// SyscallConn is what lets net/http's connection send the file by sendfile.
+func (sf *sentFile) SyscallConn() (syscall.RawConn, error) { return sf.f.SyscallConn() }
+
+// Close counts what the attempt read, by the file's offset (sendfile moves
+// it as Read does), and closes the file.
+func (sf *sentFile) Close() error {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	if sf.closed {
+		return nil
+	}
+	sf.closed = true
+	if pos, err := sf.f.Seek(0, io.SeekCurrent); err == nil && pos > 0 {
+		bundle.NoteRead(pos)
+	}
+	return sf.f.Close()
 }
 
 // hashingFile is one attempt's body: the file, hashed as it is sent. The

@@ -4,6 +4,7 @@
 //	benchtool stats BEFORE_JSON AFTER_JSON   most GETs of one cluster between two GET /v1/stats answers, and the requests
 //	benchtool reads LOG                      passes over the bundle in a provider log (TF_LOG_PROVIDER=INFO)
 //	benchtool span LOG FROM TO               seconds from the first line containing FROM to the last containing TO
+//	benchtool first-span LOG FROM TO         seconds from the first line containing FROM to the first containing TO after it
 //	benchtool sub A B                        A - B
 package main
 
@@ -20,7 +21,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: benchtool stats|reads|span|sub ...")
+		fail("usage: benchtool stats|reads|span|first-span|sub ...")
 	}
 	switch os.Args[1] {
 	case "stats":
@@ -28,7 +29,9 @@ func main() {
 	case "reads":
 		reads(os.Args[2])
 	case "span":
-		span(os.Args[2], os.Args[3], os.Args[4])
+		span(os.Args[2], os.Args[3], os.Args[4], false)
+	case "first-span":
+		span(os.Args[2], os.Args[3], os.Args[4], true)
 	case "sub":
 		a, _ := strconv.ParseFloat(os.Args[2], 64)
 		b, _ := strconv.ParseFloat(os.Args[3], 64)
@@ -99,7 +102,7 @@ func number(s string) float64 {
 	return f
 }
 
-func span(path, from, to string) {
+func span(path, from, to string, first bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		fail(err.Error())
@@ -118,7 +121,7 @@ func span(path, from, to string) {
 		if start.IsZero() && strings.Contains(line, from) {
 			start = t
 		}
-		if strings.Contains(line, to) {
+		if strings.Contains(line, to) && !start.IsZero() && (!first || end.IsZero()) {
 			end = t
 		}
 	}

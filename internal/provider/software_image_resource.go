@@ -183,6 +183,7 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 
 	var manifest *appliance.Manifest
 	if !plan.SourceFile.IsNull() && !plan.SourceFile.IsUnknown() {
+		tflog.Info(ctx, "verifying image bundle", map[string]any{"file": plan.SourceFile.ValueString()})
 		b, err := r.data.driver.InspectBundle(ctx, plan.Cluster.ValueString(), plan.SourceFile.ValueString())
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("source_file"), "Image bundle is not usable", describeBundleError(plan.SourceFile.ValueString(), err))

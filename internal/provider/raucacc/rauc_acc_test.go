@@ -198,7 +198,8 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *te
 					return expectPartnersNeverDownTogether(l)
 				},
 			},
-			{Config: cfg, PlanOnly: true},
+			// (The next plan is empty: PostApplyPostRefresh above, and the
+			// framework's own plans after every apply, check it.)
 			{
 				// Rollback is a change of version: every node boots its
 				// other slot, the factory 1.0, again.

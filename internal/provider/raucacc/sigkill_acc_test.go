@@ -65,8 +65,11 @@ func TestAccRAUC_ApplyKilledWithSIGKILLMidRolloutConvergesOnTheNextApplyWithNoNo
 		if c, _ := n1.Count(lab.EventReboot); c > 0 {
 			break
 		}
-		if p := g.member("terraform-provi"); p != 0 {
-			plugin = p
+		// The group's members are read from /proc (every process's stat
+		// file): looked for again only when the plugin seen last is gone
+		// (terraform starts one per phase).
+		if plugin == 0 || syscall.Kill(plugin, 0) != nil {
+			plugin = g.member("terraform-provi")
 		}
 		if g.exited() {
 			t.Fatalf("the first apply ended before n1 rebooted: %s", tail(logPath))
@@ -75,10 +78,10 @@ func TestAccRAUC_ApplyKilledWithSIGKILLMidRolloutConvergesOnTheNextApplyWithNoNo
 			g.kill()
 			t.Fatalf("n1 did not reboot within 4m of the first apply: %s", tail(logPath))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
-	if p := g.member("terraform-provi"); p != 0 {
-		plugin = p
+	if plugin == 0 || syscall.Kill(plugin, 0) != nil {
+		plugin = g.member("terraform-provi")
 	}
 	if plugin == 0 {
 		t.Fatal("no provider plugin process was seen in terraform's process group: the kill would not reach it")

@@ -421,7 +421,7 @@ func (n *Node) startSSHD(ctx context.Context) error {
 		if err := writeFile(n.path("sshd_config"), []byte(fmt.Sprintf(sshdConfig, n.Port, n.Dir)), 0o644); err != nil {
 			return err
 		}
-		p, err := startProc("sshd", n.env(), n.path("sshd.log"), "/usr/sbin/sshd", "-D", "-e", "-f", n.path("sshd_config"))
+		p, err := startProc("sshd", n.env(), n.path("sshd.log"), "/usr/sbin/sshd", "-D", "-e", "-r", "-f", n.path("sshd_config"))
 		if err != nil {
 			return err
 		}

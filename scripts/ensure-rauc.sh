@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ensure-rauc.sh: install what the RAUC test lab runs (Debian packages
-# "rauc", "dbus", "openssh-server", "squashfs-tools") for the RAUC driver's
+# "rauc", "dbus", "openssh-server", "squashfs-tools"; "util-linux" and
+# "mount" give each node's sshd a passwd of its own) for the RAUC driver's
 # tests and `make rauc-lab`.
 #
 # Idempotent and quiet: when every program is already there it does nothing;
@@ -16,6 +17,8 @@ declare -A NEED=(
 	[/usr/sbin/sshd]=openssh-server
 	[/usr/lib/openssh/sftp-server]=openssh-server
 	[/usr/bin/mksquashfs]=squashfs-tools
+	[/usr/bin/unshare]=util-linux
+	[/usr/bin/mount]=mount
 )
 
 missing=()

@@ -12,7 +12,7 @@ var exampleSetups = map[string]func(t *testing.T){
 	// examples/rauc drives a RAUC lab of four real nodes; its minutes of
 	// reboots run in the RAUC acceptance binary, beside this package.
 	"rauc": func(t *testing.T) {
-		t.Skip("examples/rauc is applied against a RAUC lab by internal/provider/raucacc (TestAccRAUC_ExampleUpgradesTheLab)")
+		t.Skip("examples/rauc is applied against a RAUC lab by internal/provider/raucacc (TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift)")
 	},
 }
 

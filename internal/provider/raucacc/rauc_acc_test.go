@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -147,29 +148,44 @@ func each(l *lab.Lab, v int) map[string]int {
 	return m
 }
 
-// TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift:
-// 1.0 -> 1.1 through the real CLI against real RAUC, D-Bus and sshd; each
-// node's own rauc status afterwards shows the booted slot holding 1.1 and
-// marked good and the other holding 1.0; the next plan is empty; each node
-// was installed and rebooted exactly once and partners were never down
-// together. Then a rollback to 1.0 as a change of version, a node switched
-// out of band, and a node left armed, each shown by the plan and repaired.
-func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *testing.T) {
+// TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift:
+// examples/rauc, applied as it is through the real CLI against real RAUC,
+// D-Bus and sshd (with the lab.json `make rauc-lab` writes, passed as a
+// user passes -var), upgrades the lab from 1.0 to 1.1: each node's own rauc
+// status afterwards shows the booted slot holding 1.1 and marked good and
+// the other holding 1.0; the next plan is empty; each node was installed
+// and rebooted exactly once and partners were never down together. Then,
+// with the test's own configuration of the same resources, a rollback to
+// 1.0 as a change of version, a node switched out of band, and a node left
+// armed, each shown by the plan and repaired. (One lab and one upgrade
+// serve the example and the rollback: each costs minutes of CPU on 2 cores.)
+func TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 4})
-	b, err := l.BuildBundle(lab.BundleSpec{Version: "1.1", Description: "lab release 1.1"})
+	descPath, err := l.WriteDescription("1.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := raucUpgradeConfig(l, b, "appliance_software_image.next.version")
+	descJSON, err := os.ReadFile(descPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var desc lab.Description
+	if err := json.Unmarshal(descJSON, &desc); err != nil {
+		t.Fatal(err)
+	}
+	b := desc.Bundles["1.1"]
 	// A rollback names the version in the other slots and no image.
 	rollback := strings.Replace(raucUpgradeConfig(l, b, `"1.0"`), "  image_id = appliance_software_image.next.id\n", "", 1)
+	// The providers are given per step: the example's own provider block
+	// may not meet providers given to the whole test case.
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
-				Config: cfg,
+				ProtoV6ProviderFactories: testProviders,
+				ConfigDirectory:          config.StaticDirectory("../../../examples/rauc"),
+				ConfigVariables:          config.Variables{"lab": config.StringVariable(descPath)},
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						expectRolloutPlan(raucActiveAddr, checkPrimaryFirstHA),
@@ -181,6 +197,7 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *te
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
 					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0")),
+					statecheck.ExpectKnownOutputValue("node_versions", allNodes("1.1")),
 				},
 				Check: func(*terraform.State) error {
 					for _, n := range l.Nodes {
@@ -201,6 +218,7 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *te
 			// (The next plan is empty: PostApplyPostRefresh above, and the
 			// framework's own plans after every apply, check it.)
 			{
+				ProtoV6ProviderFactories: testProviders,
 				// Rollback is a change of version: every node boots its
 				// other slot, the factory 1.0, again.
 				Config: rollback,
@@ -223,6 +241,7 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *te
 				},
 			},
 			{
+				ProtoV6ProviderFactories: testProviders,
 				// Out of band, n4 is switched to its other slot and
 				// rebooted: the plan shows the drift and the apply brings
 				// it back to 1.0.
@@ -248,6 +267,7 @@ func TestAccRAUC_UpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *te
 				},
 			},
 			{
+				ProtoV6ProviderFactories: testProviders,
 				// Out of band, n2 is left armed: its bootloader would boot
 				// 1.1 at the next restart. The plan shows it (staged_nodes
 				// lacks n2) and the apply puts its boot order back without

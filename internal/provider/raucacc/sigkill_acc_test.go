@@ -141,9 +141,8 @@ func newCLIWorkspace(t *testing.T, terraform string) *cliWorkspace {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-appliance"), "github.com/applianceops/terraform-provider-appliance")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
+	if err := installProvider(filepath.Join(bin, "terraform-provider-appliance")); err != nil {
+		t.Fatal(err)
 	}
 	rc := filepath.Join(dir, "terraformrc")
 	// Both registry hosts: OpenTofu resolves applianceops/appliance
@@ -164,6 +163,31 @@ func newCLIWorkspace(t *testing.T, terraform string) *cliWorkspace {
 	}
 	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
 	return &cliWorkspace{terraform: terraform, dir: work, env: env}
+}
+
+// providerBinaryEnv names a provider binary built from this tree, which the
+// CLI tests run instead of building their own: make test builds one before
+// the tests (make build), and a build costs seconds of CPU in each package.
+const providerBinaryEnv = "APPLIANCE_ACC_PROVIDER_BINARY"
+
+// installProvider puts the provider at path: a link to the binary
+// providerBinaryEnv names, else one built from this tree.
+func installProvider(path string) error {
+	if bin := os.Getenv(providerBinaryEnv); bin != "" {
+		abs, err := filepath.Abs(bin)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			return fmt.Errorf("%s=%s: %v", providerBinaryEnv, bin, err)
+		}
+		return os.Symlink(abs, path)
+	}
+	build := exec.Command("go", "build", "-o", path, "github.com/applianceops/terraform-provider-appliance")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the provider: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // procGroup is a command started in a process group of its own, so that one

@@ -113,8 +113,8 @@ func newWorkspace(t *testing.T) *workspace {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	provider := filepath.Join(bin, "terraform-provider-appliance")
-	if out, err := exec.Command("go", "build", "-o", provider, "github.com/applianceops/terraform-provider-appliance").CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
+	if err := installProvider(provider); err != nil {
+		t.Fatal(err)
 	}
 	rc := filepath.Join(dir, "terraformrc")
 	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
@@ -132,6 +132,33 @@ func newWorkspace(t *testing.T) *workspace {
 		// The runs' records (and the verified bundles) of this test only.
 		bundle.CacheDirEnv+"="+filepath.Join(dir, "cache"))
 	return &workspace{t: t, dir: dir, provider: provider, tf: tf, env: env, api: api}
+}
+
+// providerBinaryEnv names a provider binary built from this tree, which the
+// test runs instead of building its own: make test builds one before the
+// tests (make build), and a build costs seconds of CPU in each package.
+const providerBinaryEnv = "APPLIANCE_ACC_PROVIDER_BINARY"
+
+// installProvider puts the provider at path: a link to the binary
+// providerBinaryEnv names, else one built from this tree.
+func installProvider(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if bin := os.Getenv(providerBinaryEnv); bin != "" {
+		abs, err := filepath.Abs(bin)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			return fmt.Errorf("%s=%s: %v", providerBinaryEnv, bin, err)
+		}
+		return os.Symlink(abs, path)
+	}
+	if out, err := exec.Command("go", "build", "-o", path, "github.com/applianceops/terraform-provider-appliance").CombinedOutput(); err != nil {
+		return fmt.Errorf("building the provider: %v\n%s", err, out)
+	}
+	return nil
 }
 
 func (w *workspace) writeConfig(bundlePath string) {

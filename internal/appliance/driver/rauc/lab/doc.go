@@ -17,6 +17,10 @@
 //     rauc service and sshd (dropping every SSH connection, as a real reboot
 //     does), wait, and start them again booted into the slot the bootloader
 //     chose (`rauc service --override-boot-slot=...`);
+//   - the appliance's root account: its login shell is /bin/sh, as on most
+//     embedded systems (the node's sshd sees a passwd of its own, bind-mounted
+//     in a mount namespace of its own), so the driver's scripts run in a
+//     POSIX sh as on a real node, not in the machine's bash;
 //   - faults: a switch per node makes a chosen version fail its health check
 //     (the node's `lab-health` command) or never come back (the node hangs
 //     until the lab's watchdog reboots it, which uses up boot attempts).
@@ -31,6 +35,6 @@
 // partners were never down together.
 //
 // The lab needs root (sshd and rauc service run as root) and the Debian
-// packages rauc, dbus, openssh-server and squashfs-tools
+// packages rauc, dbus, openssh-server, squashfs-tools, util-linux and mount
 // (scripts/ensure-rauc.sh installs them).
 package lab

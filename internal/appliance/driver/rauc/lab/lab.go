@@ -89,6 +89,7 @@ type Lab struct {
 	removeDir bool
 	mu        sync.Mutex
 	bundles   int
+	clients   map[string]*ssh.Client // Run's connections, by node
 	closeOnce sync.Once
 }
 
@@ -98,13 +99,13 @@ func Requirements() error {
 		return errors.New("the RAUC lab runs sshd and rauc service as root: run as root")
 	}
 	var missing []string
-	for _, p := range []string{"rauc", "dbus-daemon", "/usr/sbin/sshd", "/usr/lib/openssh/sftp-server", "mksquashfs"} {
+	for _, p := range []string{"rauc", "dbus-daemon", "/usr/sbin/sshd", "/usr/lib/openssh/sftp-server", "mksquashfs", "unshare", "mount"} {
 		if _, err := exec.LookPath(p); err != nil {
 			missing = append(missing, p)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the RAUC lab needs %s: run scripts/ensure-rauc.sh (installs rauc, dbus, openssh-server, squashfs-tools)", strings.Join(missing, ", "))
+		return fmt.Errorf("the RAUC lab needs %s: run scripts/ensure-rauc.sh (installs rauc, dbus, openssh-server, squashfs-tools, util-linux, mount)", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -199,6 +200,12 @@ func (n *Node) start(ctx context.Context, l *Lab, client *sshKey) error {
 // Start made it. It is safe to call more than once.
 func (l *Lab) Close() {
 	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		for _, c := range l.clients {
+			c.Close()
+		}
+		l.clients = nil
+		l.mu.Unlock()
 		var wg sync.WaitGroup
 		for _, n := range l.Nodes {
 			wg.Add(1)
@@ -242,20 +249,24 @@ func (l *Lab) ClientConfig() (*ssh.ClientConfig, error) {
 }
 
 // Run runs a command on node n over SSH and returns its standard output; a
-// failure carries its standard error.
+// failure carries its standard error. One connection per node serves every
+// Run (each a session of its own) until it breaks, as in a reboot; a
+// command that cannot start on a broken connection is tried once more on a
+// new one.
 func (l *Lab) Run(n *Node, command string) (string, error) {
-	cfg, err := l.ClientConfig()
-	if err != nil {
-		return "", err
-	}
-	c, err := ssh.Dial("tcp", n.Addr, cfg)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		return "", err
+	var s *ssh.Session
+	for attempt := 0; ; attempt++ {
+		c, err := l.client(n)
+		if err != nil {
+			return "", err
+		}
+		if s, err = c.NewSession(); err == nil {
+			break
+		}
+		l.dropClient(n, c)
+		if attempt > 0 {
+			return "", err
+		}
 	}
 	defer s.Close()
 	var out, stderr strings.Builder
@@ -264,6 +275,44 @@ func (l *Lab) Run(n *Node, command string) (string, error) {
 		return out.String(), fmt.Errorf("%s on %s: %w: %s", command, n.Name, err, strings.TrimSpace(stderr.String()))
 	}
 	return out.String(), nil
+}
+
+// client returns the lab's connection to node n, dialled when there is none.
+func (l *Lab) client(n *Node) (*ssh.Client, error) {
+	l.mu.Lock()
+	c := l.clients[n.Name]
+	l.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	cfg, err := l.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	c, err = ssh.Dial("tcp", n.Addr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.clients == nil {
+		l.clients = map[string]*ssh.Client{}
+	}
+	if old := l.clients[n.Name]; old != nil {
+		c.Close()
+		return old, nil
+	}
+	l.clients[n.Name] = c
+	return c, nil
+}
+
+func (l *Lab) dropClient(n *Node, c *ssh.Client) {
+	l.mu.Lock()
+	if l.clients[n.Name] == c {
+		delete(l.clients, n.Name)
+	}
+	l.mu.Unlock()
+	c.Close()
 }
 
 // WaitUp waits until node n is up again booted (sshd accepting), bounded.

@@ -195,6 +195,13 @@ func (n *Node) setUp(lab *Lab, clientKey *sshKey) error {
 	if err := writeFile(n.path("faults"), nil, 0o644); err != nil {
 		return err
 	}
+	passwd, err := applianceShell("/etc/passwd")
+	if err != nil {
+		return err
+	}
+	if err := writeFile(n.path("passwd"), passwd, 0o644); err != nil {
+		return err
+	}
 	host, err := newSSHKey(n.Name)
 	if err != nil {
 		return err
@@ -207,6 +214,28 @@ func (n *Node) setUp(lab *Lab, clientKey *sshKey) error {
 		return err
 	}
 	return writeFile(n.path("authorized_keys"), []byte(clientKey.authorizedLine()), 0o600)
+}
+
+// applianceShell returns the machine's passwd file with root's login shell
+// set to /bin/sh. An appliance's root shell is a POSIX sh (BusyBox's on most
+// embedded systems), and sshd runs every command of a session through it:
+// with the machine's bash instead, a bashism in the driver's scripts would
+// pass here and fail on a real node, and each session would start a shell
+// several times as costly. Only the node's sshd sees this file.
+func applianceShell(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, line := range lines {
+		f := strings.Split(line, ":")
+		if len(f) == 7 && f[0] == "root" {
+			f[6] = "/bin/sh"
+			lines[i] = strings.Join(f, ":")
+		}
+	}
+	return []byte(strings.Join(lines, "\n")), nil
 }
 
 // slotImage is the content of a root file system image in the lab: its
@@ -421,7 +450,13 @@ func (n *Node) startSSHD(ctx context.Context) error {
 		if err := writeFile(n.path("sshd_config"), []byte(fmt.Sprintf(sshdConfig, n.Port, n.Dir)), 0o644); err != nil {
 			return err
 		}
-		p, err := startProc("sshd", n.env(), n.path("sshd.log"), "/usr/sbin/sshd", "-D", "-e", "-r", "-f", n.path("sshd_config"))
+		// sshd runs in a mount namespace of its own that sees the node's
+		// passwd (applianceShell) over /etc/passwd; -r: no re-exec of sshd
+		// for every connection.
+		p, err := startProc("sshd", n.env(), n.path("sshd.log"),
+			"unshare", "--mount", "--propagation", "private", "--",
+			"/bin/sh", "-c", `mount --bind "$0" /etc/passwd && exec "$@"`, n.path("passwd"),
+			"/usr/sbin/sshd", "-D", "-e", "-r", "-f", n.path("sshd_config"))
 		if err != nil {
 			return err
 		}

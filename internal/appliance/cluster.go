@@ -155,6 +155,48 @@ type Cluster struct {
 	Healthy bool `json:"healthy"`
 	// Rollout is the progress of a rollout under way, for status displays.
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
+	// Lease is who holds the cluster's rollout lease while it is live, nil
+	// when no one does: read with the snapshot, so that a plan knows that
+	// another operation drives the cluster without a request of its own.
+	Lease *LeaseHolder `json:"lease,omitempty"`
+}
+
+// LeaseHolder is the holder of a cluster's live rollout lease as a
+// snapshot shows it. It never carries the lease's id, which lets a request
+// act on the leased cluster.
+type LeaseHolder struct {
+	Owner        string    `json:"owner"`
+	OperationKey string    `json:"operation_key"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	// SilentSeconds is how long before the snapshot the holder last took
+	// or renewed the lease, by the appliance's clock; HeartbeatSeconds is
+	// how often it promised to renew. A holder silent for longer has died,
+	// and the same operation applied again adopts its lease.
+	SilentSeconds    int `json:"silent_seconds"`
+	HeartbeatSeconds int `json:"heartbeat_seconds"`
+}
+
+// Alive reports whether the holder renewed the lease within its
+// heartbeat: a live operation, not one that crashed.
+func (l *LeaseHolder) Alive() bool {
+	return l.HeartbeatSeconds <= 0 || l.SilentSeconds <= l.HeartbeatSeconds
+}
+
+// HeldByAnother returns the holder of the cluster's lease when it is an
+// operation other than owner's own operationKey, or the same operation
+// under another owner that still renews it (alive within its heartbeat):
+// one that would refuse or keep waiting a rollout by owner now. Nil when
+// the lease is free, owner's, or a dead predecessor's of the same
+// operation, which an apply adopts at once.
+func (c *Cluster) HeldByAnother(owner, operationKey string) *LeaseHolder {
+	l := c.Lease
+	switch {
+	case l == nil, l.Owner == owner:
+		return nil
+	case l.OperationKey == operationKey && operationKey != "" && !l.Alive():
+		return nil
+	}
+	return l
 }
 
 // RolloutStatus is what a cluster reports of a rollout in progress.
@@ -334,6 +376,10 @@ func (c *Cluster) Clone() *Cluster {
 	for i, r := range c.Resources {
 		r.AllowedNodes = append([]string(nil), r.AllowedNodes...)
 		out.Resources[i] = r
+	}
+	if c.Lease != nil {
+		l := *c.Lease
+		out.Lease = &l
 	}
 	out.Licenses = append([]string(nil), c.Licenses...)
 	if c.Rollout != nil {

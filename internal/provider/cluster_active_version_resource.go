@@ -105,7 +105,8 @@ func (r *clusterActiveVersionResource) Schema(ctx context.Context, _ resource.Sc
 				ElementType: types.StringType,
 				MarkdownDescription: "The ordered steps of the rollout, one per line, computed at plan time from the cluster " +
 					"as it is: only what is still to do (nodes already on `version`, images already staged, are left out). " +
-					"A rollback's activations read `roll back`. After apply it holds the plan that ran.",
+					"A rollback's activations read `roll back`. After apply it holds the plan that ran. While another operation " +
+					"holds the cluster's lease (another state's apply rolling it), it is known only after apply, with a warning naming the holder.",
 			},
 			"rollout_steps": rolloutStepsAttribute(),
 			"node_versions": schema.MapAttribute{
@@ -177,7 +178,20 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	// for them first), and what those reboots decide is left unknown.
 	inFlight := len(rollout.InFlight(snap)) > 0
 	settled := rollout.AssumeInFlight(snap, plan.Version.ValueString())
-	if !rollout.NeedsRollout(settled, plan.Version.ValueString()) {
+	needsRollout := rollout.NeedsRollout(settled, plan.Version.ValueString())
+	// Another operation holding the cluster's lease moves it on between
+	// this plan and Terraform's final plan at apply, so what this plan
+	// would show could differ then ("inconsistent final plan"). What the
+	// rollout does is left to the apply, which waits for the lease or is
+	// refused by it, and plans from the cluster as that operation left it.
+	if holder := snap.HeldByAnother(r.data.owner, rolloutKey(snap.Name, plan.Version.ValueString(), plan.ImageID.ValueString())); holder != nil &&
+		(creating || inFlight || needsRollout || configChanged(plan, state)) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("cluster"), "Another operation holds the cluster's lease", leaseHeldAtPlan(snap.Name, holder))
+		r.markUnknown(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	if !needsRollout {
 		// Nothing to roll: keep what the state says of the last rollout.
 		plan.NodeVersions = versionMap(settled.ActiveVersions())
 		plan.RolloutPlan, plan.RolloutSteps, plan.PreviousVersion, plan.RollbackAvailable = state.RolloutPlan, state.RolloutSteps, state.PreviousVersion, state.RollbackAvailable
@@ -237,6 +251,16 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	}
 	tflog.Info(ctx, "rollout planned", map[string]any{"cluster": snap.Name, "from": p.FromVersion, "to": p.ToVersion, "order": string(p.Order), "steps": len(p.Steps), "waves": p.Waves})
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// leaseHeldAtPlan explains a rollout left unknown at plan because another
+// operation holds the cluster's lease.
+func leaseHeldAtPlan(cluster string, l *appliance.LeaseHolder) string {
+	return fmt.Sprintf("Cluster %s is leased by %s (operation %s) until %s: another operation is changing it, so the rollout is known "+
+		"only after apply. The apply waits for that operation or is refused by its lease, and touches no node while it holds the lease. "+
+		"Run terraform plan again once it has finished to see every step before applying. (Met while applying a plan made "+
+		"before that operation took the lease, it makes Terraform report the plan as inconsistent: nothing was changed.)",
+		cluster, l.Owner, l.OperationKey, l.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
 // configChanged reports whether the configuration asks for an update even

@@ -264,6 +264,102 @@ func TestAccClusterActiveVersion_LeaseHeldByAnotherRollout(t *testing.T) {
 	})
 }
 
+// TestAccClusterActiveVersion_PlanLeavesTheRolloutUnknownWhileAnotherOperationHoldsTheLease:
+// another state's apply is rolling the cluster to the same version (it
+// staged every node and holds the lease) when this configuration is
+// planned, and it activates n1 between this plan and Terraform's final
+// plan at apply. The plan leaves the rollout unknown instead of showing
+// steps that the final plan would contradict, so the apply is not stopped
+// by "Provider produced inconsistent final plan" but refused by the lease,
+// naming its holder, and touches no node.
+func TestAccClusterActiveVersion_PlanLeavesTheRolloutUnknownWhileAnotherOperationHoldsTheLease(t *testing.T) {
+	testAccPreCheck(t)
+	sim := startSim(t, "primary-ha")
+	bundle := sim.bundle("1.1", []string{"1.0"})
+	var leaseID string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				ctx := context.Background()
+				img, err := sim.client.UploadImage(ctx, "demo", bundle)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range sim.cluster("demo").Nodes {
+					task, err := sim.client.Stage(ctx, "demo", n.Name, img.ID, "")
+					if err == nil {
+						_, err = sim.client.WaitTask(ctx, task.ID)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				l, err := sim.client.AcquireLease(ctx, "demo", api.LeaseRequest{Owner: "team-b-apply", OperationKey: "rollout demo -> 1.1 (team b)", TTLSeconds: 600})
+				if err != nil {
+					t.Fatal(err)
+				}
+				leaseID = l.ID
+			},
+			Config: upgradeConfig(sim, bundle, ""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
+					plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_steps")),
+					plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("node_versions")),
+					// The other operation moves on before this apply's final plan.
+					planCheckFunc(func() {
+						ctx := context.Background()
+						task, err := sim.client.WithLease(leaseID).Activate(ctx, "demo", "n1", api.ActivateRequest{}, "")
+						if err == nil {
+							_, err = sim.client.WaitTask(ctx, task.ID)
+						}
+						if err != nil {
+							t.Fatalf("the other operation activating n1: %v", err)
+						}
+						sim.waitRunning("demo", "n1", 10*time.Second)
+					}),
+				},
+			},
+			ExpectError: regexp.MustCompile(`(?s)taking the rollout lease on cluster demo.*leased by\s+team-b-apply`),
+		}, {
+			PreConfig: func() {
+				for _, n := range sim.cluster("demo").Nodes {
+					if want := map[bool]string{true: "1.1", false: "1.0"}[n.Name == "n1"]; n.Active.Version != want {
+						t.Errorf("%s runs %s, want %s: the refused apply touched it", n.Name, n.Active.Version, want)
+					}
+				}
+				if err := sim.client.ReleaseLease(context.Background(), "demo", leaseID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			// Once the other operation is done, the rollout shows again.
+			Config: upgradeConfig(sim, bundle, ""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+						if stepIndex(lines, "activate n1") >= 0 || stepIndex(lines, "activate n2") < 0 {
+							return fmt.Errorf("want n2..n4 activated and n1 (already on 1.1) left out:\n%s", strings.Join(lines, "\n"))
+						}
+						return nil
+					}),
+				},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+			},
+		}},
+	})
+}
+
+// planCheckFunc runs f as a plan check: a test's way to act between
+// terraform plan and the apply of that plan.
+type planCheckFunc func()
+
+func (f planCheckFunc) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	f()
+}
+
 // TestAccClusterActiveVersion_InterruptedApplyResumes: the apply is cut off
 // by its timeout while n3 reboots slowly. The lease is given back at once,
 // and once n3 is back the next apply finishes the rollout without touching

@@ -310,7 +310,17 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	// before it: OpenTofu 1.10 had not written the image to its local
 	// state by the SIGKILL of the RAUC SIGKILL test (Terraform 1.11 had),
 	// so its next apply creates the image again while n1 reboots.
+	// Reboots that a live operation of another apply drives under the
+	// cluster's lease are its rollout, not a killed apply's leftovers:
+	// this apply is refused by the lease, naming it, rather than held
+	// until that rollout ends.
 	if snap, err := r.data.driver.Cluster(ctx, cluster); err == nil && len(rollout.InFlight(snap)) > 0 {
+		if l := snap.Lease; l != nil && l.Owner != r.data.owner && l.Alive() {
+			resp.Diagnostics.AddError("Image not uploaded to cluster "+cluster, fmt.Sprintf(
+				"cluster %s is leased by %s (operation %s) until %s, which is rebooting %s: another operation is changing it. Nothing was uploaded; apply again once it has finished.",
+				cluster, l.Owner, l.OperationKey, l.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(rollout.InFlight(snap), ", ")))
+			return
+		}
 		tflog.Info(ctx, "waiting for reboots in flight before the upload", map[string]any{"cluster": cluster, "nodes": rollout.InFlight(snap)})
 		if _, err := executor.AwaitInFlight(ctx, r.data.driver, cluster, timeout, 0); err != nil {
 			resp.Diagnostics.AddError("Image not uploaded to cluster "+cluster, describeAPIError(err))

@@ -39,6 +39,7 @@ func (s *Server) listClusters(t *engine.Tx, r *http.Request, _ []byte) (int, any
 	for _, cs := range t.St.Clusters {
 		c := cs.Cluster.Clone()
 		c.ObservedAt = observedAt(t)
+		c.Lease = leaseHolder(cs)
 		out.Clusters = append(out.Clusters, *c)
 	}
 	return http.StatusOK, out, nil
@@ -51,7 +52,26 @@ func (s *Server) getCluster(t *engine.Tx, r *http.Request, _ []byte) (int, any, 
 	}
 	c := cs.Cluster.Clone()
 	c.ObservedAt = observedAt(t)
+	c.Lease = leaseHolder(cs)
 	return http.StatusOK, c, nil
+}
+
+// leaseHolder is who holds the cluster's live lease, for the snapshot
+// (nil when it is free or has expired): never its id, which is a
+// capability. Leases run on the wall clock (engine.WallNow), so the
+// holder's silence is counted on it too.
+func leaseHolder(cs *engine.ClusterState) *appliance.LeaseHolder {
+	l := cs.Lease
+	now := engine.WallNow()
+	if l == nil || !now.Before(l.ExpiresAt) {
+		return nil
+	}
+	silent := 0
+	if !l.RenewedAt.IsZero() {
+		silent = int(now.Sub(l.RenewedAt) / time.Second)
+	}
+	return &appliance.LeaseHolder{Owner: l.Owner, OperationKey: l.OperationKey, ExpiresAt: l.ExpiresAt.UTC(),
+		SilentSeconds: silent, HeartbeatSeconds: l.HeartbeatSeconds}
 }
 
 // observedAt stamps a snapshot with the simulated time it was read at, so

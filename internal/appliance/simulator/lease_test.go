@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 )
@@ -112,5 +113,54 @@ func TestSim_Defect5_AnotherOperationIsRefusedNamingTheHolder(t *testing.T) {
 		if e.Details["owner"] != "alice" || e.Details["operation_key"] != "demo->1.1" || e.Details["expires_at"] != want {
 			t.Errorf("operation %q: details %+v", key, e.Details)
 		}
+	}
+}
+
+// The cluster snapshot says who holds its live lease, so that a plan knows
+// another operation drives the cluster without a request of its own: the
+// holder, its operation, its expiry and how long it has been silent against
+// its heartbeat, never the lease's id. An adoptable holder (the same
+// operation, silent past its heartbeat) is not held against that operation;
+// a released lease is gone from the snapshot.
+func TestSim_SnapshotShowsTheLeaseHolderWithoutItsID(t *testing.T) {
+	h := newHarness(t, "")
+	var c appliance.Cluster
+	h.call("GET", "/v1/clusters/demo", nil, 200, &c)
+	if c.Lease != nil {
+		t.Fatalf("a cluster nobody leased shows a lease: %+v", c.Lease)
+	}
+	var l api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "team-a pid 100", OperationKey: "demo->1.1", TTLSeconds: 120, HeartbeatSeconds: 10}, 200, &l)
+	if status, raw := h.do("GET", "/v1/clusters/demo", nil); status != 200 || strings.Contains(string(raw), l.ID) {
+		t.Fatalf("the snapshot (%d) shows the lease id, which lets a request act on the cluster: %s", status, raw)
+	}
+	h.call("GET", "/v1/clusters/demo", nil, 200, &c)
+	if c.Lease == nil || c.Lease.Owner != "team-a pid 100" || c.Lease.OperationKey != "demo->1.1" || c.Lease.HeartbeatSeconds != 10 || c.Lease.SilentSeconds > 1 ||
+		!c.Lease.ExpiresAt.Equal(l.ExpiresAt) {
+		t.Fatalf("snapshot lease %+v, want team-a's (%+v)", c.Lease, l)
+	}
+	if c.HeldByAnother("team-b pid 200", "demo->1.1") == nil || c.HeldByAnother("team-b pid 200", "demo->1.2") == nil {
+		t.Error("a live holder is not held against another process")
+	}
+	if c.HeldByAnother("team-a pid 100", "demo->1.1") != nil {
+		t.Error("the holder's own lease is held against it")
+	}
+
+	moveWallClock(t, 11*time.Second)
+	h.call("GET", "/v1/clusters/demo", nil, 200, &c)
+	if c.Lease == nil || c.Lease.SilentSeconds < 11 {
+		t.Fatalf("after 11 s without renewal: %+v", c.Lease)
+	}
+	if c.HeldByAnother("team-b pid 200", "demo->1.1") != nil {
+		t.Error("a holder that missed its heartbeat is held against its own operation, which adopts it")
+	}
+	if c.HeldByAnother("team-b pid 200", "demo->1.2") == nil {
+		t.Error("a silent holder is not held against another operation, which it still refuses")
+	}
+	h.call("DELETE", "/v1/clusters/demo/lease/"+l.ID, nil, 204, nil)
+	var released appliance.Cluster
+	h.call("GET", "/v1/clusters/demo", nil, 200, &released)
+	if released.Lease != nil {
+		t.Errorf("a released lease still shows: %+v", released.Lease)
 	}
 }

@@ -243,3 +243,81 @@ func TestLeaseTarget_PartnerFirstAndNeverANodeAboutToReboot(t *testing.T) {
 		t.Fatalf("with every other node going down, n3's lease goes to %q, want nowhere (stretched)", got)
 	}
 }
+
+// The cluster snapshot says who holds its live lease, read with each
+// node's status in the same SSH session (no request of its own), wherever
+// a move put it: the holder, its operation, its expiry and its silence
+// against its heartbeat, never its id. It gives the simulator's answer: a
+// holder that missed its heartbeat is not held against its own operation,
+// which then adopts it; a released lease is gone.
+func TestDriver_SnapshotShowsTheLeaseHolderWhereverTheLeaseMoved(t *testing.T) {
+	t.Parallel()
+	l := lab.New(t, lab.Options{Nodes: 2})
+	d := newDriver(t, labConfig(t, l))
+	other := newDriver(t, labConfig(t, l)) // another apply, in another process
+	ctx := ctxT(t)
+	snap := func() *appliance.Cluster {
+		t.Helper()
+		c, err := other.Cluster(ctx, "lab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := snap(); c.Lease != nil {
+		t.Fatalf("a cluster nobody leased shows a lease: %+v", c.Lease)
+	}
+	req := driver.LeaseRequest{Owner: "alice@ci-1", OperationKey: "op-1", TTL: time.Minute, Heartbeat: time.Second}
+	lease, err := d.AcquireLease(ctx, "lab", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) *appliance.Cluster {
+		t.Helper()
+		c := snap()
+		// A move writes the lease anew, so it may expire later than taken.
+		if c.Lease == nil || c.Lease.Owner != "alice@ci-1" || c.Lease.OperationKey != "op-1" || c.Lease.HeartbeatSeconds != 1 ||
+			c.Lease.ExpiresAt.Before(lease.ExpiresAt.Add(-3*time.Second)) || c.Lease.ExpiresAt.After(time.Now().Add(time.Minute+3*time.Second)) {
+			t.Fatalf("%s: snapshot lease %+v, want alice's (%+v)", when, c.Lease, lease)
+		}
+		if strings.Contains(fmt.Sprintf("%+v", c.Lease), lease.ID) {
+			t.Fatalf("%s: the snapshot shows the lease id", when)
+		}
+		return c
+	}
+	if c := check("taken on the primary"); c.HeldByAnother("bob@ci-2", "op-2") == nil || c.HeldByAnother("alice@ci-1", "op-1") != nil {
+		t.Errorf("a live holder: held against another operation %v, against itself %v", c.HeldByAnother("bob@ci-2", "op-2"), c.HeldByAnother("alice@ci-1", "op-1"))
+	}
+	// Moved off the primary (as before its reboot): n1 keeps a pointer.
+	n1, _ := d.node("n1")
+	n2, _ := d.node("n2")
+	d.leaseMu.Lock()
+	err = d.moveLease(ctx, d.held, n1, n2)
+	d.leaseMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("moved to n2")
+
+	time.Sleep(2500 * time.Millisecond) // alice misses her 1 s heartbeat (the nodes' clocks count whole seconds)
+	c := snap()
+	if c.Lease == nil || c.Lease.SilentSeconds <= c.Lease.HeartbeatSeconds {
+		t.Fatalf("after 2.5 s without renewal: %+v", c.Lease)
+	}
+	if c.HeldByAnother("bob@ci-2", "op-1") != nil || c.HeldByAnother("bob@ci-2", "op-2") == nil {
+		t.Errorf("a silent holder: held against its own operation %v (want nil: it adopts), against another %v", c.HeldByAnother("bob@ci-2", "op-1"), c.HeldByAnother("bob@ci-2", "op-2"))
+	}
+	adopted, err := other.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "bob@ci-2", OperationKey: "op-1", TTL: time.Minute, Heartbeat: time.Second})
+	if err != nil || !adopted.Adopted {
+		t.Fatalf("the snapshot said op-1 may adopt, the driver answered %+v, %v", adopted, err)
+	}
+	if c := snap(); c.Lease == nil || c.Lease.Owner != "bob@ci-2" {
+		t.Fatalf("after the adoption: %+v", c.Lease)
+	}
+	if err := other.ReleaseLease(ctx, "lab", adopted.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c := snap(); c.Lease != nil {
+		t.Errorf("a released lease still shows: %+v", c.Lease)
+	}
+}

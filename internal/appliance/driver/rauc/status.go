@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver"
@@ -86,6 +87,9 @@ type nodeView struct {
 	// rebootNotes are the reboot notes this node keeps for others
 	// (work_dir/rebooting-*) that have not run out, by node name.
 	rebootNotes map[string]rebootNote
+	// leaseFile is the node's work_dir/lease (a lease, a pointer left by a
+	// move, or nothing) and its clock ("now"), read with its status.
+	leaseFile map[string]string
 }
 
 // rebootNote is what a driver about to reboot a node left on another: the
@@ -135,6 +139,7 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 		"echo; echo '@@notes'; cat " + shq(notes) + "/*.version 2>/dev/null\n" +
 		"echo '@@pending'; cat " + shq(n.WorkDir+"/pending-good") + " 2>/dev/null\n" +
 		"echo '@@rebooting'; echo \"now=$(date +%s)\"; for f in " + shq(n.WorkDir) + "/rebooting-*; do [ -f \"$f\" ] && cat \"$f\" && echo '@@end'; done\n" +
+		"echo '@@lease'; echo \"now=$(date +%s)\"; cat " + shq(n.WorkDir+"/lease") + " 2>/dev/null\n" +
 		"echo '@@version'; (" + d.cfg.VersionCommand + ") 2>&1; echo \"@@rc=$?\"\n"
 	label := "rauc status --detailed --output-format=json` and the version command `" + shortCommand(d.cfg.VersionCommand)
 	if withHealth && d.cfg.HealthCommand != "" {
@@ -149,9 +154,11 @@ func (d *Driver) readNode(ctx context.Context, n NodeConfig, withHealth bool) *n
 	jsonPart, rest, _ := strings.Cut(out, "\n@@notes\n")
 	notePart, rest, _ := strings.Cut(rest, "@@pending\n")
 	pendingPart, rest, _ := strings.Cut(rest, "@@rebooting\n")
-	rebootPart, rest, _ := strings.Cut(rest, "@@version\n")
+	rebootPart, rest, _ := strings.Cut(rest, "@@lease\n")
+	leasePart, rest, _ := strings.Cut(rest, "@@version\n")
 	v.pendingGood = strings.TrimSpace(pendingPart)
 	v.rebootNotes = parseRebootNotes(rebootPart)
+	v.leaseFile = parseLease(leasePart)
 	versionPart, healthPart, _ := strings.Cut(rest, "@@health\n")
 	if strings.Contains(jsonPart, "@@rauc-failed") {
 		v.err = fmt.Errorf("node %s: rauc status failed: %s", n.Name, strings.TrimSpace(strings.ReplaceAll(jsonPart, "@@rauc-failed", "")))
@@ -274,7 +281,48 @@ func (d *Driver) snapshot(ctx context.Context) (*appliance.Cluster, []*nodeView,
 		c.Healthy = c.Healthy && v.healthy
 		c.Nodes = append(c.Nodes, node)
 	}
+	c.Lease = d.leaseHolder(views)
 	return c, views, nil
+}
+
+// leaseHolder finds the cluster's live lease in the lease files the
+// snapshot read, where the lease scripts would (lease.go): from the home
+// along the pointers, or, when a node on the way was not read, on any node
+// read. Nil when no live lease is found. Expiry and silence are counted by
+// the clock of the node holding it, as the scripts count them.
+func (d *Driver) leaseHolder(views []*nodeView) *appliance.LeaseHolder {
+	byName := map[string]*nodeView{}
+	for _, v := range views {
+		byName[v.cfg.Name] = v
+	}
+	var f map[string]string
+	v := byName[d.leaseHome().Name]
+	for hops := 0; v != nil && v.err == nil && hops <= len(views); hops++ {
+		next, moved := v.leaseFile["moved"]
+		if !moved {
+			f = v.leaseFile
+			break
+		}
+		v = byName[next]
+	}
+	if f == nil {
+		for _, v := range views {
+			if v.err == nil && v.leaseFile["id"] != "" {
+				f = v.leaseFile
+				break
+			}
+		}
+	}
+	if f == nil || f["id"] == "" {
+		return nil
+	}
+	now := atoi(f["now"])
+	left := atoi(f["expires"]) - now
+	if left <= 0 {
+		return nil
+	}
+	return &appliance.LeaseHolder{Owner: f["owner"], OperationKey: f["operation"], ExpiresAt: time.Now().Add(time.Duration(left) * time.Second).UTC(),
+		SilentSeconds: now - atoi(f["renewed"]), HeartbeatSeconds: atoi(f["heartbeat"])}
 }
 
 // finishActivation completes an activation that an interrupted apply left

@@ -32,17 +32,31 @@ func declaredAt(cfg, version string) string {
 	return strings.Replace(cfg, "version  = appliance_software_image.next.version", fmt.Sprintf("version  = %q", version), 1)
 }
 
-// TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHAThenImportAndOutOfBandDriftRepaired
+// TestAccClusterActiveVersion_S11_S12_S21_PrimaryFirstWithHAThenImportDriftRepairAndRollback
 // is the walking skeleton end to end: stage and activate 1.0 -> 1.1 on the
 // primary-ha cluster, with the rollout shown at plan time, primary first,
 // HA partners never together, no outage in the simulator's ledger, an
 // empty plan after apply, and import of both resources. Then drift: a node
 // rolled back by hand through the appliance's API shows in the next plan,
-// as a rollout of that node alone, and the apply repairs it.
-func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHAThenImportAndOutOfBandDriftRepaired(t *testing.T) {
+// as a rollout of that node alone, and the apply repairs it. Last, S21:
+// version set back to 1.0 is a rollback to the alternate partitions,
+// activating every node without staging, primary first.
+func TestAccClusterActiveVersion_S11_S12_S21_PrimaryFirstWithHAThenImportDriftRepairAndRollback(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	cfg := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	img := sim.bundle("1.1", []string{"1.0"})
+	cfg := upgradeConfig(sim, img, "")
+	rollback := sim.providerConfig() + fmt.Sprintf(`
+resource "appliance_software_image" "next" {
+  cluster     = "demo"
+  source_file = %q
+}
+
+resource "appliance_cluster_active_version" "demo" {
+  cluster = "demo"
+  version = "1.0"
+}
+`, img)
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -124,6 +138,38 @@ func TestAccClusterActiveVersion_S11_S12_PrimaryFirstWithHAThenImportAndOutOfBan
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+			},
+			{
+				// S21: setting version back to 1.0 is a rollback to the
+				// alternate partition: the plan activates every node without
+				// staging, and the nodes run 1.0 again.
+				Config: rollback,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
+						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+							for _, l := range lines {
+								if regexp.MustCompile(`: stage `).MatchString(l) {
+									return fmt.Errorf("a rollback stages nothing, got %q", l)
+								}
+							}
+							if w := activationWaves(lines); len(w) != 4 {
+								return fmt.Errorf("want all 4 nodes activated, got %v", w)
+							}
+							for _, l := range lines {
+								if strings.Contains(l, ": activate ") {
+									return fmt.Errorf("a rollback's activation is not labelled as one: %q", l)
+								}
+							}
+							return checkPrimaryFirstHA(lines)
+						}),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
+					afterApply(func() error { return sim.expectNoOutage("demo") }),
 				},
 			},
 		},
@@ -904,61 +950,6 @@ func (s *testSim) activations(cluster string) []string {
 		}
 	}
 	return out
-}
-
-// TestAccClusterActiveVersion_S21_RollbackToAlternate: after 1.0 -> 1.1,
-// setting version back to 1.0 is a rollback to the alternate partition: the
-// plan activates every node without staging, and the nodes run 1.0 again.
-func TestAccClusterActiveVersion_S21_RollbackToAlternate(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	img := sim.bundle("1.1", []string{"1.0"})
-	rollback := sim.providerConfig() + fmt.Sprintf(`
-resource "appliance_software_image" "next" {
-  cluster     = "demo"
-  source_file = %q
-}
-
-resource "appliance_cluster_active_version" "demo" {
-  cluster = "demo"
-  version = "1.0"
-}
-`, img)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: upgradeConfig(sim, img, "")},
-			{
-				Config: rollback,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionUpdate),
-						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-							for _, l := range lines {
-								if regexp.MustCompile(`: stage `).MatchString(l) {
-									return fmt.Errorf("a rollback stages nothing, got %q", l)
-								}
-							}
-							if w := activationWaves(lines); len(w) != 4 {
-								return fmt.Errorf("want all 4 nodes activated, got %v", w)
-							}
-							for _, l := range lines {
-								if strings.Contains(l, ": activate ") {
-									return fmt.Errorf("a rollback's activation is not labelled as one: %q", l)
-								}
-							}
-							return checkPrimaryFirstHA(lines)
-						}),
-					},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
-					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.1")),
-					afterApply(func() error { return sim.expectNoOutage("demo") }),
-				},
-			},
-		},
-	})
 }
 
 // TestAccClusterActiveVersion_S9_IrreversibleFeatureBlocksRollback: once an

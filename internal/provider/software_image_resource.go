@@ -89,9 +89,7 @@ func (r *softwareImageResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Path of a bundle on the machine running Terraform; the provider streams it to the cluster" +
 					". A changed file (new checksum) replaces the image.",
 				PlanModifiers: []planmodifier.String{replaceUnlessImported()},
-				Validators: []validator.String{
-					stringvalidator.ExactlyOneOf(path.MatchRoot("source_file"), path.MatchRoot("source_url")),
-				},
+				// Exactly one of source_file and source_url: ValidateConfig.
 			},
 			"source_url": schema.StringAttribute{
 				Optional:            true,

@@ -33,8 +33,8 @@ type asyncHasher struct {
 }
 
 const (
-	hasherChunk = 2 << 20
-	hasherDepth = 4
+	hasherChunk = 256 << 10
+	hasherDepth = 8
 )
 
 // newAsyncHasher hashes with h; sizeHint is the size of what will be

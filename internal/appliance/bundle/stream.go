@@ -14,7 +14,7 @@ import (
 // both need. The two digests, the whole stream's and the payloads'
 // (together nearly every byte twice), run on two goroutines, so on two
 // cores the read costs about one sha256 pass of wall time, not two. r is
-// read in blocks of up to 1 MiB, and memory stays at a few MiB whatever
+// read in blocks of up to 256 KiB, and memory stays at a few MiB whatever
 // the size of the stream.
 //
 // The errors are Verify's: a *CorruptError for a bundle that is not well

@@ -22,7 +22,7 @@ import (
 // verifyStream verifies a bundle stream, hashing every byte of it, and
 // keeps nothing but the manifest, the sha256 and the size. The whole
 // stream's sha256 and the payloads' digests run side by side on two
-// cores from one read in 1 MiB blocks (bundle.VerifyStream), as a cluster
+// cores from one read (bundle.VerifyStream), as a cluster
 // with more than one core would verify what it receives. A
 // *bundle.CorruptError is the bundle's fault (S6); any other error is the
 // stream's (a dropped connection) and says nothing about the bundle.

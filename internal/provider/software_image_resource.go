@@ -311,9 +311,10 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	// Reboots that a live operation of another apply drives under the
 	// cluster's lease are its rollout, not a killed apply's leftovers:
 	// this apply is refused by the lease, naming it, rather than held
-	// until that rollout ends.
+	// until that rollout ends. A holder killed moments ago still counts as
+	// alive until it misses its heartbeat, so it is watched that long.
 	if snap, err := r.data.driver.Cluster(ctx, cluster); err == nil && len(rollout.InFlight(snap)) > 0 {
-		if l := snap.Lease; l != nil && l.Owner != r.data.owner && l.Alive() {
+		if l := r.liveOtherHolder(ctx, cluster, snap.Lease); l != nil {
 			resp.Diagnostics.AddError("Image not uploaded to cluster "+cluster, fmt.Sprintf(
 				"cluster %s is leased by %s (operation %s) until %s, which is rebooting %s: another operation is changing it. Nothing was uploaded; apply again once it has finished.",
 				cluster, l.Owner, l.OperationKey, l.ExpiresAt.UTC().Format(time.RFC3339), strings.Join(rollout.InFlight(snap), ", ")))
@@ -369,6 +370,37 @@ func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateR
 	}
 	r.stageAndRead(ctx, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// liveOtherHolder returns the lease's holder when it is another process
+// that keeps renewing it: watched for up to its heartbeat (and a second),
+// since a holder killed moments ago has not yet missed it. Nil when the
+// lease is free, this process's, or its holder stops renewing (a killed
+// apply, whose reboots are then waited for).
+func (r *softwareImageResource) liveOtherHolder(ctx context.Context, cluster string, l *appliance.LeaseHolder) *appliance.LeaseHolder {
+	if l == nil || l.Owner == r.data.owner || !l.Alive() {
+		return nil
+	}
+	deadline := time.Now().Add(time.Duration(l.HeartbeatSeconds+1) * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return l
+		case <-time.After(time.Second):
+		}
+		snap, err := r.data.acting().Cluster(ctx, cluster) // uncached: it watches the lease change
+		if err != nil {
+			return l
+		}
+		if snap.Lease == nil || snap.Lease.Owner != l.Owner || !snap.Lease.Alive() {
+			return nil
+		}
+		l = snap.Lease
+		if l.SilentSeconds == 0 {
+			return l // it has just renewed: alive
+		}
+	}
+	return l
 }
 
 func (r *softwareImageResource) download(ctx context.Context, plan softwareImageModel, proxy string) (*driver.Image, error) {

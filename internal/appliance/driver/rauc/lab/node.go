@@ -461,14 +461,8 @@ func (n *Node) startSSHD(ctx context.Context) error {
 			return err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(n.Port))
-		err = waitFor(ctx, 10*time.Second, n.Name+": sshd on "+addr, p, func() bool {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err != nil {
-				return false
-			}
-			c.Close()
-			return true
-		})
+		port := n.Port
+		err = waitFor(ctx, 10*time.Second, n.Name+": sshd on "+addr, p, func() bool { return listening(port) })
 		if err == nil {
 			n.mu.Lock()
 			n.sshd = p
@@ -484,6 +478,32 @@ func (n *Node) startSSHD(ctx context.Context) error {
 		}
 	}
 	return lastErr
+}
+
+// listening reports whether a socket listens on 127.0.0.1:port, from
+// /proc/net/tcp. Asking the kernel instead of connecting spares sshd a
+// connection (a fork and a privilege-separated child) at every boot; where
+// /proc/net/tcp cannot be read, a connection answers.
+func listening(port int) bool {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	// "sl local_address rem_address st ...": 127.0.0.1:port in hex, and
+	// state 0A (LISTEN).
+	want := fmt.Sprintf("0100007F:%04X", port)
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[1] == want && f[3] == "0A" {
+			return true
+		}
+	}
+	return false
 }
 
 // freePort picks a free loopback port for a node's sshd below Linux's

@@ -876,7 +876,11 @@ func TestAccClusterActiveVersion_PartnerDownBetweenWavesStopsBeforeItsPartnerReb
 			{Config: declaredAt(cfg, "1.0")},
 			{
 				PreConfig: func() {
-					ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+					// The watcher stops once it has taken n4 down or the test
+					// ends; its bound only keeps it from outliving a test that
+					// fails early. 60 s was too short on a machine at load 40-60,
+					// where the plan and staging before n1's activation took longer.
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 					go func() {
 						defer cancel()
 						sim.crashWhenActive(ctx, "demo", "n1", "1.1", "n4")

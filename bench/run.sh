@@ -34,9 +34,11 @@ command -v curl >/dev/null || { echo "bench: curl is needed for the upload basel
 W=$(mktemp -d "${TMPDIR:-/tmp}/appliance-bench.XXXXXX")
 SIM_PID=""
 SAMPLER_PID=""
+WIRE_NS=""
 cleanup() {
 	[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
 	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
+	[ -n "$WIRE_NS" ] && ip netns del "$WIRE_NS" 2>/dev/null || true
 	if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -51,10 +53,11 @@ TOKEN=bench-token-$$
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 now() { date +%s.%N; }
-# start_sim ARGS...: the standalone simulator on a free loopback port.
+# start_sim ARGS...: the standalone simulator on a free loopback port (on
+# SIM_LISTEN in the network namespace SIM_NETNS when they are set).
 start_sim() {
 	rm -f "$W/sim.out"
-	"$BIN" simulator --listen 127.0.0.1:0 --token "$TOKEN" --state "$W/sim-$RANDOM.json" --time-scale 6000 "$@" >"$W/sim.out" 2>&1 &
+	${SIM_NETNS:+ip netns exec "$SIM_NETNS"} "$BIN" simulator --listen "${SIM_LISTEN:-127.0.0.1:0}" --token "$TOKEN" --state "$W/sim-$RANDOM.json" --time-scale 6000 "$@" >"$W/sim.out" 2>&1 &
 	SIM_PID=$!
 	for _ in $(seq 100); do
 		URL=$(sed -n 's/^export APPLIANCE_ENDPOINT=//p' "$W/sim.out")
@@ -92,7 +95,7 @@ REQ='terraform {
     appliance = { source = "applianceops/appliance" }
   }
 }'
-CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 PLAN=0 BASE=0 GETS="- -" BYTES=1
+CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 GETS="- -" BYTES=1
 : >"$W/makespan.out"; : >"$W/planner.out"
 
 # ---------------------------------------------------------------- uploads
@@ -106,8 +109,11 @@ SHA=$(sha256sum "$BUNDLE" | awk '{print $1}')
 cat "$BUNDLE" >/dev/null # in the page cache for both sides alike
 start_sim
 IMG=img-${SHA:0:12}
-mkdir -p "$W/up"
-cat >"$W/up/main.tf" <<EOF
+# write_upload_config: the configuration of one image from $BUNDLE, uploaded
+# to the simulator at $URL.
+write_upload_config() {
+	mkdir -p "$W/up"
+	cat >"$W/up/main.tf" <<EOF
 $REQ
 provider "appliance" {
   endpoint = "$URL"
@@ -119,54 +125,91 @@ resource "appliance_software_image" "big" {
   stage       = false
 }
 EOF
-: >"$W/curl.times"; : >"$W/apply.times"; : >"$W/upload.times"; : >"$W/verify.times"; : >"$W/reads"; : >"$W/rss"
-# RUNS timed runs, then one more for the provider's peak RSS alone: sampling
-# /proc every 50 ms (pgrep and a read per provider process) takes a tenth of
-# a core or more, which on 2 cores slows whichever upload it runs beside
-# (the receiving simulator hashes on both): measured, it made the
-# provider's upload 0.72x curl's throughput where it is 0.93x without it.
-# So no timed command, curl's or the provider's, runs beside the sampler.
-for i in $(seq "$((RUNS + 1))"); do
-	RSS_RUN=""; [ "$i" -gt "$RUNS" ] && RSS_RUN=1
-	if [ -z "$RSS_RUN" ]; then
-		t=$(curl -sS -o "$W/curl.body" -w '%{time_total} %{http_code}' -X POST -T "$BUNDLE" \
-			-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" -H "X-Content-SHA256: $SHA" \
-			"$URL/v1/clusters/demo/images")
-		[ "${t#* }" = 201 ] || { echo "bench: curl upload answered ${t#* }: $(cat "$W/curl.body")"; exit 1; }
-		echo "${t% *}" >>"$W/curl.times"
-		api -X DELETE "$URL/v1/clusters/demo/images/$IMG" >/dev/null
-	fi
+}
+# upload_runs P N [rss]: N timed runs against the simulator at $URL, each a
+# curl upload and a terraform apply, their times in $W/P.*; with rss, one
+# more apply, not timed, for the provider's peak RSS. Sampling /proc every
+# 50 ms (a pgrep and a read per provider process) takes a tenth of a core or
+# more, which on 2 cores slows whichever upload it runs beside, since the
+# receiving simulator hashes on both: measured, it made the provider's
+# upload look 0.72x curl's throughput where it is 0.93x without it. So no
+# timed command, curl's or the provider's, runs beside the sampler.
+upload_runs() {
+	local P=$1 N=$2 last=$2 i t t0 t1 rss_run
+	[ "${3:-}" = rss ] && last=$((N + 1))
+	: >"$W/$P.curl.times"; : >"$W/$P.apply.times"; : >"$W/$P.upload.times"; : >"$W/$P.verify.times"
+	write_upload_config
+	for i in $(seq "$last"); do
+		rss_run=""; [ "$i" -gt "$N" ] && rss_run=1
+		if [ -z "$rss_run" ]; then
+			t=$(curl -sS -o "$W/curl.body" -w '%{time_total} %{http_code}' -X POST -T "$BUNDLE" \
+				-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" -H "X-Content-SHA256: $SHA" \
+				"$URL/v1/clusters/demo/images")
+			[ "${t#* }" = 201 ] || { echo "bench: curl upload answered ${t#* }: $(cat "$W/curl.body")"; exit 1; }
+			echo "${t% *}" >>"$W/$P.curl.times"
+			api -X DELETE "$URL/v1/clusters/demo/images/$IMG" >/dev/null
+		fi
 
-	rm -rf "$W/up/terraform.tfstate"* "$W/cache"
-	if [ -n "$RSS_RUN" ]; then
-		echo 0 >"$W/rss.now"
-		peak_sampler "$W/rss.now" &
-		SAMPLER_PID=$!
-	fi
-	t0=$(now)
-	(cd "$W/up" && APPLIANCE_BUNDLE_CACHE_DIR=$W/cache TF_LOG_PROVIDER=INFO TF_LOG_PATH=$W/apply-$i.log \
-		"$TERRAFORM" apply -auto-approve -input=false -no-color >"$W/apply-$i.out" 2>&1) ||
-		{ echo "bench: terraform apply failed:"; tail -20 "$W/apply-$i.out"; exit 1; }
-	t1=$(now)
-	# Reads of the bundle: one "image bundle verified" line per plan-time
-	# inspection (bytes_read 0 when an unchanged file's verification was
-	# reused) and the passes the upload made.
-	bt reads "$W/apply-$i.log" >>"$W/reads"
-	if [ -n "$RSS_RUN" ]; then
-		kill "$SAMPLER_PID"; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""
-		cat "$W/rss.now" >>"$W/rss"
-	else
-		bt sub "$t1" "$t0" >>"$W/apply.times"
-		# The upload alone: from "uploading image bundle" to "image bundle uploaded".
-		bt span "$W/apply-$i.log" "uploading image bundle" "image bundle uploaded" >>"$W/upload.times"
-		# Plan-time verification: from "verifying image bundle" to the first
-		# "image bundle verified" (the plan's read; the re-plan at apply reads nothing).
-		bt first-span "$W/apply-$i.log" "verifying image bundle" "image bundle verified" >>"$W/verify.times"
-	fi
-	api -X DELETE "$URL/v1/clusters/demo/images/$IMG" >/dev/null
-done
+		rm -rf "$W/up/terraform.tfstate"* "$W/cache"
+		if [ -n "$rss_run" ]; then
+			echo 0 >"$W/rss.now"
+			peak_sampler "$W/rss.now" &
+			SAMPLER_PID=$!
+		fi
+		t0=$(now)
+		(cd "$W/up" && APPLIANCE_BUNDLE_CACHE_DIR=$W/cache TF_LOG_PROVIDER=INFO TF_LOG_PATH=$W/$P-apply-$i.log \
+			"$TERRAFORM" apply -auto-approve -input=false -no-color >"$W/$P-apply-$i.out" 2>&1) ||
+			{ echo "bench: terraform apply failed:"; tail -20 "$W/$P-apply-$i.out"; exit 1; }
+		t1=$(now)
+		# Reads of the bundle: one "image bundle verified" line per plan-time
+		# inspection (bytes_read 0 when an unchanged file's verification was
+		# reused) and the passes the upload made.
+		bt reads "$W/$P-apply-$i.log" >>"$W/reads"
+		if [ -n "$rss_run" ]; then
+			kill "$SAMPLER_PID"; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""
+			cat "$W/rss.now" >>"$W/rss"
+		else
+			bt sub "$t1" "$t0" >>"$W/$P.apply.times"
+			# The upload alone: from "uploading image bundle" to "image bundle uploaded".
+			bt span "$W/$P-apply-$i.log" "uploading image bundle" "image bundle uploaded" >>"$W/$P.upload.times"
+			# Plan-time verification: from "verifying image bundle" to the first
+			# "image bundle verified" (the plan's read; the re-plan at apply reads nothing).
+			bt first-span "$W/$P-apply-$i.log" "verifying image bundle" "image bundle verified" >>"$W/$P.verify.times"
+		fi
+		api -X DELETE "$URL/v1/clusters/demo/images/$IMG" >/dev/null
+	done
+}
+: >"$W/reads"; : >"$W/rss"
+upload_runs lo "$RUNS" rss
 stop_sim
-CURL=$(median <"$W/curl.times"); APPLY=$(median <"$W/apply.times"); UPLOAD=$(median <"$W/upload.times"); VERIFY=$(median <"$W/verify.times")
+CURL=$(median <"$W/lo.curl.times"); APPLY=$(median <"$W/lo.apply.times"); UPLOAD=$(median <"$W/lo.upload.times"); VERIFY=$(median <"$W/lo.verify.times")
+
+# The same over a wire of BENCH_WIRE_RATE (1gbit, an appliance's management
+# port): the simulator in a network namespace of its own behind a veth pair
+# whose two ends a token bucket limits, so that curl's upload and the
+# provider's meet the same wire. On loopback the simulator's hashing on both
+# cores bounds both uploads, so one verifying read costs half of curl's whole
+# upload there; over a wire it is small beside the transfer. Needs root (ip
+# netns); without it the table says it was not measured. BENCH_WIRE_RATE=off
+# skips it.
+WIRE_RATE=${BENCH_WIRE_RATE:-1gbit}
+if [ "$WIRE_RATE" != off ] && ip netns add "appliance-bench-$$" 2>/dev/null; then
+	WIRE_NS=appliance-bench-$$
+	ip link add "abh$$" type veth peer name "abn$$"
+	ip link set "abn$$" netns "$WIRE_NS"
+	ip addr add 10.213.0.1/30 dev "abh$$"
+	ip link set "abh$$" up
+	tc qdisc add dev "abh$$" root tbf rate "$WIRE_RATE" burst 1mb latency 50ms
+	ip netns exec "$WIRE_NS" sh -c "ip addr add 10.213.0.2/30 dev abn$$ && ip link set abn$$ up && ip link set lo up &&
+		tc qdisc add dev abn$$ root tbf rate $WIRE_RATE burst 1mb latency 50ms"
+	SIM_NETNS=$WIRE_NS SIM_LISTEN=10.213.0.2:0 start_sim
+	upload_runs wire "$((RUNS < 3 ? RUNS : 3))"
+	stop_sim
+	ip netns del "$WIRE_NS"; WIRE_NS=""
+	WIRE_CURL=$(median <"$W/wire.curl.times"); WIRE_APPLY=$(median <"$W/wire.apply.times"); WIRE_UPLOAD=$(median <"$W/wire.upload.times"); WIRE_VERIFY=$(median <"$W/wire.verify.times")
+elif [ "$WIRE_RATE" != off ]; then
+	WIRE_SKIPPED="needs root for a network namespace (ip netns)"
+fi
 READS=$(sort -n "$W/reads" | tail -1); RSS=$(sort -n "$W/rss" | tail -1)
 fi
 
@@ -236,6 +279,13 @@ fi
 		printf "| whole `terraform apply` of that image (plan-time verification included) | %.2f s | curl: %.2f s | %.2fx curl'\''s time | <= 1.4x |\n", a, c, a/c }'
 	awk -v c="$CURL" -v u="$UPLOAD" -v a="$APPLY" -v v="$VERIFY" 'BEGIN {
 		printf "| where that apply'\''s time went (medians) | plan-time verification %.2f s, upload %.2f s, the rest %.2f s (Terraform, four provider starts, the re-plan, the state) | one verifying read plus curl'\''s upload: %.2f s (itself %.2fx curl'\''s time) | %.2fx that floor | |\n", v, u, a-v-u, v+c, (v+c)/c, a/(v+c) }'
+	if [ -n "$WIRE_CURL" ]; then
+		awk -v b="$BYTES" -v c="$WIRE_CURL" -v u="$WIRE_UPLOAD" -v a="$WIRE_APPLY" -v v="$WIRE_VERIFY" -v r="$WIRE_RATE" 'BEGIN {
+			printf "| the same over a %s wire (veth pair, token bucket): the upload alone | %.2f s, %.0f MB/s | curl: %.2f s, %.0f MB/s | %.2fx curl'\''s throughput | >= 0.9x |\n", r, u, b/u/1e6, c, b/c/1e6, c/u
+			printf "| the same over a %s wire: whole `terraform apply` | %.2f s (verification %.2f s, upload %.2f s, the rest %.2f s) | curl: %.2f s | %.2fx curl'\''s time | <= 1.4x |\n", r, a, v, u, a-v-u, c, a/c }'
+	elif [ -n "$WIRE_SKIPPED" ]; then
+		echo "| the same over a wire | not measured: $WIRE_SKIPPED | | | |"
+	fi
 	echo "| reads of the bundle per \`terraform apply\` (provider log: one line per pass) | $READS | | | 2 |"
 	echo "| provider peak RSS during that apply (VmHWM from /proc) | $((RSS / 1024)) MiB | | | <= 64 MiB |"
 	awk -v p="$PLAN" -v t="$BASE" 'BEGIN { printf "| `terraform plan` of 100 clusters (100 images + 100 active versions) | %.2f s | 200 `terraform_data`: %.2f s | %.2fx | <= 2x |\n", p, t, p/t }'

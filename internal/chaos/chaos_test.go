@@ -3,11 +3,12 @@ package chaos
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/applianceops/terraform-provider-appliance/internal/acctest"
 )
 
 // TestChaos_InterruptedRolloutsConvergeWithoutDoubleActivationOrOutage is
@@ -26,19 +27,9 @@ func TestChaos_InterruptedRolloutsConvergeWithoutDoubleActivationOrOutage(t *tes
 			t.Fatalf("CHAOS_N=%q is not a positive count", v)
 		}
 	}
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tf == "" {
-		tf = "terraform"
-	}
-	if _, err := exec.LookPath(tf); err != nil {
-		t.Fatalf("the chaos harness needs the terraform CLI: %v", err)
-	}
+	tf := acctest.TerraformCLI(t)
 	dir := t.TempDir()
-	provider := filepath.Join(dir, "terraform-provider-appliance")
-	build := exec.Command("go", "build", "-o", provider, "github.com/applianceops/terraform-provider-appliance")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
+	provider := acctest.InstallProvider(t, filepath.Join(dir, "terraform-provider-appliance"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

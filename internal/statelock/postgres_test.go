@@ -146,8 +146,6 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // lockedBuffer is an output buffer that a command writes while the test
 // reads it.
 type lockedBuffer struct {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/acctest"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 )
@@ -32,24 +33,17 @@ import (
 // schemas of one database share, so states in two schemas would also lock
 // each other out and the lease would never be reached.
 func TestPGBackend_SecondApplyOfTheSameStateIsLockedOutAndAnotherStateIsRefusedByTheLease(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs with TF_ACC=1 (make test): it needs the terraform CLI and PostgreSQL")
-	}
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tf == "" {
-		tf = "terraform"
-	}
-	tf, err := exec.LookPath(tf)
-	if err != nil {
-		t.Fatalf("needs the terraform CLI: %v", err)
-	}
+	acctest.PreCheck(t) // it needs the terraform CLI and PostgreSQL
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "ci-pg-backend", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	conns := startPostgres(t, "team_a", "team_b")
 	dir := t.TempDir()
-	provider, cliConfig := installProvider(t, dir)
+	// The pg backend needs `terraform init`, which development overrides
+	// do not support: the provider is installed from a filesystem mirror.
+	cli := acctest.FilesystemMirrorCLI(t, dir)
+	provider := cli.Provider
 
 	// The standalone simulator, slow enough (a 90 s reboot takes 9 s) that
 	// the rollout is still running while the other applies try.
@@ -57,15 +51,14 @@ func TestPGBackend_SecondApplyOfTheSameStateIsLockedOutAndAnotherStateIsRefusedB
 	if out, err := exec.Command(provider, "bundle", "--out", bundle, "--version", "1.1", "--supported-from", "1.0").CombinedOutput(); err != nil {
 		t.Fatalf("bundle: %v\n%s", err, out)
 	}
-	endpoint, token := startSimulator(t, provider, dir, 10)
+	endpoint, token := acctest.StartSimulator(t, provider, dir, 10)
 	sim, err := client.New(client.Config{Endpoint: endpoint, Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	workspace := func(name, database string) *tfDir {
-		d := &tfDir{t: t, tf: tf, dir: filepath.Join(dir, name), env: append(os.Environ(),
-			"TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
+		d := &tfDir{t: t, tf: cli.Terraform, dir: filepath.Join(dir, name), env: cli.Env(
 			"PG_CONN_STR="+conns[database],
 			"APPLIANCE_ENDPOINT="+endpoint, "APPLIANCE_TOKEN="+token)}
 		if err := os.MkdirAll(d.dir, 0o755); err != nil {
@@ -145,95 +138,6 @@ func TestPGBackend_SecondApplyOfTheSameStateIsLockedOutAndAnotherStateIsRefusedB
 			t.Errorf("another holder took the cluster's lease: %s", e.Message)
 		}
 	}
-}
-
-// EnvTestProvider names a provider binary built from this tree, which
-// the test installs instead of building its own: make test sets it to the
-// binary `make build` made just before (a link of the provider costs about
-// 6 CPU-seconds, and each CLI pass runs this test).
-const EnvTestProvider = "APPLIANCE_ACC_PROVIDER_BINARY"
-
-// installProvider builds the provider (or takes the one EnvTestProvider
-// names) into a filesystem mirror (the pg backend needs `terraform init`,
-// which development overrides do not support) and writes a CLI
-// configuration that installs from it only.
-func installProvider(t *testing.T, dir string) (binary, cliConfig string) {
-	t.Helper()
-	mirror := filepath.Join(dir, "mirror")
-	var first string
-	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
-		p := filepath.Join(mirror, host, "applianceops", "appliance", "0.1.0", "linux_amd64", "terraform-provider-appliance_v0.1.0")
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if first == "" {
-			if built := os.Getenv(EnvTestProvider); built != "" {
-				abs, err := filepath.Abs(built)
-				if err == nil {
-					_, err = os.Stat(abs)
-				}
-				if err != nil {
-					t.Fatalf("%s=%s: %v", EnvTestProvider, built, err)
-				}
-				if err := os.Symlink(abs, p); err != nil {
-					t.Fatal(err)
-				}
-				first = p
-				continue
-			}
-			build := exec.Command("go", "build", "-o", p, "github.com/applianceops/terraform-provider-appliance")
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("building the provider: %v\n%s", err, out)
-			}
-			first = p
-			continue
-		}
-		if err := os.Symlink(first, p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cliConfig = filepath.Join(dir, "terraformrc")
-	rc := "provider_installation {\n  filesystem_mirror {\n    path    = \"" + mirror + "\"\n" +
-		"    include = [\"registry.terraform.io/applianceops/appliance\", \"registry.opentofu.org/applianceops/appliance\"]\n  }\n}\n"
-	if err := os.WriteFile(cliConfig, []byte(rc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return first, cliConfig
-}
-
-// startSimulator runs the standalone simulator (preset primary-ha: cluster
-// demo, n1..n4 on 1.0) and returns its endpoint and token.
-func startSimulator(t *testing.T, provider, dir string, timeScale int) (string, string) {
-	t.Helper()
-	port := freePort(t)
-	endpoint := "http://127.0.0.1:" + itoa(port)
-	token := "statelock-" + itoa(int(time.Now().UnixNano()%1e9))
-	log, err := os.Create(filepath.Join(dir, "simulator.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(provider, "simulator", "--listen", "127.0.0.1:"+itoa(port), "--state", filepath.Join(dir, "sim.json"),
-		"--topology", "primary-ha", "--time-scale", itoa(timeScale), "--token", token)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		_ = cmd.Wait()
-		_ = log.Close()
-	})
-	c, err := client.New(client.Config{Endpoint: endpoint, Token: token, RetryMax: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !waitFor(15*time.Second, func() bool {
-		_, err := c.GetCluster(context.Background(), "demo")
-		return err == nil
-	}) {
-		t.Fatal("the simulator did not answer within 15s")
-	}
-	return endpoint, token
 }
 
 // tfDir is a Terraform working directory with its environment.

@@ -4,17 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/acctest"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 )
@@ -87,8 +85,8 @@ func (w *workspace) expectChangedError(out string, code int, file, planned, now 
 	}
 }
 
-// workspace is a Terraform working directory using the provider binary
-// built by the test, against a standalone simulator.
+// workspace is a Terraform working directory whose CLI starts the provider
+// binary built from this tree, against a standalone simulator.
 type workspace struct {
 	t        *testing.T
 	dir      string
@@ -100,65 +98,18 @@ type workspace struct {
 
 func newWorkspace(t *testing.T) *workspace {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance tests run with TF_ACC=1 (make test)")
-	}
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tf == "" {
-		var err error
-		if tf, err = exec.LookPath("terraform"); err != nil {
-			t.Skip("no terraform CLI")
-		}
-	}
+	acctest.PreCheck(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	provider := filepath.Join(bin, "terraform-provider-appliance")
-	if err := installProvider(provider); err != nil {
-		t.Fatal(err)
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
-		"registry.terraform.io/applianceops/appliance", bin, "registry.opentofu.org/applianceops/appliance", bin)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	endpoint, token := startSimulator(t, provider, dir)
+	cli := acctest.DevOverridesCLI(t, dir)
+	endpoint, token := acctest.StartSimulator(t, cli.Provider, dir, 600)
 	api, err := client.New(client.Config{Endpoint: endpoint, Token: token, RetryMax: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(),
-		"TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1",
-		"APPLIANCE_ENDPOINT="+endpoint, "APPLIANCE_TOKEN="+token,
+	env := cli.Env("APPLIANCE_ENDPOINT="+endpoint, "APPLIANCE_TOKEN="+token,
 		// The runs' records (and the verified bundles) of this test only.
 		bundle.CacheDirEnv+"="+filepath.Join(dir, "cache"))
-	return &workspace{t: t, dir: dir, provider: provider, tf: tf, env: env, api: api}
-}
-
-// providerBinaryEnv names a provider binary built from this tree, which the
-// test runs instead of building its own: make test builds one before the
-// tests (make build), and a build costs seconds of CPU in each package.
-const providerBinaryEnv = "APPLIANCE_ACC_PROVIDER_BINARY"
-
-// installProvider puts the provider at path: a link to the binary
-// providerBinaryEnv names, else one built from this tree.
-func installProvider(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if bin := os.Getenv(providerBinaryEnv); bin != "" {
-		abs, err := filepath.Abs(bin)
-		if err == nil {
-			_, err = os.Stat(abs)
-		}
-		if err != nil {
-			return fmt.Errorf("%s=%s: %v", providerBinaryEnv, bin, err)
-		}
-		return os.Symlink(abs, path)
-	}
-	if out, err := exec.Command("go", "build", "-o", path, "github.com/applianceops/terraform-provider-appliance").CombinedOutput(); err != nil {
-		return fmt.Errorf("building the provider: %v\n%s", err, out)
-	}
-	return nil
+	return &workspace{t: t, dir: dir, provider: cli.Provider, tf: cli.Terraform, env: env, api: api}
 }
 
 func (w *workspace) writeConfig(bundlePath string) {
@@ -290,45 +241,4 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// startSimulator runs the standalone simulator (preset primary-ha: cluster
-// demo, n1..n4 on 1.0) and returns its endpoint and token.
-func startSimulator(t *testing.T, provider, dir string) (string, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	token := "savedplan-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	log, err := os.Create(filepath.Join(dir, "simulator.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(provider, "simulator", "--listen", addr, "--state", filepath.Join(dir, "sim.json"),
-		"--topology", "primary-ha", "--time-scale", "600", "--token", token)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		_ = cmd.Wait()
-		_ = log.Close()
-	})
-	c, err := client.New(client.Config{Endpoint: "http://" + addr, Token: token, RetryMax: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := c.GetCluster(context.Background(), "demo"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the simulator did not answer within 15s")
-		}
-	}
-	return "http://" + addr, token
 }

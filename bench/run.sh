@@ -193,7 +193,7 @@ CURL=$(median <"$W/lo.curl.times"); APPLY=$(median <"$W/lo.apply.times"); UPLOAD
 # netns); without it the table says it was not measured. BENCH_WIRE_RATE=off
 # skips it.
 WIRE_RATE=${BENCH_WIRE_RATE:-1gbit}
-if [ "$WIRE_RATE" != off ] && ip netns add "appliance-bench-$$" 2>/dev/null; then
+if [ "$WIRE_RATE" != off ] && command -v ip >/dev/null && command -v tc >/dev/null && ip netns add "appliance-bench-$$" 2>/dev/null; then
 	WIRE_NS=appliance-bench-$$
 	ip link add "abh$$" type veth peer name "abn$$"
 	ip link set "abn$$" netns "$WIRE_NS"
@@ -208,7 +208,7 @@ if [ "$WIRE_RATE" != off ] && ip netns add "appliance-bench-$$" 2>/dev/null; the
 	ip netns del "$WIRE_NS"; WIRE_NS=""
 	WIRE_CURL=$(median <"$W/wire.curl.times"); WIRE_APPLY=$(median <"$W/wire.apply.times"); WIRE_UPLOAD=$(median <"$W/wire.upload.times"); WIRE_VERIFY=$(median <"$W/wire.verify.times")
 elif [ "$WIRE_RATE" != off ]; then
-	WIRE_SKIPPED="needs root for a network namespace (ip netns)"
+	WIRE_SKIPPED="needs root and iproute2 (ip netns, tc) for a network namespace"
 fi
 READS=$(sort -n "$W/reads" | tail -1); RSS=$(sort -n "$W/rss" | tail -1)
 fi

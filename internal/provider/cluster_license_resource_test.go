@@ -35,68 +35,18 @@ func (s *testSim) expectLicenses(cluster string, want ...string) error {
 	return nil
 }
 
-// TestAccClusterLicense_InstallsAndImports: creating the resource installs
-// the licence on the cluster; importing "cluster/series" reads the same
-// state back; destroying it warns and leaves the licence installed (the
-// API cannot uninstall one).
-func TestAccClusterLicense_InstallsAndImports(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "netware")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: licenseConfig(sim, "ncs", "6.5"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(licenseAddr, tfjsonpath.New("id"), knownvalue.StringExact("ncs/6.5")),
-					afterApply(func() error { return sim.expectLicenses("ncs", "6.0", "6.5") }),
-				},
-			},
-			{
-				ResourceName:      licenseAddr,
-				ImportState:       true,
-				ImportStateId:     "ncs/6.5",
-				ImportStateVerify: true,
-			},
-			{
-				// Removed from the configuration: forgotten, not uninstalled.
-				Config:           sim.providerConfig(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error { return sim.expectLicenses("ncs", "6.0", "6.5") })}},
-			},
-		},
-	})
-}
-
-// TestAccClusterLicense_ImportOfAMissingLicenceFails: importing a licence
-// the cluster does not hold fails instead of inventing it, and a malformed
-// import ID names the form it takes.
-func TestAccClusterLicense_ImportOfAMissingLicenceFails(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "netware")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: licenseConfig(sim, "ncs", "6.5")},
-			{
-				ResourceName:  licenseAddr,
-				ImportState:   true,
-				ImportStateId: "ncs/7.1",
-				ExpectError:   regexp.MustCompile(`(?i)cannot import non-existent remote object`),
-			},
-			{
-				ResourceName:  licenseAddr,
-				ImportState:   true,
-				ImportStateId: "ncs",
-				ExpectError:   regexp.MustCompile(`expected CLUSTER/SERIES, e.g. ncs/6.5`),
-			},
-		},
-	})
-}
-
-// TestAccClusterLicense_UnknownClusterFailsAtPlan: a licence for a cluster
-// the endpoint does not manage is refused by terraform plan, naming where
-// to find the clusters it does manage; a malformed series too.
-func TestAccClusterLicense_UnknownClusterFailsAtPlan(t *testing.T) {
+// TestAccClusterLicense_InstallsImportsRefusesUnknownClusterMissingLicenceAndMalformedIDsAndIsForgottenNotUninstalled
+// follows one licence on the NetWare cluster:
+//   - a licence for a cluster the endpoint does not manage is refused by
+//     terraform plan, naming where to find the clusters it does manage; a
+//     malformed series too; neither installs anything;
+//   - creating the resource installs the licence on the cluster;
+//   - importing "cluster/series" reads the same state back; importing a
+//     licence the cluster does not hold fails instead of inventing it, and
+//     a malformed import ID names the form it takes;
+//   - removed from the configuration, it is forgotten and stays installed
+//     (the API cannot uninstall one).
+func TestAccClusterLicense_InstallsImportsRefusesUnknownClusterMissingLicenceAndMalformedIDsAndIsForgottenNotUninstalled(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "netware")
 	resource.ParallelTest(t, resource.TestCase{
@@ -114,11 +64,43 @@ func TestAccClusterLicense_UnknownClusterFailsAtPlan(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 				ExpectError:        regexp.MustCompile(`(?s)must be a release series MAJOR\.MINOR`),
 			},
+			{
+				PreConfig: func() {
+					if err := sim.expectLicenses("ncs", "6.0"); err != nil {
+						t.Fatalf("after the refused plans: %v", err)
+					}
+				},
+				Config: licenseConfig(sim, "ncs", "6.5"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(licenseAddr, tfjsonpath.New("id"), knownvalue.StringExact("ncs/6.5")),
+					afterApply(func() error { return sim.expectLicenses("ncs", "6.0", "6.5") }),
+				},
+			},
+			{
+				ResourceName:      licenseAddr,
+				ImportState:       true,
+				ImportStateId:     "ncs/6.5",
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:  licenseAddr,
+				ImportState:   true,
+				ImportStateId: "ncs/7.1",
+				ExpectError:   regexp.MustCompile(`(?i)cannot import non-existent remote object`),
+			},
+			{
+				ResourceName:  licenseAddr,
+				ImportState:   true,
+				ImportStateId: "ncs",
+				ExpectError:   regexp.MustCompile(`expected CLUSTER/SERIES, e.g. ncs/6.5`),
+			},
+			{
+				// Removed from the configuration: forgotten, not uninstalled.
+				Config:           sim.providerConfig(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error { return sim.expectLicenses("ncs", "6.0", "6.5") })}},
+			},
 		},
 	})
-	if err := sim.expectLicenses("ncs", "6.0"); err != nil {
-		t.Error(err)
-	}
 }
 
 // TestAccClusterLicense_S10_RollingUpgradeDependsOnIt: with the licence

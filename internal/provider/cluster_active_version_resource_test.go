@@ -483,36 +483,17 @@ func TestAccClusterActiveVersion_InterruptedApplyResumes(t *testing.T) {
 	})
 }
 
-// TestAccClusterActiveVersion_VersionSpellingsAreOneRelease: "1.1.0" in the
-// configuration and "1.1" in the image's manifest are the same release: the
-// plan and the state agree, and nothing is left to do afterwards.
-func TestAccClusterActiveVersion_VersionSpellingsAreOneRelease(t *testing.T) {
+// TestAccClusterActiveVersion_VersionSpellingsAreOneReleaseAndASecondUpgradeKeepsTheEarlierImageQuiet:
+// "1.1.0" in the configuration and "1.1" in the image's manifest are the
+// same release: the plan and the state agree, and nothing is left to do
+// after the upgrade 1.0 -> 1.1. Then the operator adds a 1.2 image and
+// moves the version on. The 1.1 image, still declared, is not staged again
+// (no node needs it), 1.1 becomes the rollback target, and a final plan is
+// empty.
+func TestAccClusterActiveVersion_VersionSpellingsAreOneReleaseAndASecondUpgradeKeepsTheEarlierImageQuiet(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	cfg := declaredAt(upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""), "1.1.0")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: cfg,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.1.0")),
-				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
-			},
-		}},
-	})
-}
-
-// TestAccClusterActiveVersion_SecondUpgradeKeepsEarlierImageQuiet: after
-// 1.0 -> 1.1, the operator adds a 1.2 image and moves the version on. The
-// 1.1 image, still declared, is not staged again (no node needs it), 1.1
-// becomes the rollback target, and a final plan is empty.
-func TestAccClusterActiveVersion_SecondUpgradeKeepsEarlierImageQuiet(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	first := upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), "")
+	first := declaredAt(upgradeConfig(sim, sim.bundle("1.1", []string{"1.0"}), ""), "1.1.0")
 	second := sim.providerConfig() + fmt.Sprintf(`
 resource "appliance_software_image" "next" {
   cluster     = "demo"
@@ -533,7 +514,16 @@ resource "appliance_cluster_active_version" "demo" {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
-			{Config: first},
+			{
+				Config: first,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.1.0")),
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+				},
+			},
 			{
 				Config: second,
 				ConfigPlanChecks: resource.ConfigPlanChecks{

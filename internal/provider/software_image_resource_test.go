@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -30,51 +31,70 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
-// TestAccSoftwareImage_S6_CorruptBundleFailsPlan: a damaged bundle is
-// refused at plan time with a message naming the damage, and nothing
-// reaches the cluster.
-func TestAccSoftwareImage_S6_CorruptBundleFailsPlan(t *testing.T) {
+// TestAccSoftwareImage_S1_S6_S7_S8_CorruptSameVersionUnsupportedUnsignedOrMischecksummedImagesAreRefused
+// offers one primary-ha cluster (1.0 on every node) one refused image after
+// another; none of them reaches the cluster:
+//   - S6: a damaged bundle is refused at plan time with a message naming the
+//     damage;
+//   - S7: an image of the version the cluster already runs is refused at plan
+//     time, naming both versions;
+//   - S8: an image that does not update from the running version is refused
+//     at plan time;
+//   - with trusted_keys, an unsigned bundle and one signed by another key
+//     fail the plan, naming why;
+//   - S1, S6: a download whose bytes do not match sha256 is refused.
+//
+// (One test case: each costs the CLI commands of its own setup, and a
+// refused image leaves nothing for the next one to trip on.)
+func TestAccSoftwareImage_S1_S6_S7_S8_CorruptSameVersionUnsupportedUnsignedOrMischecksummedImagesAreRefused(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
-	p := sim.bundle("1.1", []string{"1.0"})
-	corruptFile(t, p)
-
+	// Each bundle under a name of its own: sim.bundle names them by version.
+	set := func(name, p string) string {
+		t.Helper()
+		to := filepath.Join(filepath.Dir(p), name)
+		if err := os.Rename(p, to); err != nil {
+			t.Fatal(err)
+		}
+		return to
+	}
+	corrupt := set("corrupt-1.1.bundle", sim.bundle("1.1", []string{"1.0"}))
+	corruptFile(t, corrupt)
+	unsupported := set("unsupported-1.2.bundle", sim.bundle("1.2", []string{"1.1"}))
+	trusted, other := newKey(t), newKey(t)
+	unsigned := sim.bundle("1.1", []string{"1.0"})
+	wrong := sim.bundle("1.2", []string{"1.0"})
+	if _, err := bundle.SignFile(wrong, other); err != nil {
+		t.Fatal(err)
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      upgradeConfig(sim, p, ""),
-			ExpectError: regexp.MustCompile(`(?s)corrupt image bundle.*sha256.*S6`),
-		}},
-	})
-	sim.expectNoImages("demo")
-}
-
-// TestAccSoftwareImage_S7_SameVersionFailsPlan: an image of the version the
-// cluster already runs is refused at plan time, naming both versions.
-func TestAccSoftwareImage_S7_SameVersionFailsPlan(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      upgradeConfig(sim, sim.bundle("1.0", []string{"0.9"}), ""),
-			ExpectError: regexp.MustCompile(`(?s)image 1.0 is not newer than what cluster demo runs \(1.0 on every node\)`),
-		}},
-	})
-	sim.expectNoImages("demo")
-}
-
-// TestAccSoftwareImage_S8_UnsupportedPathFailsPlan: an image that does not
-// update from the running version is refused at plan time.
-func TestAccSoftwareImage_S8_UnsupportedPathFailsPlan(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      upgradeConfig(sim, sim.bundle("1.2", []string{"1.1"}), ""),
-			ExpectError: regexp.MustCompile(`(?s)image 1.2 does not support updating from.*n1 \(1.0\).*updates from 1.1 only`),
-		}},
+		Steps: []resource.TestStep{
+			{
+				Config:      upgradeConfig(sim, corrupt, ""),
+				ExpectError: regexp.MustCompile(`(?s)corrupt image bundle.*sha256.*S6`),
+			},
+			{
+				Config:      upgradeConfig(sim, sim.bundle("1.0", []string{"0.9"}), ""),
+				ExpectError: regexp.MustCompile(`(?s)image 1.0 is not newer than what cluster demo runs \(1.0 on every node\)`),
+			},
+			{
+				Config:      upgradeConfig(sim, unsupported, ""),
+				ExpectError: regexp.MustCompile(`(?s)image 1.2 does not support updating from.*n1 \(1.0\).*updates from 1.1 only`),
+			},
+			{
+				Config:      signedConfig(sim, unsigned, trusted.Public().(ed25519.PublicKey)),
+				ExpectError: regexp.MustCompile(`(?s)not\s+signed.*trusted_keys.*bundle\s+sign.*unsigned`),
+			},
+			{
+				Config:      signedConfig(sim, wrong, trusted.Public().(ed25519.PublicKey)),
+				ExpectError: regexp.MustCompile(`(?s)signed\s+by\s+key\s+` + bundle.KeyID(other.Public().(ed25519.PublicKey)) + `.*not\s+one\s+of\s+the\s+trusted\s+keys.*bad_signature`),
+			},
+			{
+				Config:      downloadConfig(sim, "1.1", strings.Repeat("0", 64)),
+				ExpectError: regexp.MustCompile(`(?is)sha256`),
+			},
+		},
 	})
 	sim.expectNoImages("demo")
 }
@@ -130,21 +150,6 @@ func TestAccSoftwareImage_S1_ClusterDownloadsByURL(t *testing.T) {
 			},
 		}},
 	})
-}
-
-// TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails: a download
-// whose bytes do not match sha256 is refused and leaves no image behind.
-func TestAccSoftwareImage_S1_S6_DownloadWithWrongChecksumFails(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      downloadConfig(sim, "1.1", strings.Repeat("0", 64)),
-			ExpectError: regexp.MustCompile(`(?is)sha256`),
-		}},
-	})
-	sim.expectNoImages("demo")
 }
 
 // TestAccSoftwareImage_DriftAlternateOverwrittenOutOfBand: someone stages
@@ -312,34 +317,6 @@ func newKey(t *testing.T) ed25519.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// TestAccSoftwareImage_UnsignedBundleFailsPlanWhenKeysAreTrusted: with
-// trusted_keys, an unsigned bundle and one signed by another key fail the
-// plan, naming why; nothing reaches the cluster.
-func TestAccSoftwareImage_UnsignedBundleFailsPlanWhenKeysAreTrusted(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	trusted, other := newKey(t), newKey(t)
-	unsigned := sim.bundle("1.1", []string{"1.0"})
-	wrong := sim.bundle("1.2", []string{"1.0"})
-	if _, err := bundle.SignFile(wrong, other); err != nil {
-		t.Fatal(err)
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:      signedConfig(sim, unsigned, trusted.Public().(ed25519.PublicKey)),
-				ExpectError: regexp.MustCompile(`(?s)not\s+signed.*trusted_keys.*bundle\s+sign.*unsigned`),
-			},
-			{
-				Config:      signedConfig(sim, wrong, trusted.Public().(ed25519.PublicKey)),
-				ExpectError: regexp.MustCompile(`(?s)signed\s+by\s+key\s+` + bundle.KeyID(other.Public().(ed25519.PublicKey)) + `.*not\s+one\s+of\s+the\s+trusted\s+keys.*bad_signature`),
-			},
-		},
-	})
-	sim.expectNoImages("demo")
 }
 
 // TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted: the

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/mgmtapi"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/rollout"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
+	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/engine"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -586,93 +589,96 @@ resource "appliance_cluster_active_version" "demo" {
 	})
 }
 
-// TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion: on an Oracle
-// VCA the standby management node is updated first, promoted to master,
-// and only then the old master is updated; it comes back as standby.
-func TestAccClusterActiveVersion_S13_StandbyFirstThenPromotion(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "master-standby")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: clusterUpgradeConfig(sim, "vca", sim.bundle("1.1", []string{"1.0"}), ""),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-						return inOrder(lines,
-							[]string{"activate mgmt2"}, []string{"await_healthy mgmt2"},
-							[]string{"promote mgmt2"}, []string{"activate mgmt1"})
-					}),
-				},
-				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
-					c := sim.cluster("vca")
-					if r := c.Node("mgmt2").Role; r != "master" {
-						return fmt.Errorf("mgmt2 is %s after the rollout, want master", r)
-					}
-					if r := c.Node("mgmt1").Role; r != "standby" {
-						return fmt.Errorf("mgmt1 is %s after the rollout, want standby", r)
-					}
-					return sim.expectNoOutage("vca")
-				})},
-			},
-		}},
-	})
+// startSimOfPresets starts one simulator holding the clusters of every
+// preset named (each preset's clusters have names of their own), so that
+// one configuration, and one test case, can upgrade them side by side.
+func startSimOfPresets(t *testing.T, presets ...string) *testSim {
+	t.Helper()
+	var all engine.Topology
+	for _, p := range presets {
+		topo, err := engine.Preset(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Clusters = append(all.Clusters, topo.Clusters...)
+	}
+	raw, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "topology.json")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startSimWith(t, simulator.Options{TopologyFile: file})
 }
 
-// TestAccClusterActiveVersion_S14_S17_ActiveFirstThenSettle: on an Image
-// Streamer pair the active appliance updates first, the standby only once
-// the active is healthy, and the plan waits for the cluster to re-form.
-func TestAccClusterActiveVersion_S14_S17_ActiveFirstThenSettle(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "active-standby")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: clusterUpgradeConfig(sim, "streamer", sim.bundleWith("1.1", []string{"1.0"}, "os", "storage"), ""),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					expectRolloutPlan(activeVersionAddr, func(lines []string) error {
-						return inOrder(lines,
-							[]string{"activate is1"}, []string{"await_healthy is1"},
-							[]string{"activate is2"}, []string{"settle"})
-					}),
-				},
-				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
-					c := sim.cluster("streamer")
-					for _, n := range c.Nodes {
-						if n.Active.Components["storage"] != "1.1" {
-							return fmt.Errorf("%s storage component is %q, want 1.1", n.Name, n.Active.Components["storage"])
-						}
-					}
-					return sim.expectNoOutage("streamer")
-				})},
-			},
-		}},
-	})
+// namedUpgrade stages bundlePath on cluster and activates it there, both
+// resources named after the cluster: appliance_software_image.<cluster>
+// and appliance_cluster_active_version.<cluster>.
+func namedUpgrade(cluster, bundlePath, extra string) string {
+	return fmt.Sprintf(`
+resource "appliance_software_image" %[1]q {
+  cluster     = %[1]q
+  source_file = %[2]q
 }
 
-// TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize:
-// a NetWare cluster first refuses the plan for want of 6.5 licenses (S10);
-// once they are installed, each node's resources fail over before it
-// reboots and fail back after (S15), and finalize runs once at the end
-// (S16). The ledger shows no outage outside the declared finalize window.
-func TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize(t *testing.T) {
+resource "appliance_cluster_active_version" %[1]q {
+  cluster  = %[1]q
+  version  = appliance_software_image.%[1]s.version
+  image_id = appliance_software_image.%[1]s.id
+%[3]s}
+`, cluster, bundlePath, extra)
+}
+
+// TestAccClusterActiveVersion_S10_S13_S14_S15_S16_S17_S23_S24_EachClusterTypeRollsInItsOwnOrder
+// upgrades four clusters of four kinds, one simulator holding them all, in
+// one apply; each rollout is planned and checked on its own cluster:
+//   - S23, S24: in supercluster sc1 a minor release of dma1 is refused at
+//     plan time, naming the two strategies that work (S25, S26); a patch
+//     release then upgrades dma1 alone, leaving dma2 untouched;
+//   - S10: the NetWare cluster ncs first refuses the plan for want of 6.5
+//     licenses; once they are installed, each node's resources fail over
+//     before it reboots and fail back after (S15), and finalize runs once at
+//     the end (S16);
+//   - S13: on the Oracle VCA vca the standby management node is updated
+//     first, promoted to master, and only then the old master is updated;
+//     it comes back as standby;
+//   - S14, S17: on the Image Streamer pair streamer the active appliance
+//     updates first, the standby only once the active is healthy, and the
+//     plan waits for the cluster to re-form.
+//
+// Every ledger shows no outage outside declared windows.
+func TestAccClusterActiveVersion_S10_S13_S14_S15_S16_S17_S23_S24_EachClusterTypeRollsInItsOwnOrder(t *testing.T) {
 	testAccPreCheck(t)
-	sim := startSim(t, "netware")
-	cfg := clusterUpgradeConfig(sim, "ncs", sim.bundle("6.5", []string{"6.0"}), "")
+	sim := startSimOfPresets(t, "supercluster", "netware", "master-standby", "active-standby")
+	// The streamer's image has a storage component; sim.bundle names a
+	// bundle by its version, so it moves to a name of its own.
+	streamerImg := filepath.Join(sim.dir, "streamer-1.1.bundle")
+	if err := os.Rename(sim.bundleWith("1.1", []string{"1.0"}, "os", "storage"), streamerImg); err != nil {
+		t.Fatal(err)
+	}
+	minor := sim.bundle("1.1", []string{"1.0"})
+	ncs := namedUpgrade("ncs", sim.bundle("6.5", []string{"6.0"}), "")
+	addr := func(cluster string) string { return "appliance_cluster_active_version." + cluster }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
-				Config:      cfg,
+				Config:      sim.providerConfig() + namedUpgrade("dma1", minor, ""),
+				ExpectError: regexp.MustCompile(`(?s)supercluster sc1 with dma2 \(1\.0\), dma3 \(1\.0\).*S23.*S25.*S26`),
+			},
+			{
+				Config:      sim.providerConfig() + ncs,
 				ExpectError: regexp.MustCompile(`(?s)licen[cs]e.*6\.5`),
 			},
 			{
 				PreConfig: func() { sim.installLicense("ncs", "6.5") },
-				Config:    cfg,
+				Config: sim.providerConfig() + ncs + namedUpgrade("dma1", sim.bundle("1.0.1", []string{"1.0"}), "") +
+					namedUpgrade("vca", minor, "") + namedUpgrade("streamer", streamerImg, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						expectRolloutPlan(activeVersionAddr, func(lines []string) error {
+						expectRolloutPlan(addr("ncs"), func(lines []string) error {
 							if err := inOrder(lines,
 								[]string{"move_resource POOL1 nw1 ->"}, []string{"activate nw1"},
 								[]string{"await_healthy nw1"}, []string{"fail_back POOL1", "-> nw1"}); err != nil {
@@ -686,16 +692,58 @@ func TestAccClusterActiveVersion_S10_S15_S16_RollingWithFailoverAndFinalize(t *t
 							}
 							return nil
 						}),
+						expectRolloutPlan(addr("vca"), func(lines []string) error {
+							return inOrder(lines,
+								[]string{"activate mgmt2"}, []string{"await_healthy mgmt2"},
+								[]string{"promote mgmt2"}, []string{"activate mgmt1"})
+						}),
+						expectRolloutPlan(addr("streamer"), func(lines []string) error {
+							return inOrder(lines,
+								[]string{"activate is1"}, []string{"await_healthy is1"},
+								[]string{"activate is2"}, []string{"settle"})
+						}),
 					},
-					PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
-						c := sim.cluster("ncs")
-						for _, r := range c.Resources {
-							if r.CurrentNode != r.PreferredNode || r.State != "online" {
-								return fmt.Errorf("resource %s is %s on %s after the rollout, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+					PostApplyPreRefresh: []plancheck.PlanCheck{
+						afterApply(func() error {
+							for _, n := range sim.cluster("dma1").Nodes {
+								if n.Active.Version != "1.0.1" {
+									return fmt.Errorf("%s runs %s, want the patch 1.0.1", n.Name, n.Active.Version)
+								}
 							}
-						}
-						return sim.expectNoOutage("ncs")
-					})},
+							if v := sim.cluster("dma2").Nodes[0].Active.Version; v != "1.0" {
+								return fmt.Errorf("dma2 was touched: %s", v)
+							}
+							return sim.expectNoOutage("dma1")
+						}),
+						afterApply(func() error {
+							c := sim.cluster("ncs")
+							for _, r := range c.Resources {
+								if r.CurrentNode != r.PreferredNode || r.State != "online" {
+									return fmt.Errorf("resource %s is %s on %s after the rollout, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+								}
+							}
+							return sim.expectNoOutage("ncs")
+						}),
+						afterApply(func() error {
+							c := sim.cluster("vca")
+							if r := c.Node("mgmt2").Role; r != "master" {
+								return fmt.Errorf("mgmt2 is %s after the rollout, want master", r)
+							}
+							if r := c.Node("mgmt1").Role; r != "standby" {
+								return fmt.Errorf("mgmt1 is %s after the rollout, want standby", r)
+							}
+							return sim.expectNoOutage("vca")
+						}),
+						afterApply(func() error {
+							c := sim.cluster("streamer")
+							for _, n := range c.Nodes {
+								if n.Active.Components["storage"] != "1.1" {
+									return fmt.Errorf("%s storage component is %q, want 1.1", n.Name, n.Active.Components["storage"])
+								}
+							}
+							return sim.expectNoOutage("streamer")
+						}),
+					},
 				},
 			},
 		},
@@ -720,38 +768,6 @@ func (s *testSim) installLicense(cluster, series string) {
 	if _, err := s.client.InstallLicense(context.Background(), cluster, series); err != nil {
 		s.t.Fatalf("installing license: %v", err)
 	}
-}
-
-// TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility: in a
-// supercluster a patch release rolls one cluster at a time (S24), while a
-// minor release is refused at plan time, naming the two strategies that
-// work (S25, S26).
-func TestAccClusterActiveVersion_S23_S24_SuperclusterCompatibility(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "supercluster")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:      clusterUpgradeConfig(sim, "dma1", sim.bundle("1.1", []string{"1.0"}), ""),
-				ExpectError: regexp.MustCompile(`(?s)supercluster sc1 with dma2 \(1\.0\), dma3 \(1\.0\).*S23.*S25.*S26`),
-			},
-			{
-				Config: clusterUpgradeConfig(sim, "dma1", sim.bundle("1.0.1", []string{"1.0"}), ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
-					for _, n := range sim.cluster("dma1").Nodes {
-						if n.Active.Version != "1.0.1" {
-							return fmt.Errorf("%s runs %s, want the patch 1.0.1", n.Name, n.Active.Version)
-						}
-					}
-					if v := sim.cluster("dma2").Nodes[0].Active.Version; v != "1.0" {
-						return fmt.Errorf("dma2 was touched: %s", v)
-					}
-					return sim.expectNoOutage("dma1")
-				})}},
-			},
-		},
-	})
 }
 
 // TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout: every

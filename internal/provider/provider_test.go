@@ -271,15 +271,19 @@ func startSim(t *testing.T, topology string) *testSim {
 // wall clock).
 func startSimWithClock(t *testing.T, topology string, clock simulator.Clock) *testSim {
 	t.Helper()
+	return startSimWith(t, simulator.Options{Topology: topology, Clock: clock})
+}
+
+// startSimWith starts the simulator with opts (topology, clock) on a
+// loopback port, a state file of the test's and the fast clock.
+func startSimWith(t *testing.T, opts simulator.Options) *testSim {
+	t.Helper()
 	dir := t.TempDir()
-	srv, err := simulator.Start(context.Background(), simulator.Options{
-		StatePath: filepath.Join(dir, "sim.json"),
-		Topology:  topology,
-		TimeScale: 6000,
-		Token:     "acc-test-token-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		Listen:    "127.0.0.1:0",
-		Clock:     clock,
-	})
+	opts.StatePath = filepath.Join(dir, "sim.json")
+	opts.TimeScale = 6000
+	opts.Token = "acc-test-token-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	opts.Listen = "127.0.0.1:0"
+	srv, err := simulator.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("starting simulator: %v", err)
 	}

@@ -152,10 +152,10 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		return
 	}
 	var plan, state clusterActiveVersionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Plan.Schema.Type(), req.Plan.Raw, &plan)...)
 	creating := req.State.Raw.IsNull()
 	if !creating {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(readModel(ctx, req.State.Schema.Type(), req.State.Raw, &state)...)
 	}
 	if resp.Diagnostics.HasError() || plan.Cluster.IsUnknown() {
 		return
@@ -163,7 +163,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 	plan.ID = plan.Cluster
 	if plan.Version.IsUnknown() || plan.ImageID.IsUnknown() && !r.canPlanWithoutImageID(plan) {
 		r.markUnknown(&plan)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlanModel(ctx, &resp.Plan, &plan)...)
 		return
 	}
 	snap, err := r.data.driver.Cluster(ctx, plan.Cluster.ValueString())
@@ -188,7 +188,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		(creating || inFlight || needsRollout || configChanged(plan, state)) {
 		resp.Diagnostics.AddAttributeWarning(path.Root("cluster"), "Another operation holds the cluster's lease", leaseHeldAtPlan(snap.Name, holder))
 		r.markUnknown(&plan)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlanModel(ctx, &resp.Plan, &plan)...)
 		return
 	}
 	if !needsRollout {
@@ -203,7 +203,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 			}
 			plan.PreviousVersion, plan.RollbackAvailable = types.StringUnknown(), types.BoolUnknown()
 		}
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlanModel(ctx, &resp.Plan, &plan)...)
 		return
 	}
 
@@ -219,7 +219,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 			fmt.Sprintf("No image of version %s is on cluster %s yet, so the rollout cannot be shown now; it is computed and checked at apply, before any node is touched. "+
 				"Use a source_file image, or apply the image first, to see the plan here.", plan.Version.ValueString(), snap.Name))
 		r.markUnknown(&plan)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlanModel(ctx, &resp.Plan, &plan)...)
 		return
 	}
 	for _, w := range p.Warnings {
@@ -250,7 +250,7 @@ func (r *clusterActiveVersionResource) ModifyPlan(ctx context.Context, req resou
 		plan.RollbackAvailable = types.BoolUnknown()
 	}
 	tflog.Info(ctx, "rollout planned", map[string]any{"cluster": snap.Name, "from": p.FromVersion, "to": p.ToVersion, "order": string(p.Order), "steps": len(p.Steps), "waves": p.Waves})
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPlanModel(ctx, &resp.Plan, &plan)...)
 }
 
 // leaseHeldAtPlan explains a rollout left unknown at plan because another

@@ -170,10 +170,10 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		return
 	}
 	var plan, state softwareImageModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(readModel(ctx, req.Plan.Schema.Type(), req.Plan.Raw, &plan)...)
 	creating := req.State.Raw.IsNull()
 	if !creating {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(readModel(ctx, req.State.Schema.Type(), req.State.Raw, &state)...)
 	}
 	if resp.Diagnostics.HasError() || plan.Cluster.IsUnknown() {
 		return
@@ -283,7 +283,7 @@ func (r *softwareImageResource) ModifyPlan(ctx context.Context, req resource.Mod
 		}
 		plan.StagedNodes = stringList(want)
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPlanModel(ctx, &resp.Plan, &plan)...)
 }
 
 func (r *softwareImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -14,8 +14,14 @@
 #               peak RSS is the provider processes' VmHWM, sampled from /proc
 #               on one more apply that is not timed.
 #   fleet plan  terraform plan of 100 clusters (100 images + 100 active
-#               versions) against 200 terraform_data resources; cluster reads
-#               counted by the simulator (GET /v1/stats).
+#               versions) against 200 terraform_data resources, wall time and
+#               CPU-seconds (Terraform and the provider processes); cluster
+#               reads counted by the simulator (GET /v1/stats). The floor is
+#               the same plan served by bench/floorprovider: the same schema
+#               in terraform-plugin-framework, answering with the planned
+#               values of the real plan and doing nothing else, so the
+#               table shows what the provider adds to what any framework
+#               provider with this schema costs Terraform.
 #   makespans   every preset and the 16-node HA-pairs case with
 #               max_unavailable = 8, in simulated seconds, against the plan's
 #               batch-by-batch bound and serial time (go test -bench Makespan).
@@ -95,7 +101,7 @@ REQ='terraform {
     appliance = { source = "applianceops/appliance" }
   }
 }'
-CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 GETS="- -" BYTES=1
+CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 FLOORT=0 PLAN_CPU=- BASE_CPU=- FLOOR_CPU=- GETS="- -" BYTES=1
 : >"$W/makespan.out"; : >"$W/planner.out"
 
 # ---------------------------------------------------------------- uploads
@@ -242,24 +248,51 @@ mkdir -p "$W/fleet" "$W/base"
 for i in $(seq -w 0 199); do
 	printf 'resource "terraform_data" "r%s" {\n  input = { cluster = "c%s", version = "1.1" }\n}\n' "$i" "$i"
 done >"$W/base/main.tf"
-: >"$W/plan.times"; : >"$W/base.times"
-for i in $(seq "$RUNS"); do
+# The floor provider, installed under the same source address by a CLI
+# configuration of its own, plans a copy of the same configuration.
+FLOOR=$W/floor-bin/terraform-provider-appliance
+go build -o "$FLOOR" ./bench/floorprovider
+printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/applianceops/appliance" = "%s"\n    "registry.opentofu.org/applianceops/appliance" = "%s"\n  }\n  direct {}\n}\n' "$W/floor-bin" "$W/floor-bin" >"$W/floorrc"
+mkdir -p "$W/floor"
+cp "$W/fleet/main.tf" "$W/floor/main.tf"
+CPUTIME=""
+[ -x /usr/bin/time ] && CPUTIME=/usr/bin/time
+# plan_timed TIMES OUT DIR [VAR=value...]: terraform plan in DIR; appends
+# "wall cpu" to TIMES, cpu being the user+sys seconds of Terraform and of
+# the provider processes it starts and waits for (GNU time; - without it).
+plan_timed() {
+	local times=$1 out=$2 dir=$3 t0 t1 cpu=-
+	shift 3
 	t0=$(now)
-	(cd "$W/base" && "$TERRAFORM" plan -input=false -no-color -out=p >"$W/base.out" 2>&1) || { tail "$W/base.out"; exit 1; }
+	(cd "$dir" && env "$@" ${CPUTIME:+$CPUTIME -f "%U %S" -o "$out.cpu"} "$TERRAFORM" plan -input=false -no-color -out=p >"$out" 2>&1) ||
+		{ echo "bench: terraform plan in $dir failed:"; tail -20 "$out"; exit 1; }
 	t1=$(now)
+	[ -z "$CPUTIME" ] || cpu=$(awk '{print $1 + $2}' "$out.cpu")
+	echo "$(bt sub "$t1" "$t0") $cpu" >>"$times"
+}
+# One untimed plan of the fleet (a warm-up of both sides): the floor
+# answers with its planned values.
+plan_timed "$W/warmup.times" "$W/fleet.out" "$W/fleet" APPLIANCE_BUNDLE_CACHE_DIR="$W/cache-fleet-0"
+(cd "$W/fleet" && "$TERRAFORM" show -json p >"$W/fleet-plan.json")
+: >"$W/plan.times"; : >"$W/base.times"; : >"$W/floor.times"
+for i in $(seq "$RUNS"); do
+	plan_timed "$W/base.times" "$W/base.out" "$W/base"
 	before=$(api "$URL/v1/stats")
-	(cd "$W/fleet" && APPLIANCE_BUNDLE_CACHE_DIR=$W/cache-fleet-$i "$TERRAFORM" plan -input=false -no-color -out=p >"$W/fleet.out" 2>&1) ||
-		{ tail -20 "$W/fleet.out"; exit 1; }
-	t2=$(now)
+	plan_timed "$W/plan.times" "$W/fleet.out" "$W/fleet" APPLIANCE_BUNDLE_CACHE_DIR="$W/cache-fleet-$i"
 	after=$(api "$URL/v1/stats")
-	bt sub "$t1" "$t0" >>"$W/base.times"
-	bt sub "$t2" "$t1" >>"$W/plan.times"
+	plan_timed "$W/floor.times" "$W/floor.out" "$W/floor" TF_CLI_CONFIG_FILE="$W/floorrc" FLOOR_PLAN_JSON="$W/fleet-plan.json"
 done
 stop_sim
 grep -q '200 to add' "$W/fleet.out" || { echo "bench: the fleet plan did not plan 200 resources:"; tail "$W/fleet.out"; exit 1; }
+# The floor must show the very plan the provider showed (only the
+# override's path in Terraform's warning differs).
+sed "s#$W/floor-bin#$W/bin#" "$W/floor.out" | cmp -s - "$W/fleet.out" ||
+	{ echo "bench: the floor provider's plan differs from the provider's:"; sed "s#$W/floor-bin#$W/bin#" "$W/floor.out" | diff - "$W/fleet.out" | head -20; exit 1; }
 # The most GETs of any one cluster in the last plan, and the requests made.
 GETS=$(bt stats "$before" "$after")
-PLAN=$(median <"$W/plan.times"); BASE=$(median <"$W/base.times")
+col() { cut -d' ' -f"$1" "$2" | median; }
+PLAN=$(col 1 "$W/plan.times"); BASE=$(col 1 "$W/base.times"); FLOORT=$(col 1 "$W/floor.times")
+PLAN_CPU=$(col 2 "$W/plan.times"); BASE_CPU=$(col 2 "$W/base.times"); FLOOR_CPU=$(col 2 "$W/floor.times")
 fi
 
 # ----------------------------------------------------- makespans, planner
@@ -288,7 +321,17 @@ fi
 	fi
 	echo "| reads of the bundle per \`terraform apply\` (provider log: one line per pass) | $READS | | | 2 |"
 	echo "| provider peak RSS during that apply (VmHWM from /proc) | $((RSS / 1024)) MiB | | | <= 64 MiB |"
-	awk -v p="$PLAN" -v t="$BASE" 'BEGIN { printf "| `terraform plan` of 100 clusters (100 images + 100 active versions) | %.2f s | 200 `terraform_data`: %.2f s | %.2fx | <= 2x |\n", p, t, p/t }'
+	# CPU-seconds: what Terraform and the provider processes used, the
+	# figure that holds on a shared machine (- without GNU time).
+	awk -v p="$PLAN" -v t="$BASE" -v f="$FLOORT" -v pc="$PLAN_CPU" -v tc="$BASE_CPU" -v fc="$FLOOR_CPU" 'BEGIN {
+		cpu = (pc != "-" && tc != "-" && fc != "-")
+		printf "| `terraform plan` of 100 clusters (100 images + 100 active versions) | %.2f s", p; if (cpu) printf " (%.2f CPU-s)", pc
+		printf " | 200 `terraform_data`: %.2f s", t; if (cpu) printf " (%.2f CPU-s)", tc
+		printf " | %.2fx", p/t; if (cpu) printf " (CPU %.2fx)", pc/tc; printf " | <= 2x |\n"
+		printf "| the floor: that plan served by a framework provider with the same schema that only returns the same planned values (bench/floorprovider) | %.2f s", f; if (cpu) printf " (%.2f CPU-s)", fc
+		printf " | 200 `terraform_data`: %.2f s", t; if (cpu) printf " (%.2f CPU-s)", tc
+		printf " | %.2fx", f/t; if (cpu) printf " (CPU %.2fx)", fc/tc
+		printf "; the provider is %.2fx the floor", p/f; if (cpu) printf " (CPU %.2fx)", pc/fc; printf " | |\n" }'
 	echo "| GETs of one cluster in that plan (most of any cluster; simulator's count) | ${GETS% *} | | | <= 1 per provider process |"
 	awk '/^BenchmarkMakespan/ {
 		name=$1; sub(/^BenchmarkMakespan\//, "", name); sub(/-[0-9]+$/, "", name)

@@ -770,42 +770,74 @@ func (s *testSim) installLicense(cluster, series string) {
 	}
 }
 
-// TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout: every
-// node already runs 6.5 (activated by hand, as if a rollout stopped just
-// before its end), but the shared media were never finalized: the plan is
-// finalize alone, and the apply runs it, bringing the pools back home.
-func TestAccClusterActiveVersion_S16_FinalizeAfterInterruptedRollout(t *testing.T) {
+// TestAccClusterActiveVersion_S16_S26_AnInterruptedRolloutResumesWithFinalizeOrTheRejoinAlone:
+// two rollouts stopped just before their end, on two clusters of one
+// simulator, are each resumed with what is left, in one apply:
+//   - S16: every node of the NetWare cluster ncs already runs 6.5 (activated
+//     by hand), but the shared media were never finalized: the plan is
+//     finalize alone, and the apply runs it, bringing the pools back home;
+//   - S26: an incremental upgrade of supercluster sc1 stopped after every
+//     cluster was upgraded and moved to the new supercluster, before they
+//     rejoined sc1: the plan is the rejoin alone.
+func TestAccClusterActiveVersion_S16_S26_AnInterruptedRolloutResumesWithFinalizeOrTheRejoinAlone(t *testing.T) {
 	testAccPreCheck(t)
-	sim := startSim(t, "netware")
+	sim := startSimOfPresets(t, "netware", "supercluster")
 	sim.installLicense("ncs", "6.5")
 	sim.upgradeByHand("ncs", sim.bundle("6.5", []string{"6.0"}))
 	if c := sim.cluster("ncs"); c.FinalizedVersion != "6.0" {
 		t.Fatalf("setup: finalized_version is %q, want 6.0", c.FinalizedVersion)
 	}
+	b := sim.bundle("1.1", []string{"1.0"})
+	for _, c := range []string{"dma1", "dma2", "dma3"} {
+		if _, err := sim.client.SetSupercluster(t.Context(), c, ""); err != nil {
+			t.Fatal(err)
+		}
+		sim.upgradeByHand(c, b)
+		if _, err := sim.client.SetSupercluster(t.Context(), c, "sc1@1.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: sim.providerConfig() + `
-resource "appliance_cluster_active_version" "demo" {
+resource "appliance_cluster_active_version" "ncs" {
   cluster = "ncs"
   version = "6.5"
+}
+
+resource "appliance_supercluster_version" "sc1" {
+  supercluster = "sc1"
+  version      = "1.1"
+  strategy     = "incremental"
 }`,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{
-					expectOnlyStep(activeVersionAddr, "finalize cluster at 6.5"),
+					expectOnlyStep("appliance_cluster_active_version.ncs", "finalize cluster at 6.5"),
+					expectOnlyStep(superAddr, "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1"),
 				},
-				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
-					c := sim.cluster("ncs")
-					if c.FinalizedVersion != "6.5" {
-						return fmt.Errorf("finalized_version is %q after the apply, want 6.5", c.FinalizedVersion)
-					}
-					for _, r := range c.Resources {
-						if r.State != "online" || r.CurrentNode != r.PreferredNode {
-							return fmt.Errorf("resource %s is %s on %q, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+				PostApplyPreRefresh: []plancheck.PlanCheck{
+					afterApply(func() error {
+						c := sim.cluster("ncs")
+						if c.FinalizedVersion != "6.5" {
+							return fmt.Errorf("finalized_version is %q after the apply, want 6.5", c.FinalizedVersion)
 						}
-					}
-					return nil
-				})},
+						for _, r := range c.Resources {
+							if r.State != "online" || r.CurrentNode != r.PreferredNode {
+								return fmt.Errorf("resource %s is %s on %q, want online on %s", r.Name, r.State, r.CurrentNode, r.PreferredNode)
+							}
+						}
+						return nil
+					}),
+					afterApply(func() error {
+						for _, c := range []string{"dma1", "dma2", "dma3"} {
+							if sc := sim.cluster(c).Supercluster; sc != "sc1" {
+								return fmt.Errorf("%s is in %q, want sc1", c, sc)
+							}
+						}
+						return nil
+					}),
+				},
 			},
 		}},
 	})

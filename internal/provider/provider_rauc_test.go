@@ -37,14 +37,13 @@ func TestRAUCConfig_TimeoutsOfTheBlockBoundTheDriversWaits(t *testing.T) {
 
 // TestRAUCBlock_TimeoutShorterThanASecondFailsThePlanNamingTheAttribute: a
 // bound no command could meet is refused at plan time, before any node is
-// contacted.
+// contacted: each timeout of the rauc block, one plan after another in one
+// test case (each test case costs CLI commands of its own).
 func TestRAUCBlock_TimeoutShorterThanASecondFailsThePlanNamingTheAttribute(t *testing.T) {
+	var steps []resource.TestStep
 	for _, attr := range []string{"connect_timeout", "command_timeout", "install_timeout"} {
-		t.Run(attr, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviders,
-				Steps: []resource.TestStep{{
-					Config: `
+		steps = append(steps, resource.TestStep{
+			Config: `
 provider "appliance" {
   rauc {
     cluster     = "lab"
@@ -60,10 +59,9 @@ provider "appliance" {
 }
 data "appliance_cluster" "lab" { name = "lab" }
 `,
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(`(?s)` + attr + `.*"500ms" must be at least 1s`),
-				}},
-			})
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)` + attr + `.*"500ms" must be at least 1s`),
 		})
 	}
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
 }

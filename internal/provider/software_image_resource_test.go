@@ -126,32 +126,6 @@ resource "appliance_cluster_active_version" "demo" {
 `, sim.server.URL(), version, sum)
 }
 
-// TestAccSoftwareImage_S1_ClusterDownloadsByURL: the cluster fetches the
-// image itself; its manifest is known only after the download, so the
-// rollout is computed at apply (and said so), and the cluster ends on it.
-func TestAccSoftwareImage_S1_ClusterDownloadsByURL(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: downloadConfig(sim, "1.1", sim.siteSHA256("1.1")),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
-			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
-				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("staged_nodes"), knownvalue.ListSizeExact(4)),
-				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
-				// The image, downloaded and staged earlier in the same apply,
-				// left the rollout its 8 activation steps: the recorded plan
-				// is what the rollout ran, not the staging it found done.
-				statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollout_plan"), knownvalue.ListSizeExact(8)),
-			},
-		}},
-	})
-}
-
 // TestAccSoftwareImage_DriftAlternateOverwrittenOutOfBand: someone stages
 // another image into n2's alternate partition by hand; the plan shows n2
 // missing from staged_nodes and the apply stages the image there again.
@@ -204,10 +178,13 @@ resource "appliance_software_image" "next" {
 	})
 }
 
-// TestAccSoftwareImage_S1_FailedDownloadCanBeRetried: a download that failed
-// once (a corrupt transfer) succeeds on the next apply; the first attempt's
-// failure is not replayed.
-func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
+// TestAccSoftwareImage_S1_FailedDownloadCanBeRetriedAndTheClusterDownloadsByURL:
+// a download that failed once (a corrupt transfer) succeeds on the next
+// apply; the first attempt's failure is not replayed. That apply creates
+// the image afresh: the cluster fetches it itself, its manifest is known
+// only after the download, so the rollout is computed at apply (and said
+// so), and the cluster ends on it.
+func TestAccSoftwareImage_S1_FailedDownloadCanBeRetriedAndTheClusterDownloadsByURL(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	cfg := downloadConfig(sim, "1.1", sim.siteSHA256("1.1"))
@@ -225,8 +202,20 @@ func TestAccSoftwareImage_S1_FailedDownloadCanBeRetried(t *testing.T) {
 			},
 			{
 				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					// Nothing of the failed attempt is left to replace.
+					plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
+				}},
 				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(nextImageAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
+					statecheck.ExpectKnownValue(nextImageAddr, tfjsonpath.New("staged_nodes"), knownvalue.ListSizeExact(4)),
 					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					// The image, downloaded and staged earlier in the same apply,
+					// left the rollout its 8 activation steps: the recorded plan
+					// is what the rollout ran, not the staging it found done.
+					statecheck.ExpectKnownValue(activeVersionAddr, tfjsonpath.New("rollout_plan"), knownvalue.ListSizeExact(8)),
 				},
 			},
 		},

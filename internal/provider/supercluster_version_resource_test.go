@@ -213,48 +213,6 @@ func TestAccSuperclusterVersion_S26_IncrementalLeaveUpgradeJoin(t *testing.T) {
 	})
 }
 
-// TestAccSuperclusterVersion_S26_ResumesWithTheRejoin: an incremental
-// upgrade stopped after every cluster was upgraded and moved to the new
-// supercluster, before they rejoined sc1: the plan is the rejoin alone.
-func TestAccSuperclusterVersion_S26_ResumesWithTheRejoin(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "supercluster")
-	b := sim.bundle("1.1", []string{"1.0"})
-	for _, c := range []string{"dma1", "dma2", "dma3"} {
-		if _, err := sim.client.SetSupercluster(t.Context(), c, ""); err != nil {
-			t.Fatal(err)
-		}
-		sim.upgradeByHand(c, b)
-		if _, err := sim.client.SetSupercluster(t.Context(), c, "sc1@1.1"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: sim.providerConfig() + `
-resource "appliance_supercluster_version" "sc1" {
-  supercluster = "sc1"
-  version      = "1.1"
-  strategy     = "incremental"
-}`,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					expectOnlyStep(superAddr, "dma1, dma2, dma3: rejoin supercluster sc1 on 1.1"),
-				},
-				PostApplyPreRefresh: []plancheck.PlanCheck{afterApply(func() error {
-					for _, c := range []string{"dma1", "dma2", "dma3"} {
-						if sc := sim.cluster(c).Supercluster; sc != "sc1" {
-							return fmt.Errorf("%s is in %q, want sc1", c, sc)
-						}
-					}
-					return nil
-				})},
-			},
-		}},
-	})
-}
-
 // TestAccSuperclusterVersion_S25_ClosesAWindowLeftOpen: the clusters were
 // upgraded inside a maintenance window that an interrupted apply left open:
 // the plan closes it, and nothing else.

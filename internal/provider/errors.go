@@ -24,6 +24,8 @@ func describeAPIError(err error) string {
 			hint = " (S8): update to an intermediate version first"
 		case driver.CodeLeaseHeld:
 			hint = ": another rollout holds the cluster's lease; wait for it to finish, or for the lease to expire if its holder crashed"
+		case driver.CodeLeaseLost:
+			hint = ": this apply lost the cluster's lease (it stalled past the lease's expiry, or another apply took the cluster over) and stopped before changing anything more; the state says what each node runs, and applying again continues from there"
 		case driver.CodeUnauthorized:
 			hint = ": check the provider's token"
 		case driver.CodeDiskFull:

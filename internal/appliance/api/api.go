@@ -15,6 +15,9 @@ const (
 	HeaderContentSHA256  = "X-Content-SHA256" // sha256 (hex) of an uploaded bundle, sent ahead of the body
 	HeaderIdempotencyKey = "Idempotency-Key"  // makes a retried POST return the first answer instead of acting twice
 	HeaderLeaseID        = "X-Lease-ID"       // the lease a mutating operation runs under
+	// HeaderLeaseGeneration is the fencing token of that lease: its
+	// generation, which every new lease of a cluster raises.
+	HeaderLeaseGeneration = "X-Lease-Generation"
 	// HeaderBundleSignature carries an upload's detached signature (the
 	// bundle's .sig file, base64) for a cluster that requires signed images.
 	HeaderBundleSignature = "X-Bundle-Signature"
@@ -35,6 +38,7 @@ const (
 	CodeUnauthorized          = "unauthorized"             // 401
 	CodeNotFound              = "not_found"                // 404
 	CodeLeaseHeld             = "lease_held"               // 409
+	CodeLeaseLost             = "lease_lost"               // 409: the request's lease expired, was released or was taken over
 	CodeConflict              = "conflict"                 // 409: the node or resource is busy
 	CodeRateLimited           = "rate_limited"             // 429: retry after Retry-After seconds
 	CodeDiskFull              = "disk_full"                // 507
@@ -153,6 +157,11 @@ type Lease struct {
 	Owner        string    `json:"owner"`
 	OperationKey string    `json:"operation_key"`
 	ExpiresAt    time.Time `json:"expires_at"`
+	// Generation is the lease's fencing token: every lease the cluster
+	// grants (taken or adopted) has a higher one than all before it; a
+	// renewal keeps it. Mutating calls send it in X-Lease-Generation and
+	// the cluster refuses one that is not its live lease's (lease_lost).
+	Generation int64 `json:"generation"`
 	// RenewedAt is when the holder last took or renewed it (wall clock).
 	RenewedAt time.Time `json:"renewed_at"`
 	// HeartbeatSeconds is the holder's renewal interval (see LeaseRequest).

@@ -16,10 +16,12 @@ type Client struct {
 	token     string
 	userAgent string
 	leaseID   string
-	cfg       Config
-	transport *http.Transport // shared by every attempt, so connections are pooled
-	logger    any             // a scrubbing retryablehttp.LeveledLogger, or nil
-	snapshots *snapshotCache  // shared by every copy of the client
+	// leaseGeneration is the fencing token sent with leaseID (0: none).
+	leaseGeneration int64
+	cfg             Config
+	transport       *http.Transport // shared by every attempt, so connections are pooled
+	logger          any             // a scrubbing retryablehttp.LeveledLogger, or nil
+	snapshots       *snapshotCache  // shared by every copy of the client
 	// cacheReads makes GetCluster answer from snapshots (see Cached).
 	cacheReads bool
 }
@@ -57,6 +59,17 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) WithLease(leaseID string) *Client {
 	cp := *c
 	cp.leaseID = leaseID
+	return &cp
+}
+
+// WithLeaseGeneration is WithLease that also sends the lease's fencing
+// token, its generation (api.Lease.Generation), in X-Lease-Generation:
+// the cluster refuses a request whose lease is no longer its live one
+// with 409 lease_lost, so that a holder that stalled past its lease
+// cannot act beside the next one.
+func (c *Client) WithLeaseGeneration(leaseID string, generation int64) *Client {
+	cp := *c
+	cp.leaseID, cp.leaseGeneration = leaseID, generation
 	return &cp
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,9 @@ func (c *Client) doRaw(ctx context.Context, cl call) error {
 	}
 	if c.leaseID != "" {
 		req.Header.Set(api.HeaderLeaseID, c.leaseID)
+	}
+	if c.leaseGeneration > 0 {
+		req.Header.Set(api.HeaderLeaseGeneration, strconv.FormatInt(c.leaseGeneration, 10))
 	}
 
 	timeout := cl.timeout

@@ -225,6 +225,10 @@ type Lease struct {
 	Owner        string
 	OperationKey string
 	ExpiresAt    time.Time
+	// Generation is the lease's fencing token where the cluster has one
+	// (the Appliance Management API): higher for every new lease, the same
+	// for a renewal. 0 when the driver has none.
+	Generation int64
 	// Adopted is set when the lease was taken over from a holder of the
 	// same operation that missed its heartbeat; PreviousOwner names it.
 	Adopted       bool
@@ -250,6 +254,7 @@ const (
 	CodeUnauthorized          Code = "unauthorized"
 	CodeNotFound              Code = "not_found"
 	CodeLeaseHeld             Code = "lease_held"
+	CodeLeaseLost             Code = "lease_lost" // the action's lease expired, was released or was taken over
 	CodeConflict              Code = "conflict"
 	CodeRateLimited           Code = "rate_limited"
 	CodeDiskFull              Code = "disk_full"

@@ -173,7 +173,7 @@ func TestLease(t *testing.T) {
 	im := h.image("demo", spec("1.1", []string{"1.0"})) // images need no lease
 	h.fail("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 409, api.CodeLeaseHeld)
 	h.lease = "lease-wrong"
-	h.fail("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 409, api.CodeLeaseHeld)
+	h.fail("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 409, api.CodeLeaseLost)
 	h.lease = l.ID
 	h.stage("demo", "n1", im.ID)
 	h.call("DELETE", "/v1/clusters/demo/lease/"+l.ID, nil, 204, nil)

@@ -123,7 +123,7 @@ func (s *Server) addLicense(t *engine.Tx, r *http.Request, body []byte) (int, an
 	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	if err := t.AddLicense(cs, req.Series); err != nil {
@@ -144,7 +144,7 @@ func (s *Server) setSupercluster(t *engine.Tx, r *http.Request, body []byte) (in
 	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	if err := t.SetSupercluster(cs, req.Name); err != nil {
@@ -165,7 +165,7 @@ func (s *Server) setMaintenance(t *engine.Tx, r *http.Request, body []byte) (int
 	if err := decodeRequired(body, &req); err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	t.SetMaintenance(cs, req.Open)

@@ -30,7 +30,7 @@ func (s *Server) stage(t *engine.Tx, r *http.Request, body []byte) (int, any, er
 	if im == nil {
 		return 0, nil, engine.Unprocessable(api.CodeInvalidRequest, "cluster %s has no image %q", cs.Cluster.Name, req.ImageID)
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	tk, e := t.St.StartStage(cs, n, im, t.Now)
@@ -46,7 +46,7 @@ func (s *Server) activate(t *engine.Tx, r *http.Request, body []byte) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	tk, e := t.St.StartActivate(cs, n, req, t.Now)
@@ -58,7 +58,7 @@ func (s *Server) revert(t *engine.Tx, r *http.Request, body []byte) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	tk, e := t.St.StartRevert(cs, n, t.Now)
@@ -70,7 +70,7 @@ func (s *Server) promote(t *engine.Tx, r *http.Request, body []byte) (int, any, 
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	tk, e := t.St.StartPromote(cs, n, t.Now)
@@ -90,7 +90,7 @@ func (s *Server) moveResource(t *engine.Tx, r *http.Request, body []byte) (int, 
 	if res == nil {
 		return 0, nil, engine.NotFound("cluster %s has no resource %q", cs.Cluster.Name, r.PathValue("r"))
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	tk, e := t.St.StartMove(cs, res, req.Node, t.Now)
@@ -102,7 +102,7 @@ func (s *Server) finalize(t *engine.Tx, r *http.Request, body []byte) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := t.RequireLease(cs, r.Header.Get(api.HeaderLeaseID)); err != nil {
+	if err := requireLease(t, cs, r); err != nil {
 		return 0, nil, err
 	}
 	tk, e := t.St.StartFinalize(cs, t.Now)

@@ -1,7 +1,9 @@
 package simulator
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,9 +76,12 @@ func TestSim_Defect5_SameOperationAdoptsALeaseThatMissedItsHeartbeat(t *testing.
 	// The predecessor's lease id is fenced off, and the refusal names the adopter.
 	im := h.image("demo", spec("1.1", []string{"1.0"}))
 	h.lease = dead.ID
-	e = h.fail("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 409, api.CodeLeaseHeld)
-	if e.Details["owner"] != "terraform@host pid 200" {
-		t.Errorf("the old id's refusal names %v", e.Details["owner"])
+	e = h.fail("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 409, api.CodeLeaseLost)
+	if e.Details["owner"] != "terraform@host pid 200" || !strings.Contains(e.Message, "taken over by terraform@host pid 200") {
+		t.Errorf("the old id's refusal names %v: %s", e.Details["owner"], e.Message)
+	}
+	if adopted.Generation <= dead.Generation {
+		t.Errorf("the adopted lease's generation %d is not above the dead holder's %d", adopted.Generation, dead.Generation)
 	}
 	h.lease = adopted.ID
 	h.stage("demo", "n1", im.ID)
@@ -162,5 +167,93 @@ func TestSim_SnapshotShowsTheLeaseHolderWithoutItsID(t *testing.T) {
 	h.call("GET", "/v1/clusters/demo", nil, 200, &released)
 	if released.Lease != nil {
 		t.Errorf("a released lease still shows: %+v", released.Lease)
+	}
+}
+
+// leaseHeaders are the headers of a request under lease l: its id is
+// h.lease, its generation (fencing token) goes in X-Lease-Generation.
+func leaseHeaders(l api.Lease) []string {
+	return []string{api.HeaderLeaseGeneration, strconv.FormatInt(l.Generation, 10)}
+}
+
+// A starved holder is fenced off. Alice takes the lease and stages n1
+// under it, then stalls past its expiry (a starved scheduler, a paused
+// process) while still believing she holds it. Her next mutation, the
+// activation of n1, is refused with lease_lost and changes nothing: first
+// while no one holds the cluster (on the old code it was accepted, and
+// bob could take the lease while her reboot ran), then after bob took the
+// cluster. Bob's lease has a higher generation; his activation of n1 is
+// the only one: n1 swapped partitions once.
+func TestSim_AStarvedHolderIsRefusedAfterItsLeaseExpiredAndNothingIsActivatedTwice(t *testing.T) {
+	h := newHarness(t, "")
+	im := h.image("demo", spec("1.1", []string{"1.0"}))
+	var alice api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "alice", OperationKey: "demo->1.1", TTLSeconds: 30, HeartbeatSeconds: 10}, 200, &alice)
+	if alice.Generation < 1 {
+		t.Fatalf("the lease has no generation: %+v", alice)
+	}
+	h.lease = alice.ID
+	var tk api.Task
+	h.call("POST", "/v1/clusters/demo/nodes/n1/stage", api.StageRequest{ImageID: im.ID}, 202, &tk, leaseHeaders(alice)...)
+	h.succeed(tk)
+
+	moveWallClock(t, 31*time.Second) // alice stalls past her lease's expiry
+	var e api.Error
+	h.call("POST", "/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{}, 409, &e, leaseHeaders(alice)...)
+	if e.Code != api.CodeLeaseLost || !strings.Contains(e.Message, "expired") || !strings.Contains(e.Message, "generation 1") || !strings.Contains(e.Message, "no lease is held now") {
+		t.Errorf("the starved holder's activation, with no lease held: %s %s", e.Code, e.Message)
+	}
+	// Her id alone (no generation sent) is refused as well.
+	h.fail("POST", "/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{}, 409, api.CodeLeaseLost)
+
+	h.lease = ""
+	var bob api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "bob", OperationKey: "demo->1.1 by bob", TTLSeconds: 30}, 200, &bob)
+	if bob.Generation <= alice.Generation {
+		t.Fatalf("bob's lease has generation %d, not above alice's %d", bob.Generation, alice.Generation)
+	}
+	h.lease = alice.ID
+	e = api.Error{}
+	h.call("POST", "/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{}, 409, &e, leaseHeaders(alice)...)
+	if e.Code != api.CodeLeaseLost || e.Details["owner"] != "bob" || !strings.Contains(e.Message, fmt.Sprintf("generation %d", bob.Generation)) {
+		t.Errorf("the starved holder's activation, bob holding the cluster: %s %s %v", e.Code, e.Message, e.Details)
+	}
+	// Bob's id with a stale generation is refused too: the token must match.
+	h.lease = bob.ID
+	h.call("POST", "/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{}, 409, &e, leaseHeaders(alice)...)
+	if e.Code != api.CodeLeaseLost {
+		t.Errorf("bob's id with alice's generation: %s %s", e.Code, e.Message)
+	}
+	h.call("POST", "/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{}, 400, &e, api.HeaderLeaseGeneration, "seven")
+
+	h.call("POST", "/v1/clusters/demo/nodes/n1/activate", api.ActivateRequest{}, 202, &tk, leaseHeaders(bob)...)
+	h.succeed(tk)
+	swaps := 0
+	for _, ev := range h.events("demo") {
+		if ev.Kind == engine.EventPartitionSwap && ev.Node == "n1" {
+			swaps++
+		}
+	}
+	if swaps != 1 || h.node("demo", "n1").Active.Version != "1.1" {
+		t.Errorf("n1 swapped partitions %d times (want once, bob's activation) and runs %s", swaps, h.node("demo", "n1").Active.Version)
+	}
+	// A renewal keeps the generation; the release ends it, and the next
+	// lease is newer still.
+	h.lease = ""
+	var renewed, next api.Lease
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "bob", OperationKey: "demo->1.1 by bob", TTLSeconds: 30}, 200, &renewed)
+	if renewed.Generation != bob.Generation || renewed.ID != bob.ID {
+		t.Errorf("a renewal changed the lease: %+v, was %+v", renewed, bob)
+	}
+	h.call("DELETE", "/v1/clusters/demo/lease/"+bob.ID, nil, 204, nil)
+	h.lease = bob.ID
+	h.call("POST", "/v1/clusters/demo/nodes/n2/stage", api.StageRequest{ImageID: im.ID}, 409, &e, leaseHeaders(bob)...)
+	if e.Code != api.CodeLeaseLost || !strings.Contains(e.Message, "released") {
+		t.Errorf("a request under a released lease: %s %s", e.Code, e.Message)
+	}
+	h.lease = ""
+	h.call("POST", "/v1/clusters/demo/lease", api.LeaseRequest{Owner: "carol", OperationKey: "other"}, 200, &next)
+	if next.Generation != bob.Generation+1 {
+		t.Errorf("the lease after bob's has generation %d, want %d", next.Generation, bob.Generation+1)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
@@ -23,6 +24,34 @@ import (
 type Driver struct {
 	c       *client.Client
 	trusted []ed25519.PublicKey
+	// leases are the fencing tokens of the leases this driver took, shared
+	// by its copies (Uncached).
+	leases *leaseBook
+}
+
+// leaseBook maps the id of each lease this driver took to its generation,
+// the fencing token every action under it sends (X-Lease-Generation).
+type leaseBook struct {
+	mu  sync.Mutex
+	gen map[string]int64
+}
+
+func (b *leaseBook) set(id string, gen int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gen[id] = gen
+}
+
+func (b *leaseBook) get(id string) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.gen[id]
+}
+
+func (b *leaseBook) drop(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.gen, id)
 }
 
 // Option configures a Driver.
@@ -37,7 +66,7 @@ func WithTrustedKeys(keys []ed25519.PublicKey) Option {
 // its cluster reads come from the process's snapshot cache; Uncached gives
 // the driver that waits must poll through.
 func New(c *client.Client, opts ...Option) *Driver {
-	d := &Driver{c: c}
+	d := &Driver{c: c, leases: &leaseBook{gen: map[string]int64{}}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -187,13 +216,20 @@ func (d *Driver) AcquireLease(ctx context.Context, cluster string, req driver.Le
 	if err != nil {
 		return nil, classify(err)
 	}
+	if l.Generation > 0 {
+		d.leases.set(l.ID, l.Generation)
+	}
 	return &driver.Lease{ID: l.ID, Cluster: l.Cluster, Owner: l.Owner, OperationKey: l.OperationKey, ExpiresAt: l.ExpiresAt,
-		Adopted: l.Adopted, PreviousOwner: l.PreviousOwner}, nil
+		Adopted: l.Adopted, PreviousOwner: l.PreviousOwner, Generation: l.Generation}, nil
 }
 
 // ReleaseLease gives the lease back.
 func (d *Driver) ReleaseLease(ctx context.Context, cluster, leaseID string) error {
-	return classify(d.c.ReleaseLease(ctx, cluster, leaseID))
+	err := classify(d.c.ReleaseLease(ctx, cluster, leaseID))
+	if err == nil {
+		d.leases.drop(leaseID)
+	}
+	return err
 }
 
 // Start begins an action. Node and cluster operations are API tasks; the
@@ -201,7 +237,9 @@ func (d *Driver) ReleaseLease(ctx context.Context, cluster, leaseID string) erro
 func (d *Driver) Start(ctx context.Context, cluster string, a driver.Action) (driver.Task, error) {
 	c := d.c
 	if a.LeaseID != "" {
-		c = c.WithLease(a.LeaseID)
+		// The lease's generation goes with it (its fencing token), so that
+		// the cluster refuses the action if the lease is no longer live.
+		c = c.WithLeaseGeneration(a.LeaseID, d.leases.get(a.LeaseID))
 	}
 	var t *api.Task
 	var err error

@@ -295,6 +295,9 @@ func (r *run) start(ctx context.Context, s rollout.Step, index int) (driver.Task
 	default:
 		return nil, fmt.Errorf("the executor does not know step kind %q", s.Kind)
 	}
+	if err := leaseStillOurs(ctx); err != nil {
+		return nil, err
+	}
 	return r.drv.Start(ctx, c, a)
 }
 

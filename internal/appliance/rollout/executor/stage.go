@@ -69,7 +69,7 @@ func freeFinished(ctx context.Context, d driver.Driver, cluster, owner, operatio
 		return
 	}
 	req := driver.LeaseRequest{Owner: owner, OperationKey: operationKey, TTL: leaseTTL, Heartbeat: leaseHeartbeat}
-	lease, err := acquire(ctx, d, cluster, req)
+	lease, _, err := acquire(ctx, d, cluster, req)
 	if err != nil {
 		return
 	}

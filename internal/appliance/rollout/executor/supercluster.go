@@ -111,6 +111,9 @@ func ensure(ctx context.Context, d driver.Driver, cluster string, holds func(*ap
 	if holds(c) {
 		return nil
 	}
+	if err := leaseStillOurs(ctx); err != nil {
+		return err
+	}
 	t, err := d.Start(ctx, cluster, a)
 	if err != nil {
 		return err
@@ -132,6 +135,9 @@ func withContext(sp *rollout.SuperPlan, s rollout.SuperStep, err error) error {
 // Do runs one administrative action (a licence, a membership, a window)
 // and waits for it: resources never wait on tasks themselves.
 func Do(ctx context.Context, d driver.Driver, cluster string, a driver.Action) error {
+	if err := leaseStillOurs(ctx); err != nil {
+		return err
+	}
 	t, err := d.Start(ctx, cluster, a)
 	if err != nil {
 		return err

@@ -92,8 +92,8 @@ func (t *Tx) AcquireLease(cs *ClusterState, req api.LeaseRequest) (api.Lease, er
 			return api.Lease{}, e
 		}
 		prev := l.Owner
-		cs.Lease = &api.Lease{ID: "lease-" + RandomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey,
-			ExpiresAt: expires, RenewedAt: now, HeartbeatSeconds: int(heartbeat / time.Second)}
+		t.endLease(cs, "taken over by "+req.Owner+" after it missed its heartbeat")
+		cs.Lease = t.newLease(cs, req, expires, now, heartbeat)
 		t.St.Event(cs, t.Now, EventLease, "", "lease of operation %s adopted by %s from %s, silent for %s (heartbeat %s)",
 			req.OperationKey, req.Owner, prev, silent.Round(time.Second), beat)
 		t.Dirty = true
@@ -102,9 +102,8 @@ func (t *Tx) AcquireLease(cs *ClusterState, req api.LeaseRequest) (api.Lease, er
 		out.Adopted, out.PreviousOwner = true, prev
 		return out, nil
 	}
-	cs.Lease = &api.Lease{ID: "lease-" + RandomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey,
-		ExpiresAt: expires, RenewedAt: now, HeartbeatSeconds: int(heartbeat / time.Second)}
-	t.St.Event(cs, t.Now, EventLease, "", "lease taken by %s (operation %s)", req.Owner, req.OperationKey)
+	cs.Lease = t.newLease(cs, req, expires, now, heartbeat)
+	t.St.Event(cs, t.Now, EventLease, "", "lease taken by %s (operation %s, generation %d)", req.Owner, req.OperationKey, cs.Lease.Generation)
 	t.Dirty = true
 	UpdateHealth(cs)
 	return *cs.Lease, nil
@@ -118,7 +117,8 @@ func (t *Tx) ReleaseLease(cs *ClusterState, id string) {
 	if l == nil || l.ID != id {
 		return
 	}
-	t.St.Event(cs, t.Now, EventLease, "", "lease released by %s (operation %s)", l.Owner, l.OperationKey)
+	t.St.Event(cs, t.Now, EventLease, "", "lease released by %s (operation %s, generation %d)", l.Owner, l.OperationKey, l.Generation)
+	t.endLease(cs, "released")
 	cs.Lease = nil
 	t.Dirty = true
 	UpdateHealth(cs)
@@ -131,7 +131,8 @@ func (t *Tx) liveLease(cs *ClusterState) *api.Lease {
 		return nil
 	}
 	if !WallNow().Before(cs.Lease.ExpiresAt) {
-		t.St.Event(cs, t.Now, EventLease, "", "lease of %s (operation %s) expired", cs.Lease.Owner, cs.Lease.OperationKey)
+		t.St.Event(cs, t.Now, EventLease, "", "lease of %s (operation %s, generation %d) expired", cs.Lease.Owner, cs.Lease.OperationKey, cs.Lease.Generation)
+		t.endLease(cs, "expired at "+cs.Lease.ExpiresAt.Format(time.RFC3339)+" without a renewal")
 		cs.Lease = nil
 		t.Dirty = true
 		return nil
@@ -155,13 +156,80 @@ func leaseHeld(l *api.Lease) *api.Error {
 	return e
 }
 
-// RequireLease refuses a mutating operation that does not run under the
-// cluster's live lease (leaseID is the request's X-Lease-ID). With no lease
-// held, anyone may act (an operator by hand).
-func (t *Tx) RequireLease(cs *ClusterState, leaseID string) error {
+// EndedLease is what the cluster remembers of its last lease that is gone.
+type EndedLease struct {
+	ID         string `json:"id"`
+	Generation int64  `json:"generation"`
+	Owner      string `json:"owner"`
+	How        string `json:"how"` // "released", "expired at ...", "taken over by ..."
+}
+
+// newLease grants a lease under the cluster's next generation.
+func (t *Tx) newLease(cs *ClusterState, req api.LeaseRequest, expires, now time.Time, heartbeat time.Duration) *api.Lease {
+	cs.LeaseGeneration++
+	return &api.Lease{ID: "lease-" + RandomID(8), Cluster: cs.Cluster.Name, Owner: req.Owner, OperationKey: req.OperationKey,
+		ExpiresAt: expires, RenewedAt: now, HeartbeatSeconds: int(heartbeat / time.Second), Generation: cs.LeaseGeneration}
+}
+
+// endLease remembers how the live lease ended (called just before it goes).
+func (t *Tx) endLease(cs *ClusterState, how string) {
+	l := cs.Lease
+	cs.LastLease = &EndedLease{ID: l.ID, Generation: l.Generation, Owner: l.Owner, How: how}
+}
+
+// RequireLease refuses a mutating operation that may not act on the
+// cluster now. leaseID and generation are the request's X-Lease-ID and
+// X-Lease-Generation (0 when not sent).
+//
+//   - With no lease held and none named, anyone may act (an operator by hand).
+//   - A request that names no lease while one is live is refused with 409
+//     lease_held, naming the holder.
+//   - A request under a lease (fencing): the lease must be the cluster's
+//     live one, by id and, when sent, by generation. One that expired, was
+//     released or was taken over is refused with 409 lease_lost, even when
+//     no lease is held now: its holder may be a process that stalled past
+//     its lease (a starved scheduler, a paused VM) and still believes it
+//     holds it, while another operation may already have taken the cluster
+//     or may take it at any moment. Letting it act would have two
+//     operations change one cluster at once.
+func (t *Tx) RequireLease(cs *ClusterState, leaseID string, generation int64) error {
 	l := t.liveLease(cs)
-	if l == nil || leaseID == l.ID {
+	if leaseID == "" && generation == 0 {
+		if l == nil {
+			return nil
+		}
+		return leaseHeld(l)
+	}
+	if l != nil && leaseID == l.ID && (generation == 0 || generation == l.Generation) {
 		return nil
 	}
-	return leaseHeld(l)
+	return t.leaseLost(cs, l, leaseID, generation)
+}
+
+// leaseLost is the 409 answer to a request under a lease that is not the
+// cluster's live one: what became of it, and who holds the cluster now.
+func (t *Tx) leaseLost(cs *ClusterState, live *api.Lease, leaseID string, generation int64) *api.Error {
+	what := "the lease this request runs under"
+	if generation != 0 {
+		what = fmt.Sprintf("the lease this request runs under (generation %d)", generation)
+	}
+	why := "is not the cluster's lease"
+	if ll := cs.LastLease; ll != nil && (ll.ID == leaseID || (generation != 0 && ll.Generation == generation)) {
+		why = fmt.Sprintf("of %s %s", ll.Owner, ll.How)
+	} else if live != nil && generation != 0 && generation < live.Generation {
+		why = "is an older lease than the cluster's"
+	}
+	now := fmt.Sprintf("no lease is held now (the last one granted was generation %d)", cs.LeaseGeneration)
+	details := map[string]any{"cluster_generation": cs.LeaseGeneration}
+	if generation != 0 {
+		details["request_generation"] = generation
+	}
+	if live != nil {
+		now = fmt.Sprintf("the cluster is leased by %s (operation %s, generation %d) until %s", live.Owner, live.OperationKey, live.Generation, live.ExpiresAt.Format(time.RFC3339))
+		details["owner"], details["operation_key"], details["expires_at"] = live.Owner, live.OperationKey, live.ExpiresAt.Format(time.RFC3339)
+	}
+	e := APIError(http.StatusConflict, api.CodeLeaseLost, "cluster %s refused the request: %s %s, and %s. Nothing was changed: an operation whose lease is gone must stop, so that two operations never change one cluster at once; apply again to take a new lease",
+		cs.Cluster.Name, what, why, now)
+	e.Details = details
+	return e
 }

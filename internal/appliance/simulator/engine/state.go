@@ -49,6 +49,13 @@ type ClusterState struct {
 	Events  []api.Event              `json:"events"`
 	Outages []api.Outage             `json:"outages"`
 	Lease   *api.Lease               `json:"lease,omitempty"`
+	// LeaseGeneration is the generation of the last lease granted (the
+	// fencing token); it outlives the lease, so that a new lease always
+	// gets a higher one than every lease before it.
+	LeaseGeneration int64 `json:"lease_generation,omitempty"`
+	// LastLease is how the last lease that is gone ended, for the refusal
+	// of a request still sent under it.
+	LastLease *EndedLease `json:"last_lease,omitempty"`
 	// Windows are the declared offline windows (S16 finalize, S25): outages
 	// inside them are Declared.
 	Window *DeclaredWindow `json:"window,omitempty"`

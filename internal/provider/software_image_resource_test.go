@@ -178,16 +178,34 @@ resource "appliance_software_image" "next" {
 	})
 }
 
-// TestAccSoftwareImage_S1_FailedDownloadCanBeRetriedAndTheClusterDownloadsByURL:
+// TestAccSoftwareImage_S1_S24_FailedDownloadCanBeRetriedAndClustersDownloadByURL:
 // a download that failed once (a corrupt transfer) succeeds on the next
 // apply; the first attempt's failure is not replayed. That apply creates
 // the image afresh: the cluster fetches it itself, its manifest is known
 // only after the download, so the rollout is computed at apply (and said
-// so), and the cluster ends on it.
-func TestAccSoftwareImage_S1_FailedDownloadCanBeRetriedAndTheClusterDownloadsByURL(t *testing.T) {
+// so), and the cluster ends on it. In the same apply, on the same
+// simulator, each cluster of supercluster sc1 downloads its image, and the
+// supercluster's rollout, unknown at plan time, is computed and run at
+// apply (S24: a patch release, cluster after cluster).
+func TestAccSoftwareImage_S1_S24_FailedDownloadCanBeRetriedAndClustersDownloadByURL(t *testing.T) {
 	testAccPreCheck(t)
-	sim := startSim(t, "primary-ha")
+	sim := startSimOfPresets(t, "primary-ha", "supercluster")
 	cfg := downloadConfig(sim, "1.1", sim.siteSHA256("1.1"))
+	sum := sim.siteSHA256("1.0.1")
+	super := ""
+	for _, c := range []string{"dma1", "dma2", "dma3"} {
+		super += fmt.Sprintf("resource \"appliance_software_image\" %q {\n  cluster    = %q\n  source_url = \"%s/site/bundles/1.0.1.tar\"\n  sha256     = %q\n}\n", c, c, sim.server.URL(), sum)
+	}
+	super += `
+resource "appliance_supercluster_version" "sc1" {
+  supercluster = "sc1"
+  version      = "1.0.1"
+  images = {
+    dma1 = appliance_software_image.dma1.id
+    dma2 = appliance_software_image.dma2.id
+    dma3 = appliance_software_image.dma3.id
+  }
+}`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
@@ -201,13 +219,18 @@ func TestAccSoftwareImage_S1_FailedDownloadCanBeRetriedAndTheClusterDownloadsByU
 				ExpectError: regexp.MustCompile(`(?s)corrupt`),
 			},
 			{
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					// Nothing of the failed attempt is left to replace.
-					plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
-				}},
+				Config: cfg + super,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						// Nothing of the failed attempt is left to replace.
+						plancheck.ExpectResourceAction(nextImageAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectResourceAction(activeVersionAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectUnknownValue(activeVersionAddr, tfjsonpath.New("rollout_plan")),
+						plancheck.ExpectUnknownValue(superAddr, tfjsonpath.New("rollout_plan")),
+					},
+					PostApplyPreRefresh:  []plancheck.PlanCheck{afterApply(func() error { return sim.expectSuperclusterHome("1.0.1") })},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(nextImageAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
 					statecheck.ExpectKnownValue(nextImageAddr, tfjsonpath.New("staged_nodes"), knownvalue.ListSizeExact(4)),

@@ -253,37 +253,3 @@ resource "appliance_supercluster_version" "sc1" {
 		}},
 	})
 }
-
-// TestAccSuperclusterVersion_S1_S24_DownloadedImages: with images that each
-// cluster downloads in the same apply, the plan says the rollout is known
-// after apply, and the apply computes and runs it.
-func TestAccSuperclusterVersion_S1_S24_DownloadedImages(t *testing.T) {
-	testAccPreCheck(t)
-	sim := startSim(t, "supercluster")
-	sum := sim.siteSHA256("1.0.1")
-	cfg := sim.providerConfig()
-	for _, c := range []string{"dma1", "dma2", "dma3"} {
-		cfg += fmt.Sprintf("resource \"appliance_software_image\" %q {\n  cluster    = %q\n  source_url = \"%s/site/bundles/1.0.1.tar\"\n  sha256     = %q\n}\n", c, c, sim.server.URL(), sum)
-	}
-	cfg += `
-resource "appliance_supercluster_version" "sc1" {
-  supercluster = "sc1"
-  version      = "1.0.1"
-  images = {
-    dma1 = appliance_software_image.dma1.id
-    dma2 = appliance_software_image.dma2.id
-    dma3 = appliance_software_image.dma3.id
-  }
-}`
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: cfg,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply:             []plancheck.PlanCheck{plancheck.ExpectUnknownValue(superAddr, tfjsonpath.New("rollout_plan"))},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				PostApplyPreRefresh:  []plancheck.PlanCheck{afterApply(func() error { return sim.expectSuperclusterHome("1.0.1") })},
-			},
-		}},
-	})
-}

@@ -9,9 +9,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
-// TestAccDataSources_S8_ClusterTopologyRolloutPlanAndUpgradePathChangeNothingAndAnUnknownClusterNamesTheFix
+// TestAccDataSourcesAndFunctions_S8_ClusterTopologyRolloutPlanUpgradePathAndVersionFunctionsChangeNothingAndBadInputNamesTheFix
 // reads every data source against one primary-ha cluster, which they must
 // leave as it is:
 //   - appliance_cluster reports the topology and the partitions of the
@@ -24,11 +25,14 @@ import (
 //     on disk, as a cluster refuses 1.3 while it runs 1.0; 1.4, which updates
 //     only from 1.3, is reached by no image;
 //   - appliance_cluster of a cluster the endpoint does not manage fails,
-//     naming the fix.
+//     naming the fix;
+//   - the provider functions compare_versions and compatible order and match
+//     releases however they are spelled, and a malformed version fails,
+//     naming it (provider-defined functions came with Terraform 1.8).
 //
 // (One test case: each costs the CLI commands of its own setup and
 // teardown, and these share the cluster and the uploaded image.)
-func TestAccDataSources_S8_ClusterTopologyRolloutPlanAndUpgradePathChangeNothingAndAnUnknownClusterNamesTheFix(t *testing.T) {
+func TestAccDataSourcesAndFunctions_S8_ClusterTopologyRolloutPlanUpgradePathAndVersionFunctionsChangeNothingAndBadInputNamesTheFix(t *testing.T) {
 	testAccPreCheck(t)
 	sim := startSim(t, "primary-ha")
 	images := uploadOnly(sim, map[string]string{"v1_1": sim.bundle("1.1", []string{"1.0"})})
@@ -37,11 +41,23 @@ func TestAccDataSources_S8_ClusterTopologyRolloutPlanAndUpgradePathChangeNothing
 	path := "data.appliance_upgrade_path.to_1_3"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
 		Steps: []resource.TestStep{
 			{
 				// Read at plan time, before the image is uploaded.
-				Config: images + `data "appliance_cluster" "demo" { name = "demo" }`,
+				Config: images + `data "appliance_cluster" "demo" { name = "demo" }
+output "newer"  { value = provider::appliance::compare_versions("6.10", "6.9") }
+output "same"   { value = provider::appliance::compare_versions("6.5", "6.5.0") }
+output "sp"     { value = provider::appliance::compare_versions("6.5 SP8", "6.5.2") }
+output "compat" { value = provider::appliance::compatible("6.5.2", "6.5 SP8") }
+output "incompat" { value = provider::appliance::compatible("6.5", "6.6") }
+`,
 				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("newer", knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownOutputValue("same", knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownOutputValue("sp", knownvalue.Int64Exact(-1)),
+					statecheck.ExpectKnownOutputValue("compat", knownvalue.Bool(true)),
+					statecheck.ExpectKnownOutputValue("incompat", knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(cluster, tfjsonpath.New("version"), knownvalue.StringExact("1.0")),
 					statecheck.ExpectKnownValue(cluster, tfjsonpath.New("uniform"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(cluster, tfjsonpath.New("ha_enabled"), knownvalue.Bool(true)),
@@ -95,6 +111,11 @@ data "appliance_upgrade_path" "to_1_4" {
 						return nil
 					}),
 				},
+			},
+			{
+				// Before the last step: the harness destroys with the last configuration.
+				Config:      images + `output "bad" { value = provider::appliance::compare_versions("six", "6.5") }`,
+				ExpectError: regexp.MustCompile(`malformed version "six"`),
 			},
 			{
 				Config:      images + `data "appliance_cluster" "x" { name = "nope" }`,

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,14 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/acctest"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/api"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/bundle"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/client"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/simulator/simclient"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -31,6 +29,19 @@ import (
 )
 
 const activeVersionAddr = "appliance_cluster_active_version.demo"
+
+// The shared acceptance harness (internal/acctest), under the names this
+// package's tests have always called it by.
+var (
+	// testProviders serves the provider in-process; the CLI of
+	// TF_ACC_TERRAFORM_PATH (or terraform on PATH) drives it.
+	testProviders       = acctest.ProviderFactories(New("test")())
+	testAccPreCheck     = acctest.PreCheck
+	allNodes            = acctest.AllFourNodesAt
+	expectRolloutPlan   = acctest.ExpectRolloutPlan
+	activationWaves     = acctest.ActivationWaves
+	checkPrimaryFirstHA = acctest.CheckPrimaryFirstHA
+)
 
 // upgradeConfig stages the bundle and activates its version on cluster demo.
 func upgradeConfig(sim *testSim, bundlePath, extra string) string {
@@ -52,13 +63,6 @@ resource "appliance_cluster_active_version" "demo" {
 %s
 }
 `, bundlePath, extra)
-}
-
-func allNodes(version string) knownvalue.Check {
-	return knownvalue.MapExact(map[string]knownvalue.Check{
-		"n1": knownvalue.StringExact(version), "n2": knownvalue.StringExact(version),
-		"n3": knownvalue.StringExact(version), "n4": knownvalue.StringExact(version),
-	})
 }
 
 // activateOutOfBand boots a node's alternate partition through the API, as
@@ -243,12 +247,6 @@ data "appliance_cluster" "x" { name = "demo" }`,
 	})
 }
 
-// testProviders runs the provider in-process for terraform-plugin-testing;
-// the terraform CLI on PATH (or TF_ACC_TERRAFORM_PATH) drives it.
-var testProviders = map[string]func() (tfprotov6.ProviderServer, error){
-	"appliance": providerserver.NewProtocol6WithError(New("test")()),
-}
-
 // testSim is a simulator started by a test, with a client to inspect and
 // disturb it out of band.
 type testSim struct {
@@ -347,49 +345,6 @@ func (s *testSim) expectNoOutage(cluster string) error {
 	return nil
 }
 
-func testAccPreCheck(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance tests run with TF_ACC=1 (make test)")
-	}
-}
-
-// rolloutPlanCheck is a plancheck on the planned rollout_plan of a resource.
-type rolloutPlanCheck struct {
-	address string
-	check   func(lines []string) error
-}
-
-func expectRolloutPlan(address string, check func(lines []string) error) plancheck.PlanCheck {
-	return rolloutPlanCheck{address: address, check: check}
-}
-
-func (c rolloutPlanCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Address != c.address {
-			continue
-		}
-		after, ok := rc.Change.After.(map[string]any)
-		if !ok {
-			resp.Error = fmt.Errorf("%s: no planned values", c.address)
-			return
-		}
-		raw, ok := after["rollout_plan"].([]any)
-		if !ok {
-			resp.Error = fmt.Errorf("%s: rollout_plan is not known at plan time (got %T)", c.address, after["rollout_plan"])
-			return
-		}
-		lines := make([]string, len(raw))
-		for i, l := range raw {
-			lines[i], _ = l.(string)
-		}
-		if err := c.check(lines); err != nil {
-			resp.Error = fmt.Errorf("%s rollout_plan:\n  %s\n%w", c.address, strings.Join(lines, "\n  "), err)
-		}
-		return
-	}
-	resp.Error = fmt.Errorf("%s is not in the plan", c.address)
-}
-
 // expectOnlyStep checks that the planned rollout is one step, containing want:
 // what a resumed rollout has left when everything else is done.
 func expectOnlyStep(address, want string) plancheck.PlanCheck {
@@ -401,48 +356,11 @@ func expectOnlyStep(address, want string) plancheck.PlanCheck {
 	})
 }
 
-var stepLine = regexp.MustCompile(`^\d+\. wave (\d+): (roll back|\S+) (\S+)`)
-
-// activationWaves parses rollout lines into node -> wave of its activation.
-func activationWaves(lines []string) map[string]int {
-	out := map[string]int{}
-	for _, l := range lines {
-		m := stepLine.FindStringSubmatch(l)
-		if m != nil && (m[2] == "activate" || m[2] == "roll back") {
-			w, _ := strconv.Atoi(m[1])
-			out[m[3]] = w
-		}
-	}
-	return out
-}
-
-// checkPrimaryFirstHA is S11 and S12 on the primary-ha preset: n1 alone in
-// the first activation wave, and neither pair (n1,n2) nor (n3,n4) together.
-func checkPrimaryFirstHA(lines []string) error {
-	w := activationWaves(lines)
-	for _, n := range []string{"n1", "n2", "n3", "n4"} {
-		if _, ok := w[n]; !ok {
-			return fmt.Errorf("node %s is never activated", n)
-		}
-	}
-	for _, n := range []string{"n2", "n3", "n4"} {
-		if w[n] <= w["n1"] {
-			return fmt.Errorf("S11: %s activates in wave %d, not after the primary n1 (wave %d)", n, w[n], w["n1"])
-		}
-	}
-	if w["n1"] == w["n2"] || w["n3"] == w["n4"] {
-		return fmt.Errorf("S12: HA partners share a wave: %v", w)
-	}
-	return nil
-}
-
 // TestAccProvider_TokenNeverInLogsOrState runs a full upgrade with TF_LOG=trace
 // and then searches every log line and the state for the token.
 func TestAccProvider_TokenNeverInLogsOrState(t *testing.T) {
 	testAccPreCheck(t)
-	logDir := t.TempDir()
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
+	traceLogs := acctest.StartTraceLogs(t)
 	sim := startSim(t, "primary-ha")
 	token := sim.server.Token()
 	// The token comes from the environment, as the docs advise, so that the
@@ -468,29 +386,8 @@ func TestAccProvider_TokenNeverInLogsOrState(t *testing.T) {
 		}},
 	})
 
-	logs, _ := filepath.Glob(filepath.Join(logDir, "*.log"))
-	if len(logs) == 0 {
-		t.Fatal("TF_LOG_PATH_MASK produced no log: the test would prove nothing")
-	}
-	var total int
-	for _, l := range logs {
-		b, err := os.ReadFile(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += len(b)
-		if strings.Contains(string(b), token) {
-			for _, line := range strings.Split(string(b), "\n") {
-				if strings.Contains(line, token) {
-					t.Errorf("the token appears in the trace log %s: %.300s", filepath.Base(l), line)
-				}
-			}
-		}
-	}
 	// The log must be a real trace of the run, or its silence proves nothing.
-	if total < 10000 {
-		t.Fatalf("trace log is only %d bytes", total)
-	}
+	traceLogs.ExpectNoneOf(t, "the token", token)
 }
 
 // TestAccProvider_InvalidTrustedKeyIsAClearError names the bad entry.

@@ -18,7 +18,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/acctest"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
+	"github.com/applianceops/terraform-provider-appliance/internal/provider"
 )
 
 // raucProviderConfig is a provider block for a lab: n1 primary, HA pairs
@@ -74,6 +76,9 @@ resource "appliance_cluster_active_version" "lab" {
 }
 
 const raucActiveAddr = "appliance_cluster_active_version.lab"
+
+// testProviders serves the provider in-process to terraform-plugin-testing.
+var testProviders = acctest.ProviderFactories(provider.New("test")())
 
 // raucNodeStatus is a node's own `rauc status`, read over SSH.
 type raucNodeStatus struct {
@@ -161,7 +166,7 @@ func each(l *lab.Lab, v int) map[string]int {
 // serve the example and the rollback: each costs minutes of CPU on 2 cores.)
 func TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrift(t *testing.T) {
 	t.Parallel()
-	testAccPreCheck(t)
+	acctest.PreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 4})
 	descPath, err := l.WriteDescription("1.1")
 	if err != nil {
@@ -188,16 +193,16 @@ func TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrif
 				ConfigVariables:          config.Variables{"lab": config.StringVariable(descPath)},
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						expectRolloutPlan(raucActiveAddr, checkPrimaryFirstHA),
+						acctest.ExpectRolloutPlan(raucActiveAddr, acctest.CheckPrimaryFirstHA),
 						plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
 						plancheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("components"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("rootfs")})),
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.1")),
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), acctest.AllFourNodesAt("1.1")),
 					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0")),
-					statecheck.ExpectKnownOutputValue("node_versions", allNodes("1.1")),
+					statecheck.ExpectKnownOutputValue("node_versions", acctest.AllFourNodesAt("1.1")),
 				},
 				Check: func(*terraform.State) error {
 					for _, n := range l.Nodes {
@@ -226,7 +231,7 @@ func TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrif
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(raucActiveAddr, plancheck.ResourceActionUpdate)},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), acctest.AllFourNodesAt("1.0")),
 				},
 				Check: func(*terraform.State) error {
 					for _, n := range l.Nodes {
@@ -257,7 +262,7 @@ func TestAccRAUC_ExampleUpgradesFourNodesInTwoHAPairsThenRollsBackAndRepairsDrif
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(raucActiveAddr, plancheck.ResourceActionUpdate)},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), allNodes("1.0")),
+					statecheck.ExpectKnownValue(raucActiveAddr, tfjsonpath.New("node_versions"), acctest.AllFourNodesAt("1.0")),
 				},
 				Check: func(*terraform.State) error {
 					if booted, _, _, err := readRaucStatus(l, l.Node("n4")); err != nil || booted != "A" {
@@ -316,7 +321,7 @@ func waitBooted(t *testing.T, n *lab.Node, slot string) {
 // problem, and no node was installed or rebooted.
 func TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode(t *testing.T) {
 	t.Parallel()
-	testAccPreCheck(t)
+	acctest.PreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 2})
 	stranger, err := l.NewSigner("stranger")
 	if err != nil {
@@ -357,7 +362,7 @@ func TestAccRAUC_BadBundlesFailThePlanAndChangeNoNode(t *testing.T) {
 // rebooted, and the error names the node and the step.
 func TestAccRAUC_HealthCheckFailingOnTheThirdNodeRevertsItAndStops(t *testing.T) {
 	t.Parallel()
-	testAccPreCheck(t)
+	acctest.PreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 4})
 	if err := l.Node("n3").SetFault("1.1", lab.FaultUnhealthy); err != nil {
 		t.Fatal(err)
@@ -391,10 +396,8 @@ func TestAccRAUC_HealthCheckFailingOnTheThirdNodeRevertsItAndStops(t *testing.T)
 // lab with TF_LOG=trace, then changes the host key known for n1: the plan
 // fails saying so; the private key appears in no log line and no state.
 func TestAccRAUC_ChangedHostKeyFailsAndThePrivateKeyIsInNoLogOrState(t *testing.T) {
-	testAccPreCheck(t)
-	logDir := t.TempDir()
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
+	acctest.PreCheck(t)
+	traceLogs := acctest.StartTraceLogs(t)
 	l := lab.New(t, lab.Options{Nodes: 2})
 	read := raucProviderConfig(l) + `
 data "appliance_cluster" "lab" {
@@ -437,21 +440,5 @@ data "appliance_cluster" "lab" {
 			},
 		},
 	})
-	logs, _ := filepath.Glob(filepath.Join(logDir, "*.log"))
-	var total int
-	for _, p := range logs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += len(b)
-		for _, s := range secret {
-			if strings.Contains(string(b), s) {
-				t.Fatalf("a line of the private key appears in the trace log %s", filepath.Base(p))
-			}
-		}
-	}
-	if total < 10000 {
-		t.Fatalf("trace logs hold only %d bytes: the test would prove nothing", total)
-	}
+	traceLogs.ExpectNoneOf(t, "a line of the private key", secret...)
 }

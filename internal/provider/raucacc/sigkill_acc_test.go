@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/applianceops/terraform-provider-appliance/internal/acctest"
 	"github.com/applianceops/terraform-provider-appliance/internal/appliance/driver/rauc/lab"
 )
 
@@ -30,22 +31,14 @@ import (
 // never down together.
 func TestAccRAUC_ApplyKilledWithSIGKILLMidRolloutConvergesOnTheNextApplyWithNoNodeInstalledOrRebootedTwice(t *testing.T) {
 	t.Parallel()
-	testAccPreCheck(t)
-	tfPath := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tfPath == "" {
-		tfPath = "terraform"
-	}
-	tfPath, err := exec.LookPath(tfPath)
-	if err != nil {
-		t.Fatalf("this test runs the terraform CLI: %v", err)
-	}
+	acctest.PreCheck(t)
 	l := lab.New(t, lab.Options{Nodes: 4})
 	l.Node("n1").SetRebootDelay(20 * time.Second)
 	b, err := l.BuildBundle(lab.BundleSpec{Version: "1.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := newCLIWorkspace(t, tfPath)
+	ws := newCLIWorkspace(t)
 	cfg := `terraform {
   required_providers {
     appliance = { source = "applianceops/appliance" }
@@ -126,68 +119,23 @@ func TestAccRAUC_ApplyKilledWithSIGKILLMidRolloutConvergesOnTheNextApplyWithNoNo
 	}
 }
 
-// cliWorkspace is a Terraform working directory whose CLI runs the provider
-// built from this tree, through dev_overrides.
+// cliWorkspace is a Terraform working directory whose CLI starts the
+// provider built from this tree, through dev_overrides.
 type cliWorkspace struct {
 	terraform, dir string
 	env            []string
 	runs           int
 }
 
-func newCLIWorkspace(t *testing.T, terraform string) *cliWorkspace {
+func newCLIWorkspace(t *testing.T) *cliWorkspace {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := installProvider(filepath.Join(bin, "terraform-provider-appliance")); err != nil {
-		t.Fatal(err)
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	// Both registry hosts: OpenTofu resolves applianceops/appliance
-	// against registry.opentofu.org, Terraform against registry.terraform.io.
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
-		"registry.terraform.io/applianceops/appliance", bin, "registry.opentofu.org/applianceops/appliance", bin)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cli := acctest.DevOverridesCLI(t, dir)
 	work := filepath.Join(dir, "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TF_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
-	return &cliWorkspace{terraform: terraform, dir: work, env: env}
-}
-
-// providerBinaryEnv names a provider binary built from this tree, which the
-// CLI tests run instead of building their own: make test builds one before
-// the tests (make build), and a build costs seconds of CPU in each package.
-const providerBinaryEnv = "APPLIANCE_ACC_PROVIDER_BINARY"
-
-// installProvider puts the provider at path: a link to the binary
-// providerBinaryEnv names, else one built from this tree.
-func installProvider(path string) error {
-	if bin := os.Getenv(providerBinaryEnv); bin != "" {
-		abs, err := filepath.Abs(bin)
-		if err == nil {
-			_, err = os.Stat(abs)
-		}
-		if err != nil {
-			return fmt.Errorf("%s=%s: %v", providerBinaryEnv, bin, err)
-		}
-		return os.Symlink(abs, path)
-	}
-	build := exec.Command("go", "build", "-o", path, "github.com/applianceops/terraform-provider-appliance")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the provider: %v\n%s", err, out)
-	}
-	return nil
+	return &cliWorkspace{terraform: cli.Terraform, dir: work, env: cli.Env()}
 }
 
 // procGroup is a command started in a process group of its own, so that one

@@ -88,11 +88,14 @@ func (d *Driver) Start(ctx context.Context, cluster string, a driver.Action) (dr
 	return t, nil
 }
 
-// checkLease refuses an action under a lease the cluster no longer holds.
-// A lease that cannot be read (its node rebooting, with nothing found on
-// the others) does not stop the action: the renewals fence the rollout.
+// checkLease refuses an action under a lease the cluster no longer holds:
+// another lease, none, or this one expired by the clock of the node that
+// holds it (a holder starved past its lease, whose file no one has
+// overwritten yet: another operation may take it at any moment). A lease
+// that cannot be read (its node rebooting, with nothing found on the
+// others) does not stop the action: the renewals fence the rollout.
 func (d *Driver) checkLease(ctx context.Context, id string) error {
-	f, _, err := d.findLease(ctx)
+	f, n, err := d.findLease(ctx)
 	if err != nil {
 		if code := driver.CodeOf(err); code == driver.CodeHostKey || code == driver.CodeUnauthorized {
 			return err
@@ -104,7 +107,11 @@ func (d *Driver) checkLease(ctx context.Context, id string) error {
 		if holder == "" {
 			holder = "no one"
 		}
-		return &driver.Error{Code: driver.CodeLeaseHeld, Message: fmt.Sprintf("the lease of RAUC cluster %s is no longer %s (held by %s): the rollout stopped rather than act without it", d.cfg.Name, id, holder), Details: map[string]any{"holder": f["owner"]}}
+		return &driver.Error{Code: driver.CodeLeaseLost, Message: fmt.Sprintf("the lease of RAUC cluster %s is no longer %s (held by %s): the rollout stopped rather than act without it", d.cfg.Name, id, holder), Details: map[string]any{"holder": f["owner"]}}
+	}
+	if now, exp := atoi(f["now"]), atoi(f["expires"]); now > 0 && exp <= now {
+		return &driver.Error{Code: driver.CodeLeaseLost, Message: fmt.Sprintf("the lease %s of RAUC cluster %s expired %ds ago by node %s's clock without a renewal: the rollout stopped rather than act beside another operation that may take the cluster now", id, d.cfg.Name, now-exp, n.Name),
+			Details: map[string]any{"holder": f["owner"], "node": n.Name}}
 	}
 	return nil
 }

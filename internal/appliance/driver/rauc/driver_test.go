@@ -293,13 +293,22 @@ func TestDriver_LeaseIsExclusiveRenewableAndExpires(t *testing.T) {
 		t.Fatalf("renew: %+v, %v; want the same lease %s", renewed, err, a.ID)
 	}
 	// An action under a lease the cluster does not hold is refused.
-	if _, err := d.Start(ctx, "lab", driver.Action{Kind: driver.ActRevert, Node: "n1", LeaseID: "lease-other"}); driver.CodeOf(err) != driver.CodeLeaseHeld {
+	if _, err := d.Start(ctx, "lab", driver.Action{Kind: driver.ActRevert, Node: "n1", LeaseID: "lease-other"}); driver.CodeOf(err) != driver.CodeLeaseLost {
 		t.Fatalf("action under a foreign lease: %v", err)
 	}
 	time.Sleep(3 * time.Second) // the node's clock counts whole seconds
+	// Alice starved past her lease: its file is still there, no one took
+	// it yet, and her action under it is refused (it was accepted before,
+	// while bob could take the cluster at any moment).
+	if _, err := d.Start(ctx, "lab", driver.Action{Kind: driver.ActRevert, Node: "n1", LeaseID: a.ID}); driver.CodeOf(err) != driver.CodeLeaseLost || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("action under an expired lease no one took yet: %v, want lease_lost saying it expired", err)
+	}
 	b, err := d.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "bob@ws2", OperationKey: "op-2", TTL: time.Minute})
 	if err != nil || b.ID == a.ID {
 		t.Fatalf("after expiry: %+v, %v", b, err)
+	}
+	if _, err := d.Start(ctx, "lab", driver.Action{Kind: driver.ActRevert, Node: "n1", LeaseID: a.ID}); driver.CodeOf(err) != driver.CodeLeaseLost || !strings.Contains(err.Error(), "bob@ws2") {
+		t.Fatalf("action under an expired lease bob took: %v, want lease_lost naming bob", err)
 	}
 	if err := d.ReleaseLease(ctx, "lab", a.ID); err != nil { // an old lease releases nothing
 		t.Fatal(err)

@@ -475,7 +475,8 @@ func (d *Driver) findLease(ctx context.Context) (map[string]string, NodeConfig, 
 	var lastErr error
 	for hops := 0; hops <= 2*len(d.cfg.Nodes); hops++ {
 		visited[n.Name] = true
-		out, err := d.conns.runAs(ctx, n, "reading work_dir/lease", "cat "+shq(n.WorkDir+"/lease")+" 2>/dev/null || true", d.conns.commandLimit())
+		// The node's clock comes with it (now=), for whoever checks its expiry.
+		out, err := d.conns.runAs(ctx, n, "reading work_dir/lease", "cat "+shq(n.WorkDir+"/lease")+" 2>/dev/null || true; echo now=$(date +%s)", d.conns.commandLimit())
 		if err == nil {
 			f := parseLease(out)
 			if next, ok := f["moved"]; ok {

@@ -97,8 +97,15 @@ func lastDowntime(t *testing.T, n *lab.Node) lab.Interval {
 func TestDriver_LeaseMovesOffThePrimaryBeforeItRebootsSoALongRebootNeitherLosesItNorLetsAnotherApplyTakeIt(t *testing.T) {
 	t.Parallel()
 	l := lab.New(t, lab.Options{Nodes: 2, RebootDelay: 14 * time.Second})
-	d := newDriver(t, labConfig(t, l))
-	other := newDriver(t, labConfig(t, l)) // another apply, in another process
+	// boot_timeout bounds the whole reboot: the 14 s n1 stays down, then
+	// its boot (D-Bus, RAUC, sshd) and the driver's first rauc status. The
+	// lab's 30 s left 16 s for those, which a machine at load 30+ used up
+	// ("did not answer within 30s after its reboot"); what this test
+	// proves does not depend on how long the boot takes after the 14 s.
+	cfg := labConfig(t, l)
+	cfg.BootTimeout = 14*time.Second + 90*time.Second // within runAction's 2-minute wait
+	d := newDriver(t, cfg)
+	other := newDriver(t, cfg) // another apply, in another process
 	stageAll(t, l, d, "1.1")
 	ctx := ctxT(t)
 	req := driver.LeaseRequest{Owner: "alice@ci-1", OperationKey: "op-1", TTL: 12 * time.Second, Heartbeat: 4 * time.Second}

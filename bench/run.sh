@@ -332,7 +332,7 @@ fi
 		printf " | 200 `terraform_data`: %.2f s", t; if (cpu) printf " (%.2f CPU-s)", tc
 		printf " | %.2fx", f/t; if (cpu) printf " (CPU %.2fx)", fc/tc
 		printf "; the provider is %.2fx the floor", p/f; if (cpu) printf " (CPU %.2fx)", pc/fc; printf " | |\n" }'
-	echo "| GETs of one cluster in that plan (most of any cluster; simulator's count) | ${GETS% *} | | | <= 1 per provider process |"
+	echo "| GETs of one cluster in that plan (most of any cluster; simulator's count) | ${GETS% *} (${GETS#* } requests in all) | | | <= 1 per provider process |"
 	awk '/^BenchmarkMakespan/ {
 		name=$1; sub(/^BenchmarkMakespan\//, "", name); sub(/-[0-9]+$/, "", name)
 		for (i = 2; i <= NF; i++) { if ($(i) == "sim-s") s=$(i-1); if ($(i) == "bound-s") lb=$(i-1); if ($(i) == "serial-s") se=$(i-1); if ($(i) == "time-scale") sc=$(i-1) }

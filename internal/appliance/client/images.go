@@ -329,8 +329,16 @@ func (c *Client) DownloadImage(ctx context.Context, cluster string, req api.Down
 	return c.startTask(ctx, apiPath("clusters", cluster, "downloads"), req, idempotencyKey)
 }
 
-// ListImages returns the images present on a cluster.
+// ListImages returns the images present on a cluster (from the snapshot
+// cache on a Cached client).
 func (c *Client) ListImages(ctx context.Context, cluster string) ([]api.Image, error) {
+	if c.cacheReads && c.snapshots != nil {
+		return c.cachedImages(ctx, cluster)
+	}
+	return c.fetchImages(ctx, cluster)
+}
+
+func (c *Client) fetchImages(ctx context.Context, cluster string) ([]api.Image, error) {
 	var out api.ImageList
 	if err := c.do(ctx, call{method: http.MethodGet, path: apiPath("clusters", cluster, "images"), out: &out}); err != nil {
 		return nil, err

@@ -259,3 +259,56 @@ func TestACachedSnapshotCannotBeChangedByItsReader(t *testing.T) {
 		t.Fatal("a change to one reader's snapshot showed in the next reader's")
 	}
 }
+
+// A plan's images and active versions each list their cluster's images: a
+// cached client lists each cluster once, until a change through any copy
+// of the client (here an upload through the uncached one) makes the next
+// list fresh; no reader can change another's list.
+func TestACachedClientListsEachClustersImagesOnceUntilAChange(t *testing.T) {
+	s := newSimulated(t, simulator.Options{})
+	ctx := context.Background()
+	cached := s.c.Cached()
+	before := s.srv.Stats().Requests
+	for range 5 {
+		imgs, err := cached.ListImages(ctx, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(imgs) != 0 {
+			t.Fatalf("a fresh cluster lists %d images", len(imgs))
+		}
+	}
+	if n := s.srv.Stats().Requests - before; n != 1 {
+		t.Fatalf("5 cached lists made %d requests, want 1", n)
+	}
+	path, in := bundleFile(t, "1.1", 64<<10)
+	if _, err := s.c.UploadImage(ctx, "demo", path); err != nil {
+		t.Fatal(err)
+	}
+	a, err := cached.ListImages(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 1 || a[0].SHA256 != in.SHA256 {
+		t.Fatalf("after an upload the cached list is %+v, want the uploaded image", a)
+	}
+	a[0].Manifest.SupportedFrom[0] = "9.9"
+	a[0].SHA256 = "changed"
+	b, err := cached.ListImages(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0].SHA256 != in.SHA256 || b[0].Manifest.SupportedFrom[0] != "1.0" {
+		t.Fatalf("a change to one reader's list showed in the next reader's: %+v", b[0])
+	}
+	// The uncached client always asks.
+	before = s.srv.Stats().Requests
+	for range 3 {
+		if _, err := s.c.ListImages(ctx, "demo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.srv.Stats().Requests - before; n != 3 {
+		t.Fatalf("3 uncached lists made %d requests, want 3", n)
+	}
+}

@@ -411,7 +411,7 @@ func (d *Driver) moveLease(ctx context.Context, h *heldLease, n, to NodeConfig) 
 		_, _ = d.conns.runAs(context.WithoutCancel(ctx), to, leaseLabel, fmt.Sprintf(releaseScript, shq(to.WorkDir), shq(h.id)), d.conns.commandLimit())
 		var ce *commandError
 		if errors.As(err, &ce) && ce.status == 4 {
-			return stepError(driver.CodeLeaseHeld, n, "reboot", "the rollout lease of RAUC cluster %s is no longer %s: the rollout stopped rather than act without it", d.cfg.Name, h.id)
+			return stepError(driver.CodeLeaseLost, n, "reboot", "the rollout lease of RAUC cluster %s is no longer %s: the rollout stopped rather than act without it", d.cfg.Name, h.id)
 		}
 		return stepError(driver.CodeUnavailable, n, "reboot", "the rollout lease could not be moved off this node before its reboot, so the reboot did not start: %v", err)
 	}

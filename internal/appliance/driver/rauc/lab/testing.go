@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,9 +38,33 @@ func New(t testing.TB, opts Options) *Lab {
 					}
 					t.Logf("%s %s:\n%s", n.Name, f, b)
 				}
+				t.Logf("%s work_dir (the lease, its pointers, reboot notes, a pending mark-good):\n%s", n.Name, workDirFiles(n.WorkDir))
 			}
 		}
 		l.Close()
 	})
 	return l
+}
+
+// workDirFiles shows the small files the driver keeps in a node's work_dir
+// (lease, rebooting-<node>, pending-good, ...), each with its content, for
+// a failed test's log: which lease and reboot notes a node held.
+func workDirFiles(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Size() > 1024 {
+			continue
+		}
+		content, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		fmt.Fprintf(&b, "--- %s (%s)\n%s", e.Name(), info.ModTime().UTC().Format("15:04:05.000"), content)
+	}
+	if b.Len() == 0 {
+		return "(no small files)"
+	}
+	return b.String()
 }

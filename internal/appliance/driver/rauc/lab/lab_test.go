@@ -3,6 +3,9 @@ package lab
 import (
 	"encoding/json"
 	"errors"
+	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +266,74 @@ func TestLab_RecordTellsWhetherPartnersWereDownTogether(t *testing.T) {
 	}
 	if at, _ := DownTogether(a, b); at.IsZero() {
 		t.Fatal("rebooted at once, but the record says never down together")
+	}
+}
+
+// A node's sshd is up only when the socket on its port is its own. Seen
+// once at load 30+: two nodes of one lab had picked the same port, the
+// second's sshd could not bind it, and the lab took the first node's
+// listening socket for the second's, so every command for n3 ran on n1
+// (n3 "staged" without an install). Here this test process listens on a
+// port: it is listening for this process, not for another one (a sleep).
+func TestListening_OnlyTheProcessThatOwnsTheSocketIsUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	other := exec.Command("sleep", "30")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
+	if !listening(port, os.Getpid()) {
+		t.Errorf("port %d is not seen listening for the process that owns it", port)
+	}
+	if listening(port, other.Process.Pid) {
+		t.Errorf("port %d is seen listening for process %d, which does not own its socket", port, other.Process.Pid)
+	}
+}
+
+// A port a node holds is reserved among all labs on the machine: another
+// node (of this lab or of another test process) cannot pick it, also while
+// the node is down in a reboot and the port is free; it is free for the
+// taking again once the node is gone.
+func TestFreePort_APortANodeHoldsIsNotPickedAgain(t *testing.T) {
+	dir := t.TempDir()
+	lock, ok := reservePort(dir, 25001)
+	if !ok {
+		t.Fatal("a free port could not be reserved")
+	}
+	if again, ok := reservePort(dir, 25001); ok {
+		again.Close()
+		t.Fatal("a port another node holds was reserved again")
+	}
+	lock.Close()
+	again, ok := reservePort(dir, 25001)
+	if !ok {
+		t.Fatal("a port whose node is gone could not be reserved")
+	}
+	again.Close()
+	seen := map[int]bool{}
+	var locks []*os.File
+	defer func() {
+		for _, l := range locks {
+			l.Close()
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		port, l, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l == nil {
+			continue // the kernel's pick: not from the lab's range
+		}
+		locks = append(locks, l)
+		if seen[port] {
+			t.Fatalf("freePort handed out port %d twice while its first node held it", port)
+		}
+		seen[port] = true
 	}
 }

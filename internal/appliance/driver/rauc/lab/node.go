@@ -55,6 +55,9 @@ type Node struct {
 	closed  bool
 	// rebootDelay overrides Options.RebootDelay for this node when set.
 	rebootDelay time.Duration
+	// portLock reserves Port for this node among every lab on the machine
+	// for the node's life (see freePort).
+	portLock *os.File
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -93,6 +96,10 @@ func startProc(name string, env []string, logPath string, argv ...string) (*proc
 	}()
 	return p, nil
 }
+
+// pid is the process's id: unshare and the shell exec what they start, so
+// it is the daemon's own.
+func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 func (p *proc) exited() bool {
 	select {
@@ -441,11 +448,14 @@ func (n *Node) startSSHD(ctx context.Context) error {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		if n.Port == 0 || (attempt > 0 && n.Addr == "") {
-			port, err := freePort()
+			port, lock, err := freePort()
 			if err != nil {
 				return err
 			}
-			n.Port = port
+			if n.portLock != nil {
+				n.portLock.Close()
+			}
+			n.Port, n.portLock = port, lock
 		}
 		if err := writeFile(n.path("sshd_config"), []byte(fmt.Sprintf(sshdConfig, n.Port, n.Dir)), 0o644); err != nil {
 			return err
@@ -462,7 +472,10 @@ func (n *Node) startSSHD(ctx context.Context) error {
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(n.Port))
 		port := n.Port
-		err = waitFor(ctx, 10*time.Second, n.Name+": sshd on "+addr, p, func() bool { return listening(port) })
+		// The socket must be this sshd's: one that failed to bind (the port
+		// taken by another node) must not pass for up because another
+		// process listens there.
+		err = waitFor(ctx, 10*time.Second, n.Name+": sshd on "+addr, p, func() bool { return listening(port, p.pid()) })
 		if err == nil {
 			n.mu.Lock()
 			n.sshd = p
@@ -480,11 +493,15 @@ func (n *Node) startSSHD(ctx context.Context) error {
 	return lastErr
 }
 
-// listening reports whether a socket listens on 127.0.0.1:port, from
-// /proc/net/tcp. Asking the kernel instead of connecting spares sshd a
-// connection (a fork and a privilege-separated child) at every boot; where
-// /proc/net/tcp cannot be read, a connection answers.
-func listening(port int) bool {
+// listening reports whether process pid listens on 127.0.0.1:port, from
+// /proc/net/tcp and the process's file descriptors. Asking the kernel
+// instead of connecting spares sshd a connection (a fork and a
+// privilege-separated child) at every boot; where /proc/net/tcp cannot be
+// read, a connection answers. The socket's owner matters: a node's sshd
+// that could not bind its port (another process took it) exits, and until
+// then the port listens, but not for this node; its clients would reach
+// another node.
+func listening(port, pid int) bool {
 	b, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
@@ -494,12 +511,28 @@ func listening(port int) bool {
 		c.Close()
 		return true
 	}
-	// "sl local_address rem_address st ...": 127.0.0.1:port in hex, and
-	// state 0A (LISTEN).
+	// "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout
+	// inode": 127.0.0.1:port in hex, and state 0A (LISTEN).
 	want := fmt.Sprintf("0100007F:%04X", port)
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 3 && f[1] == want && f[3] == "0A" {
+		if len(f) > 9 && f[1] == want && f[3] == "0A" {
+			return ownsSocket(pid, f[9])
+		}
+	}
+	return false
+}
+
+// ownsSocket: process pid has socket inode open (or its descriptors
+// cannot be read, which leaves the port's word to stand).
+func ownsSocket(pid int, inode string) bool {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return pid <= 0 || errors.Is(err, os.ErrPermission)
+	}
+	want := "socket:[" + inode + "]"
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && l == want {
 			return true
 		}
 	}
@@ -510,21 +543,46 @@ func listening(port int) bool {
 // ephemeral range (32768-60999 by default): a port from that range, which
 // the kernel hands out for port 0, can be taken by any outgoing connection
 // of this busy machine while the node is down in a reboot, and the node
-// could then not listen on it again. The kernel's pick is the fallback.
-func freePort() (int, error) {
+// could then not listen on it again. The port is reserved for the node's
+// life by a lock file that every lab on the machine (other test processes
+// too) respects: a node's port is free while it is down in a reboot, and
+// another lab's node starting then must not take it, nor two nodes
+// starting at once pick the same one. The kernel's pick is the fallback.
+func freePort() (int, *os.File, error) {
+	dir := filepath.Join(os.TempDir(), "rauc-lab-ports")
+	_ = os.MkdirAll(dir, 0o755)
 	for i := 0; i < 50; i++ {
 		port := 20000 + rand.IntN(12000)
+		lock, ok := reservePort(dir, port)
+		if !ok {
+			continue
+		}
 		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 			l.Close()
-			return port, nil
+			return port, lock, nil
 		}
+		lock.Close()
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("lab: find a free port: %w", err)
+		return 0, nil, fmt.Errorf("lab: find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return l.Addr().(*net.TCPAddr).Port, nil, nil
+}
+
+// reservePort takes port's lock file without waiting; the kernel drops the
+// lock when its holder exits, however it exits.
+func reservePort(dir string, port int) (*os.File, bool) {
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
 }
 
 // waitFor polls ok until it holds, p exits or limit passes.
@@ -629,4 +687,7 @@ func (n *Node) close() {
 	sshd.kill()
 	raucP.kill()
 	bus.kill()
+	if n.portLock != nil {
+		n.portLock.Close()
+	}
 }

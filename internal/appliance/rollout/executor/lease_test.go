@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +40,10 @@ func (s *scriptedLeaser) ReleaseLease(context.Context, string, string) error {
 
 func withShortLease(t *testing.T) {
 	old := leaseTTL
-	leaseTTL = 60 * time.Millisecond // renewed every 20 ms
+	// Renewed every 200 ms; the holder acts for 400 ms after a renewal by
+	// its own clock, which a loaded machine's scheduler must not eat up
+	// between two renewals that succeed.
+	leaseTTL = 600 * time.Millisecond
 	t.Cleanup(func() { leaseTTL = old })
 }
 
@@ -58,7 +62,8 @@ func waitOrStopped(d time.Duration) func(ctx context.Context, _ string) error {
 func TestWithLease_OneFailedRenewalDoesNotStopTheRollout(t *testing.T) {
 	withShortLease(t)
 	l := &scriptedLeaser{renewals: []error{errors.New("connection reset"), nil}}
-	if err := WithLease(context.Background(), l, "c", "me", "op", waitOrStopped(150*time.Millisecond)); err != nil {
+	// Long enough for the failed renewal (200 ms) and the next (400 ms).
+	if err := WithLease(context.Background(), l, "c", "me", "op", waitOrStopped(700*time.Millisecond)); err != nil {
 		t.Fatalf("a single failed renewal stopped the rollout: %v", err)
 	}
 	if !l.released {
@@ -178,5 +183,44 @@ func TestWithLease_Defect5_ADeadHoldersOtherLeaseIsWaitedOut(t *testing.T) {
 	err := WithLease(context.Background(), live, "c", "me", "rollout c -> 2.0", func(context.Context, string) error { return nil })
 	if err == nil || live.calls != 1 || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("a live holder's lease: want one refusal at once, got %v after %d requests", err, live.calls)
+	}
+}
+
+// renewedAnewLeaser answers renewals with a new lease: the holder's lease
+// expired before the renewal reached the cluster, which granted a new one.
+type renewedAnewLeaser struct {
+	mu       sync.Mutex
+	calls    int
+	released []string
+}
+
+func (r *renewedAnewLeaser) AcquireLease(_ context.Context, cluster string, _ driver.LeaseRequest) (*driver.Lease, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	return &driver.Lease{ID: fmt.Sprintf("l%d", min(r.calls, 2)), Cluster: cluster}, nil
+}
+
+func (r *renewedAnewLeaser) ReleaseLease(_ context.Context, _, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.released = append(r.released, id)
+	return nil
+}
+
+// A renewal that comes back with another lease means the old one expired
+// first: whatever ran under it may have met another operation, so the run
+// stops (lease_lost) instead of going on, and both leases are given back.
+func TestWithLease_ARenewalThatGotANewLeaseStopsTheRollout(t *testing.T) {
+	withShortLease(t)
+	l := &renewedAnewLeaser{}
+	err := WithLease(context.Background(), l, "c", "me", "op", waitOrStopped(5*time.Second))
+	if driver.CodeOf(err) != driver.CodeLeaseLost || !strings.Contains(err.Error(), "expired before it was renewed") {
+		t.Fatalf("want the rollout stopped with lease_lost, got %v", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if strings.Join(l.released, ",") != "l2,l1" {
+		t.Fatalf("released %v, want the new lease l2 and the old l1", l.released)
 	}
 }

@@ -21,7 +21,10 @@
 #               in terraform-plugin-framework, answering with the planned
 #               values of the real plan and doing nothing else, so the
 #               table shows what the provider adds to what any framework
-#               provider with this schema costs Terraform.
+#               provider with this schema costs Terraform. The minimal floor
+#               is the same configuration planned by bench/minimalprovider:
+#               only the attributes the configuration sets, nothing planned
+#               but the image's version; what any plugin provider costs.
 #   makespans   every preset and the 16-node HA-pairs case with
 #               max_unavailable = 8, in simulated seconds, against the plan's
 #               batch-by-batch bound and serial time (go test -bench Makespan).
@@ -101,7 +104,7 @@ REQ='terraform {
     appliance = { source = "applianceops/appliance" }
   }
 }'
-CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 FLOORT=0 PLAN_CPU=- BASE_CPU=- FLOOR_CPU=- GETS="- -" BYTES=1
+CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 FLOORT=0 MINT=0 PLAN_CPU=- BASE_CPU=- FLOOR_CPU=- MIN_CPU=- GETS="- -" BYTES=1
 : >"$W/makespan.out"; : >"$W/planner.out"
 
 # ---------------------------------------------------------------- uploads
@@ -255,6 +258,11 @@ go build -o "$FLOOR" ./bench/floorprovider
 printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/applianceops/appliance" = "%s"\n    "registry.opentofu.org/applianceops/appliance" = "%s"\n  }\n  direct {}\n}\n' "$W/floor-bin" "$W/floor-bin" >"$W/floorrc"
 mkdir -p "$W/floor"
 cp "$W/fleet/main.tf" "$W/floor/main.tf"
+# The minimal provider, the same way, plans another copy.
+go build -o "$W/min-bin/terraform-provider-appliance" ./bench/minimalprovider
+sed "s#$W/floor-bin#$W/min-bin#g" "$W/floorrc" >"$W/minrc"
+mkdir -p "$W/min"
+cp "$W/fleet/main.tf" "$W/min/main.tf"
 CPUTIME=""
 [ -x /usr/bin/time ] && CPUTIME=/usr/bin/time
 # plan_timed TIMES OUT DIR [VAR=value...]: terraform plan in DIR; appends
@@ -274,16 +282,18 @@ plan_timed() {
 # answers with its planned values.
 plan_timed "$W/warmup.times" "$W/fleet.out" "$W/fleet" APPLIANCE_BUNDLE_CACHE_DIR="$W/cache-fleet-0"
 (cd "$W/fleet" && "$TERRAFORM" show -json p >"$W/fleet-plan.json")
-: >"$W/plan.times"; : >"$W/base.times"; : >"$W/floor.times"
+: >"$W/plan.times"; : >"$W/base.times"; : >"$W/floor.times"; : >"$W/min.times"
 for i in $(seq "$RUNS"); do
 	plan_timed "$W/base.times" "$W/base.out" "$W/base"
 	before=$(api "$URL/v1/stats")
 	plan_timed "$W/plan.times" "$W/fleet.out" "$W/fleet" APPLIANCE_BUNDLE_CACHE_DIR="$W/cache-fleet-$i"
 	after=$(api "$URL/v1/stats")
 	plan_timed "$W/floor.times" "$W/floor.out" "$W/floor" TF_CLI_CONFIG_FILE="$W/floorrc" FLOOR_PLAN_JSON="$W/fleet-plan.json"
+	plan_timed "$W/min.times" "$W/min.out" "$W/min" TF_CLI_CONFIG_FILE="$W/minrc"
 done
 stop_sim
 grep -q '200 to add' "$W/fleet.out" || { echo "bench: the fleet plan did not plan 200 resources:"; tail "$W/fleet.out"; exit 1; }
+grep -q '200 to add' "$W/min.out" || { echo "bench: the minimal provider did not plan 200 resources:"; tail "$W/min.out"; exit 1; }
 # The floor must show the very plan the provider showed (only the
 # override's path in Terraform's warning differs).
 sed "s#$W/floor-bin#$W/bin#" "$W/floor.out" | cmp -s - "$W/fleet.out" ||
@@ -291,8 +301,8 @@ sed "s#$W/floor-bin#$W/bin#" "$W/floor.out" | cmp -s - "$W/fleet.out" ||
 # The most GETs of any one cluster in the last plan, and the requests made.
 GETS=$(bt stats "$before" "$after")
 col() { cut -d' ' -f"$1" "$2" | median; }
-PLAN=$(col 1 "$W/plan.times"); BASE=$(col 1 "$W/base.times"); FLOORT=$(col 1 "$W/floor.times")
-PLAN_CPU=$(col 2 "$W/plan.times"); BASE_CPU=$(col 2 "$W/base.times"); FLOOR_CPU=$(col 2 "$W/floor.times")
+PLAN=$(col 1 "$W/plan.times"); BASE=$(col 1 "$W/base.times"); FLOORT=$(col 1 "$W/floor.times"); MINT=$(col 1 "$W/min.times")
+PLAN_CPU=$(col 2 "$W/plan.times"); BASE_CPU=$(col 2 "$W/base.times"); FLOOR_CPU=$(col 2 "$W/floor.times"); MIN_CPU=$(col 2 "$W/min.times")
 fi
 
 # ----------------------------------------------------- makespans, planner
@@ -332,6 +342,11 @@ fi
 		printf " | 200 `terraform_data`: %.2f s", t; if (cpu) printf " (%.2f CPU-s)", tc
 		printf " | %.2fx", f/t; if (cpu) printf " (CPU %.2fx)", fc/tc
 		printf "; the provider is %.2fx the floor", p/f; if (cpu) printf " (CPU %.2fx)", pc/fc; printf " | |\n" }'
+	awk -v m="$MINT" -v t="$BASE" -v mc="$MIN_CPU" -v tc="$BASE_CPU" 'BEGIN {
+		cpu = (mc != "-" && tc != "-")
+		printf "| the floor of any plugin provider: the same configuration planned by a framework provider whose resources have only the attributes it sets and plan nothing else (bench/minimalprovider) | %.2f s", m; if (cpu) printf " (%.2f CPU-s)", mc
+		printf " | 200 `terraform_data`: %.2f s", t; if (cpu) printf " (%.2f CPU-s)", tc
+		printf " | %.2fx", m/t; if (cpu) printf " (CPU %.2fx)", mc/tc; printf " | |\n" }'
 	echo "| GETs of one cluster in that plan (most of any cluster; simulator's count) | ${GETS% *} (${GETS#* } requests in all) | | | <= 1 per provider process |"
 	awk '/^BenchmarkMakespan/ {
 		name=$1; sub(/^BenchmarkMakespan\//, "", name); sub(/-[0-9]+$/, "", name)

@@ -114,8 +114,13 @@ mv "$f.tmp" "$f"
 `
 
 // pointScript turns the lease with this id into a pointer to its new node;
-// exit 4 when the node no longer holds that lease.
+// exit 4 when the node no longer holds that lease, or holds it expired by
+// its clock (the holder stalled past it: its reboot must not start, as
+// another apply may take the cluster at any moment). It is the last check
+// before a reboot, made under the node's lease lock.
 const pointScript = leaseLock + `if [ ! -f "$f" ] || [ "$(sed -n 's/^id=//p' "$f")" != %[2]s ]; then cat "$f" 2>/dev/null || true; exit 4; fi
+e=$(sed -n 's/^expires=//p' "$f")
+if [ "${e:-0}" -le "$(date +%%s)" ]; then cat "$f"; exit 4; fi
 printf 'moved=%%s\n' %[3]s > "$f.tmp"
 mv "$f.tmp" "$f"
 `
@@ -406,11 +411,14 @@ func (d *Driver) moveLease(ctx context.Context, h *heldLease, n, to NodeConfig) 
 		return stepError(driver.CodeUnavailable, n, "reboot", "the rollout lease could not be moved to node %s before this node reboots, so the reboot did not start: %v", to.Name, err)
 	}
 	point := fmt.Sprintf(pointScript, shq(n.WorkDir), shq(h.id), shq(to.Name))
-	if _, err := d.conns.runAs(ctx, n, "moving the lease off work_dir/lease", point, d.conns.commandLimit()); err != nil {
+	if out, err := d.conns.runAs(ctx, n, "moving the lease off work_dir/lease", point, d.conns.commandLimit()); err != nil {
 		// Take the copy back: the lease stays where it was, or is lost.
 		_, _ = d.conns.runAs(context.WithoutCancel(ctx), to, leaseLabel, fmt.Sprintf(releaseScript, shq(to.WorkDir), shq(h.id)), d.conns.commandLimit())
 		var ce *commandError
 		if errors.As(err, &ce) && ce.status == 4 {
+			if parseLease(out)["id"] == h.id {
+				return stepError(driver.CodeLeaseLost, n, "reboot", "the rollout lease %s of RAUC cluster %s expired by this node's clock without a renewal, so the reboot did not start: the rollout stopped rather than act beside another operation that may take the cluster now", h.id, d.cfg.Name)
+			}
 			return stepError(driver.CodeLeaseLost, n, "reboot", "the rollout lease of RAUC cluster %s is no longer %s: the rollout stopped rather than act without it", d.cfg.Name, h.id)
 		}
 		return stepError(driver.CodeUnavailable, n, "reboot", "the rollout lease could not be moved off this node before its reboot, so the reboot did not start: %v", err)

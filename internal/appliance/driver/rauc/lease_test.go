@@ -328,3 +328,35 @@ func TestDriver_SnapshotShowsTheLeaseHolderWhereverTheLeaseMoved(t *testing.T) {
 		t.Errorf("a released lease still shows: %+v", c.Lease)
 	}
 }
+
+// The last check before a reboot, the lease's move off the node about to
+// reboot, refuses a lease that expired by that node's clock: a holder that
+// stalled past its lease between the action's lease check and the reboot
+// does not reboot the node (on the old code the move went ahead and the
+// reboot followed), and the lease stays where it was, with no copy left
+// on the partner.
+func TestDriver_ALeaseThatExpiredBeforeTheRebootIsNotMovedAndTheRebootDoesNotStart(t *testing.T) {
+	t.Parallel()
+	l := lab.New(t, lab.Options{Nodes: 2})
+	d := newDriver(t, labConfig(t, l))
+	ctx := ctxT(t)
+	lease, err := d.AcquireLease(ctx, "lab", driver.LeaseRequest{Owner: "alice@ci-1", OperationKey: "op-1", TTL: 2 * time.Second, Heartbeat: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the node's clock counts whole seconds
+	n1, _ := d.node("n1")
+	n2, _ := d.node("n2")
+	d.leaseMu.Lock()
+	err = d.moveLease(ctx, d.held, n1, n2)
+	d.leaseMu.Unlock()
+	if driver.CodeOf(err) != driver.CodeLeaseLost || !strings.Contains(err.Error(), "expired") || !strings.Contains(err.Error(), "reboot did not start") {
+		t.Fatalf("moving an expired lease before a reboot: %v, want lease_lost saying it expired and the reboot did not start", err)
+	}
+	if out, _ := l.Run(l.Node("n1"), "cat "+shq(n1.WorkDir+"/lease")); !strings.Contains(out, "id="+lease.ID) {
+		t.Errorf("n1's lease file is %q, want the lease %s left where it was", out, lease.ID)
+	}
+	if out, _ := l.Run(l.Node("n2"), "cat "+shq(n2.WorkDir+"/lease")+" 2>/dev/null || true"); strings.TrimSpace(out) != "" {
+		t.Errorf("n2 kept a copy of the refused lease: %q", out)
+	}
+}

@@ -80,23 +80,27 @@ func TestPGBackend_SecondApplyOfTheSameStateIsLockedOutAndAnotherStateIsRefusedB
 	running := first.start(apply...)
 	defer running.stop()
 	// The first apply holds the state lock from its start; once it holds
-	// the cluster's lease too, both locks are taken.
+	// the cluster's lease for its rollout too, both locks are taken. Its
+	// image's staging takes the lease before that and gives it back, as a
+	// lease is one operation's: another state's apply may take it in
+	// between, and the first apply's rollout then meets that lease. So the
+	// others start only once the rollout holds it, not the staging.
 	var owner string
-	leaseTaken := regexp.MustCompile(`^lease taken by (.+) \(operation [^)]*\)$`)
+	leaseTaken := regexp.MustCompile(`^lease taken by (.+?) \(operation (.*)\)$`)
 	if !waitFor(90*time.Second, func() bool {
 		events, err := sim.Events(context.Background(), "demo", 0)
 		if err != nil {
 			return false
 		}
 		for _, e := range events {
-			if m := leaseTaken.FindStringSubmatch(e.Message); m != nil {
+			if m := leaseTaken.FindStringSubmatch(e.Message); m != nil && !strings.HasPrefix(m[2], "stage ") {
 				owner = m[1]
 				return true
 			}
 		}
 		return running.exited()
 	}) || owner == "" {
-		t.Fatalf("the first apply never took the cluster's lease:\n%s", running.output())
+		t.Fatalf("the first apply's rollout never took the cluster's lease:\n%s", running.output())
 	}
 
 	// Both at once, so that they meet the first apply well before its end

@@ -104,7 +104,7 @@ REQ='terraform {
     appliance = { source = "applianceops/appliance" }
   }
 }'
-CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 FLOORT=0 MINT=0 PLAN_CPU=- BASE_CPU=- FLOOR_CPU=- MIN_CPU=- GETS="- -" BYTES=1
+CURL=0 APPLY=0 UPLOAD=0 VERIFY=0 READS=- RSS=0 WIRE_CURL="" WIRE_APPLY=0 WIRE_UPLOAD=0 WIRE_VERIFY=0 WIRE_SKIPPED="" WIRE_RATE="" PLAN=0 BASE=0 FLOORT=0 MINT=0 PLAN_CPU=- BASE_CPU=- FLOOR_CPU=- MIN_CPU=- GETS="- -" BYTES=1 SIZE=0
 : >"$W/makespan.out"; : >"$W/planner.out"
 
 # ---------------------------------------------------------------- uploads

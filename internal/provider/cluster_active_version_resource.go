@@ -329,6 +329,11 @@ func (r *clusterActiveVersionResource) apply(ctx context.Context, plan clusterAc
 	shown, steps := plan.RolloutPlan, plan.RolloutSteps
 
 	runErr := func() error {
+		end, err := r.data.takeTurn(ctx, cluster)
+		if err != nil {
+			return err
+		}
+		defer end()
 		snap, err := d.Cluster(ctx, cluster)
 		if err != nil {
 			return fmt.Errorf("reading cluster %s: %s", cluster, describeAPIError(err)+planTimeoutNote(ctx))

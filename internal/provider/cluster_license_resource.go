@@ -136,6 +136,12 @@ func (r *clusterLicenseResource) Create(ctx context.Context, req resource.Create
 	// Installing a licence that is already there changes nothing, so a
 	// retried or repeated create is safe.
 	d := r.data.acting()
+	end, err := r.data.takeTurn(ctx, cluster)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot install the "+series+" licence on cluster "+cluster, err.Error())
+		return
+	}
+	defer end()
 	if err := executor.Do(ctx, d, cluster, driver.Action{Kind: driver.ActInstallLicense, Series: series}); err != nil {
 		resp.Diagnostics.AddError("Cannot install the "+series+" licence on cluster "+cluster, describeAPIError(err)+planTimeoutNote(ctx))
 		return

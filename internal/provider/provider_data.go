@@ -55,6 +55,35 @@ type providerData struct {
 	run      tfrun.Run
 	runKnown bool
 	runs     *tfrun.Ledger
+
+	// turns holds, by cluster, a one-slot channel: this process's own
+	// operations on one cluster (a staging, a licence install, a rollout)
+	// take turns. Terraform runs the independent resources of one apply
+	// side by side, and the cluster admits one operation at a time under
+	// its lease: the second would be refused by its own apply's lease
+	// (lease_held naming this process), as a licence installed beside an
+	// image's staging once was.
+	turns sync.Map
+}
+
+// takeTurn waits until no other operation of this process acts on cluster,
+// for as long as ctx allows (the resource's timeout), and returns the
+// function that ends this operation's turn.
+func (d *providerData) takeTurn(ctx context.Context, cluster string) (func(), error) {
+	v, _ := d.turns.LoadOrStore(cluster, make(chan struct{}, 1))
+	turn := v.(chan struct{})
+	select {
+	case turn <- struct{}{}:
+		return func() { <-turn }, nil
+	default:
+	}
+	tflog.Info(ctx, "waiting for this apply's other operation on the cluster to end", map[string]any{"cluster": cluster})
+	select {
+	case turn <- struct{}{}:
+		return func() { <-turn }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waited for this apply's other operation on cluster %s until %w", cluster, context.Cause(ctx))
+	}
 }
 
 func newProviderData(drv driver.Driver, version string) *providerData {

@@ -419,6 +419,19 @@ func (r *softwareImageResource) download(ctx context.Context, plan softwareImage
 func (r *softwareImageResource) stageAndRead(ctx context.Context, m *softwareImageModel, diags *diag.Diagnostics) {
 	cluster := m.Cluster.ValueString()
 	d := r.data.acting()
+	if m.Stage.ValueBool() {
+		// The snapshot the staging starts from is read in this process's
+		// turn on the cluster, after whatever else this apply did there.
+		end, err := r.data.takeTurn(ctx, cluster)
+		if err != nil {
+			diags.AddError("Staging interrupted on cluster "+cluster, stagingInterrupted(ctx, err))
+			if m.StagedNodes.IsUnknown() {
+				m.StagedNodes = stringList(nil) // the next refresh reads what the nodes hold
+			}
+			return
+		}
+		defer end()
+	}
 	snap, err := d.Cluster(ctx, cluster)
 	switch {
 	case err != nil && ctx.Err() != nil && m.Stage.ValueBool():

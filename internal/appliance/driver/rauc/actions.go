@@ -338,17 +338,17 @@ func (d *Driver) rebootInto(ctx context.Context, n NodeConfig, want string) (str
 	}()
 	s, err := d.conns.session(bctx, n, cl)
 	if err != nil {
-		cl.Close()
+		_ = cl.Close() // abandoned: the session error is the one to report
 		return "", unreachable(n, err)
 	}
 	_, err = runSession(bctx, s, n, d.cfg.RebootCommand, d.cfg.RebootCommand, d.conns.commandLimit())
 	var ce *commandError
 	if errors.As(err, &ce) {
-		cl.Close()
+		_ = cl.Close() // abandoned: the reboot command's failure is the one to report
 		return "", stepError(driver.CodeBootFailed, n, "reboot", "the reboot command failed, the node did not reboot: %v", err)
 	}
 	if driver.CodeOf(err) == driver.CodeNodeTimeout {
-		cl.Close()
+		_ = cl.Close() // abandoned: the timeout is the one to report
 		return "", stepError(driver.CodeNodeTimeout, n, "reboot", "%v", err)
 	}
 	// Either it returned (systemctl reboot does) or the connection dropped
@@ -356,7 +356,7 @@ func (d *Driver) rebootInto(ctx context.Context, n NodeConfig, want string) (str
 	select {
 	case <-gone:
 	case <-bctx.Done():
-		cl.Close()
+		_ = cl.Close() // abandoned: the node did not go down, which is the error to report
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}

@@ -195,10 +195,11 @@ func (d *Driver) keyringFile() (string, func(), error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name()) // best-effort cleanup of a half-written temp file: the write error is the one to report
 		return "", nil, err
 	}
-	return f.Name(), func() { os.Remove(f.Name()) }, nil
+	// The cleanup is best effort: a leftover temp file holds only the public keyring.
+	return f.Name(), func() { _ = os.Remove(f.Name()) }, nil
 }
 
 func fileDigest(path string) (string, int64, error) {
@@ -206,7 +207,7 @@ func fileDigest(path string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {

@@ -39,7 +39,7 @@ func newHostKeys(cfg Config) (*hostKeys, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer os.Remove(f.Name())
+		defer func() { _ = os.Remove(f.Name()) }() // best-effort cleanup: it holds only public host keys, already read
 		_, err = f.WriteString(cfg.KnownHosts + "\n")
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -130,7 +130,7 @@ func (c *conns) client(ctx context.Context, node NodeConfig) (*ssh.Client, error
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.clients[node.Name]; old != nil {
-		cl.Close()
+		_ = cl.Close() // a duplicate, never used: the one already cached is returned
 		return old, nil
 	}
 	c.clients[node.Name] = cl
@@ -158,7 +158,7 @@ func (c *conns) dial(ctx context.Context, node NodeConfig) (*ssh.Client, error) 
 	_ = raw.SetDeadline(time.Now().Add(c.cfg.ConnectTimeout))
 	sc, chans, reqs, err := ssh.NewClientConn(raw, node.Address, cfg)
 	if err != nil {
-		raw.Close()
+		_ = raw.Close() // abandoned: the handshake error is the one to report
 		if driver.CodeOf(err) == driver.CodeHostKey {
 			var de *driver.Error
 			errors.As(err, &de)
@@ -213,7 +213,7 @@ func (c *conns) drop(node string) {
 	delete(c.clients, node)
 	c.mu.Unlock()
 	if cl != nil {
-		cl.Close()
+		_ = cl.Close() // dropping it is the point: the caller redials or reports its own error
 	}
 }
 
@@ -223,7 +223,7 @@ func (c *conns) closeAll() {
 	c.clients = map[string]*ssh.Client{}
 	c.mu.Unlock()
 	for _, cl := range all {
-		cl.Close()
+		_ = cl.Close() // shutting down: nobody left to report to
 	}
 }
 
@@ -319,13 +319,13 @@ func (c *conns) session(ctx context.Context, node NodeConfig, cl *ssh.Client) (*
 	case r := <-ch:
 		return r.s, r.err
 	case <-t.C:
-		cl.Close()
+		_ = cl.Close() // abandoned: it did not answer, which is the error to report
 		c.forget(node.Name, cl)
 		return nil, fmt.Errorf("the connection did not open a session within %s", c.connectLimit())
 	case <-ctx.Done():
 		go func() {
 			if r := <-ch; r.s != nil {
-				r.s.Close()
+				_ = r.s.Close() // a session opened after the caller gave up: never used
 			}
 		}()
 		return nil, ctx.Err()
@@ -333,7 +333,7 @@ func (c *conns) session(ctx context.Context, node NodeConfig, cl *ssh.Client) (*
 }
 
 func runSession(ctx context.Context, s *ssh.Session, node NodeConfig, label, command string, lim limit) (string, error) {
-	defer s.Close()
+	defer func() { _ = s.Close() }() // the command's outcome is already known: nothing to lose
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr = &stdout, &stderr
 	done := make(chan error, 1)
@@ -391,14 +391,17 @@ func (c *conns) upload(ctx context.Context, node NodeConfig, local, remote strin
 		c.drop(node.Name)
 		return unreachable(node, err)
 	}
-	defer sc.Close()
-	stop := context.AfterFunc(ctx, func() { sc.Close() })
+	// The upload's outcome is known from out.Close and the rename: closing
+	// the SFTP client (early, when ctx ends, to cut the copy short) has
+	// nothing more to lose.
+	defer func() { _ = sc.Close() }()
+	stop := context.AfterFunc(ctx, func() { _ = sc.Close() })
 	defer stop()
 	in, err := os.Open(local)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }() // read only: nothing to lose
 	dir := remote[:strings.LastIndex(remote, "/")]
 	if err := sc.MkdirAll(dir); err != nil {
 		return fmt.Errorf("on node %s, cannot create %s: %w", node.Name, dir, err)
@@ -409,7 +412,7 @@ func (c *conns) upload(ctx context.Context, node NodeConfig, local, remote strin
 		return fmt.Errorf("on node %s, cannot write %s: %w", node.Name, tmp, err)
 	}
 	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+		_ = out.Close() // a failed copy, removed or abandoned below: the copy error is the one to report
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return &driver.Error{Code: driver.CodeNodeTimeout, Message: fmt.Sprintf("copying the bundle to node %s did not finish within %s: it was cut short", node.Name, c.installLimit()),
 				Details: map[string]any{"node": node.Name, "limit": "install_timeout"}}
@@ -447,7 +450,7 @@ func (c *conns) sftpClient(node NodeConfig, cl *ssh.Client) (*sftp.Client, error
 	case r := <-ch:
 		return r.sc, r.err
 	case <-t.C:
-		cl.Close()
+		_ = cl.Close() // abandoned: it did not answer, which is the error to report
 		c.forget(node.Name, cl)
 		return nil, fmt.Errorf("SFTP did not start within %s", c.connectLimit())
 	}

@@ -73,14 +73,14 @@ func TestDriver_NodeThatAcceptsButNeverSpeaksSSHIsUnreachableWithinConnectTimeou
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // test teardown: nothing to report
 	var mu sync.Mutex
 	var held []net.Conn
 	defer func() {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range held {
-			c.Close()
+			_ = c.Close() // test teardown: nothing to report
 		}
 	}()
 	go func() {

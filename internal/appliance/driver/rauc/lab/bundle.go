@@ -48,7 +48,7 @@ func (l *Lab) BuildBundle(spec BundleSpec) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // best-effort cleanup of the sources: the bundle is built (or failed) by then
 	img := make([]byte, 64<<10)
 	copy(img, slotImage(spec.Version))
 	if err := writeFile(filepath.Join(dir, "rootfs.img"), img, 0o644); err != nil {

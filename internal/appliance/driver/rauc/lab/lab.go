@@ -202,7 +202,7 @@ func (l *Lab) Close() {
 	l.closeOnce.Do(func() {
 		l.mu.Lock()
 		for _, c := range l.clients {
-			c.Close()
+			_ = c.Close() // shutting down: nobody left to report to
 		}
 		l.clients = nil
 		l.mu.Unlock()
@@ -268,7 +268,7 @@ func (l *Lab) Run(n *Node, command string) (string, error) {
 			return "", err
 		}
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }() // the command's outcome is already known: nothing to lose
 	var out, stderr strings.Builder
 	s.Stdout, s.Stderr = &out, &stderr
 	if err := s.Run(command); err != nil {
@@ -299,7 +299,7 @@ func (l *Lab) client(n *Node) (*ssh.Client, error) {
 		l.clients = map[string]*ssh.Client{}
 	}
 	if old := l.clients[n.Name]; old != nil {
-		c.Close()
+		_ = c.Close() // a duplicate, never used: the one already cached is returned
 		return old, nil
 	}
 	l.clients[n.Name] = c
@@ -312,7 +312,7 @@ func (l *Lab) dropClient(n *Node, c *ssh.Client) {
 		delete(l.clients, n.Name)
 	}
 	l.mu.Unlock()
-	c.Close()
+	_ = c.Close() // dropping it is the point: the caller redials or reports its own error
 }
 
 // WaitUp waits until node n is up again booted (sshd accepting), bounded.

@@ -280,8 +280,12 @@ func TestListening_OnlyTheProcessThatOwnsTheSocketIsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
+	defer func() { _ = ln.Close() }() // test teardown: nothing to report
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("a TCP listener's address is a %T, not a *net.TCPAddr", ln.Addr())
+	}
+	port := addr.Port
 	other := exec.Command("sleep", "30")
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
@@ -306,20 +310,24 @@ func TestFreePort_APortANodeHoldsIsNotPickedAgain(t *testing.T) {
 		t.Fatal("a free port could not be reserved")
 	}
 	if again, ok := reservePort(dir, 25001); ok {
-		again.Close()
+		_ = again.Close() // the test fails on the reservation alone
 		t.Fatal("a port another node holds was reserved again")
 	}
-	lock.Close()
+	if err := lock.Close(); err != nil { // the node is gone: its reservation must be released
+		t.Fatal(err)
+	}
 	again, ok := reservePort(dir, 25001)
 	if !ok {
 		t.Fatal("a port whose node is gone could not be reserved")
 	}
-	again.Close()
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[int]bool{}
 	var locks []*os.File
 	defer func() {
 		for _, l := range locks {
-			l.Close()
+			_ = l.Close() // test teardown: the locks go with the process anyway
 		}
 	}()
 	for i := 0; i < 50; i++ {

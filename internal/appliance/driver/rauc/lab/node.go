@@ -85,13 +85,13 @@ func startProc(name string, env []string, logPath string, argv ...string) (*proc
 	// without cleaning up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		logf.Close()
+		_ = logf.Close() // nothing written to it: the start error is the one to report
 		return nil, fmt.Errorf("lab: start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
-		logf.Close()
+		_ = logf.Close() // unbuffered: the process wrote its log through the descriptor, nothing is left to flush
 		close(p.done)
 	}()
 	return p, nil
@@ -263,7 +263,7 @@ func slotVersion(path string) (string, []byte) {
 	if err != nil {
 		return "", nil
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	buf := make([]byte, 4096)
 	k, _ := f.Read(buf)
 	buf = buf[:k]
@@ -453,7 +453,7 @@ func (n *Node) startSSHD(ctx context.Context) error {
 				return err
 			}
 			if n.portLock != nil {
-				n.portLock.Close()
+				_ = n.portLock.Close() // giving up the old port: the kernel drops its lock with the descriptor
 			}
 			n.Port, n.portLock = port, lock
 		}
@@ -508,7 +508,7 @@ func listening(port, pid int) bool {
 		if err != nil {
 			return false
 		}
-		c.Close()
+		_ = c.Close() // a probe: that it connected is the answer
 		return true
 	}
 	// "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout
@@ -558,17 +558,21 @@ func freePort() (int, *os.File, error) {
 			continue
 		}
 		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
-			l.Close()
+			_ = l.Close() // a probe: that it could listen is the answer
 			return port, lock, nil
 		}
-		lock.Close()
+		_ = lock.Close() // giving up a port in use: the kernel drops its lock with the descriptor
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, nil, fmt.Errorf("lab: find a free port: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil, nil
+	defer func() { _ = l.Close() }() // a probe: only the port the kernel picked is wanted
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, nil, fmt.Errorf("lab: find a free port: a TCP listener's address is a %T, not a *net.TCPAddr", l.Addr())
+	}
+	return addr.Port, nil, nil
 }
 
 // reservePort takes port's lock file without waiting; the kernel drops the
@@ -579,7 +583,7 @@ func reservePort(dir string, port int) (*os.File, bool) {
 		return nil, false
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+		_ = f.Close() // an empty lock file another node holds: nothing written to lose
 		return nil, false
 	}
 	return f, true
@@ -688,6 +692,6 @@ func (n *Node) close() {
 	raucP.kill()
 	bus.kill()
 	if n.portLock != nil {
-		n.portLock.Close()
+		_ = n.portLock.Close() // the node is gone: the kernel drops its port's lock with the descriptor
 	}
 }

@@ -48,7 +48,7 @@ func (r *recorder) add(e Event) {
 	if err != nil {
 		return
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // best effort, like the write: add reports nothing
 	_, _ = f.Write(append(line, '\n'))
 }
 
@@ -58,7 +58,7 @@ func (n *Node) Record() ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: read record of %s: %w", n.Name, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	var out []Event
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

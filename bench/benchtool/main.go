@@ -77,7 +77,7 @@ func reads(path string) {
 	if err != nil {
 		fail(err.Error())
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	n := 0
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -107,7 +107,7 @@ func span(path, from, to string, first bool) {
 	if err != nil {
 		fail(err.Error())
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var start, end time.Time
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)

@@ -61,13 +61,13 @@ func (p *floorProvider) Configure(context.Context, provider.ConfigureRequest, *p
 func (p *floorProvider) Resources(ctx context.Context) []func() resource.Resource {
 	var out []func() resource.Resource
 	for _, newResource := range p.Provider.Resources(ctx) {
-		real := newResource()
+		r := newResource()
 		var md resource.MetadataResponse
-		real.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "appliance"}, &md)
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "appliance"}, &md)
 		switch md.TypeName {
 		case "appliance_software_image", "appliance_cluster_active_version":
 			var sr resource.SchemaResponse
-			real.Schema(ctx, resource.SchemaRequest{}, &sr)
+			r.Schema(ctx, resource.SchemaRequest{}, &sr)
 			f := &floorResource{typeName: md.TypeName, schema: sr}
 			out = append(out, func() resource.Resource { return f })
 		default:
@@ -210,10 +210,13 @@ func toValue(typ tftypes.Type, v, unknown any) (tftypes.Value, error) {
 		return tftypes.NewValue(typ, new(big.Float).SetFloat64(f)), nil
 	case typ.Is(tftypes.List{}), typ.Is(tftypes.Set{}):
 		var et tftypes.Type
-		if l, ok := typ.(tftypes.List); ok {
-			et = l.ElementType
-		} else {
-			et = typ.(tftypes.Set).ElementType
+		switch c := typ.(type) {
+		case tftypes.List:
+			et = c.ElementType
+		case tftypes.Set:
+			et = c.ElementType
+		default:
+			return tftypes.Value{}, fmt.Errorf("floor: type %s is a list or set but not a tftypes.List or tftypes.Set", typ)
 		}
 		in, _ := v.([]any)
 		us, _ := unknown.([]any)
@@ -231,7 +234,11 @@ func toValue(typ tftypes.Type, v, unknown any) (tftypes.Value, error) {
 		}
 		return tftypes.NewValue(typ, out), nil
 	case typ.Is(tftypes.Map{}):
-		et := typ.(tftypes.Map).ElementType
+		m, ok := typ.(tftypes.Map)
+		if !ok {
+			return tftypes.Value{}, fmt.Errorf("floor: type %s is a map but not a tftypes.Map", typ)
+		}
+		et := m.ElementType
 		in, _ := v.(map[string]any)
 		us, _ := unknown.(map[string]any)
 		out := make(map[string]tftypes.Value, len(in))
@@ -244,7 +251,10 @@ func toValue(typ tftypes.Type, v, unknown any) (tftypes.Value, error) {
 		}
 		return tftypes.NewValue(typ, out), nil
 	case typ.Is(tftypes.Object{}):
-		o := typ.(tftypes.Object)
+		o, ok := typ.(tftypes.Object)
+		if !ok {
+			return tftypes.Value{}, fmt.Errorf("floor: type %s is an object but not a tftypes.Object", typ)
+		}
 		in, _ := v.(map[string]any)
 		us, _ := unknown.(map[string]any)
 		out := make(map[string]tftypes.Value, len(o.AttributeTypes))

@@ -148,7 +148,11 @@ func freePort() (int, error) {
 		return 0, err
 	}
 	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, fmt.Errorf("a TCP listener's address is a %T, not a *net.TCPAddr", ln.Addr())
+	}
+	return a.Port, nil
 }
 
 // workspace is one trial's Terraform working directory, with its own local

@@ -73,7 +73,10 @@ var attrValueType = reflect.TypeFor[attr.Value]()
 
 func fieldsOf(t reflect.Type) ([]modelField, error) {
 	if f, ok := modelFields.Load(t); ok {
-		return f.([]modelField), nil
+		if fields, ok := f.([]modelField); ok {
+			return fields, nil
+		}
+		// Not what fieldsOf stores: computed again below and replaced.
 	}
 	var out []modelField
 	for i := range t.NumField() {

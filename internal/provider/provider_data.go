@@ -71,7 +71,10 @@ type providerData struct {
 // function that ends this operation's turn.
 func (d *providerData) takeTurn(ctx context.Context, cluster string) (func(), error) {
 	v, _ := d.turns.LoadOrStore(cluster, make(chan struct{}, 1))
-	turn := v.(chan struct{})
+	turn, ok := v.(chan struct{})
+	if !ok {
+		return nil, fmt.Errorf("the turns of cluster %s are a %T, not a channel", cluster, v)
+	}
 	select {
 	case turn <- struct{}{}:
 		return func() { <-turn }, nil

@@ -53,18 +53,23 @@ func rolloutStepsAttribute() schema.ListNestedAttribute {
 func stepsValue(steps []rollout.Step) types.List {
 	vals := make([]attr.Value, len(steps))
 	for i, s := range steps {
-		vals[i] = types.ObjectValueMust(stepAttrTypes, map[string]attr.Value{
-			"wave":     types.Int64Value(int64(s.Wave)),
-			"kind":     types.StringValue(string(s.Kind)),
-			"node":     types.StringValue(s.Node),
-			"version":  types.StringValue(s.Version),
-			"resource": types.StringValue(s.Resource),
-			"from":     types.StringValue(s.From),
-			"to":       types.StringValue(s.To),
-			"reason":   types.StringValue(s.Reason),
-		})
+		vals[i] = types.ObjectValueMust(stepAttrTypes, stepAttrs(s))
 	}
 	return types.ListValueMust(stepObjectType, vals)
+}
+
+// stepAttrs is the attributes of one step's object in rollout_steps.
+func stepAttrs(s rollout.Step) map[string]attr.Value {
+	return map[string]attr.Value{
+		"wave":     types.Int64Value(int64(s.Wave)),
+		"kind":     types.StringValue(string(s.Kind)),
+		"node":     types.StringValue(s.Node),
+		"version":  types.StringValue(s.Version),
+		"resource": types.StringValue(s.Resource),
+		"from":     types.StringValue(s.From),
+		"to":       types.StringValue(s.To),
+		"reason":   types.StringValue(s.Reason),
+	}
 }
 
 // stepsFrom reads steps back from the attribute; nil when it is null or unknown.
@@ -129,11 +134,8 @@ func superRolloutStepsAttribute() schema.ListNestedAttribute {
 func superStepsValue(steps []rollout.ClusterStep) types.List {
 	vals := make([]attr.Value, len(steps))
 	for i, s := range steps {
-		o := stepsValue([]rollout.Step{s.Step}).Elements()[0].(types.Object).Attributes()
-		m := map[string]attr.Value{"cluster": types.StringValue(s.Cluster)}
-		for k, v := range o {
-			m[k] = v
-		}
+		m := stepAttrs(s.Step)
+		m["cluster"] = types.StringValue(s.Cluster)
 		vals[i] = types.ObjectValueMust(superStepAttrTypes, m)
 	}
 	return types.ListValueMust(superStepObjectType, vals)

@@ -19,7 +19,10 @@ func TestSoftwareImage_ExactlyOneOfSourceFileAndSourceURL(t *testing.T) {
 	r := &softwareImageResource{}
 	var s resource.SchemaResponse
 	r.Schema(ctx, resource.SchemaRequest{}, &s)
-	typ := s.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	typ, ok := s.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("the schema's Terraform type is a %T, not a tftypes.Object", s.Schema.Type().TerraformType(ctx))
+	}
 	config := func(file, url any) tfsdk.Config {
 		vals := map[string]tftypes.Value{}
 		for name, at := range typ.AttributeTypes {

@@ -34,7 +34,7 @@ func startPostgres(t *testing.T, databases ...string) map[string]string {
 	}
 	// Not t.TempDir: its parents are private to root, and the server's
 	// user must reach its data directory.
-	dir, err := os.MkdirTemp("", "statelock-pg-")
+	dir, err := os.MkdirTemp("", "statelock-pg-") //nolint:usetesting // t.TempDir's parents are private; the server's unprivileged user must reach it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,11 @@ func freePort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("a TCP listener's address is a %T, not a *net.TCPAddr", ln.Addr())
+	}
+	return a.Port
 }
 
 // waitFor polls cond every 50 ms until it holds or d has passed.

@@ -151,7 +151,11 @@ func TestUploadOfAFileWhoseSizeChangedIsRefusedWithoutSendingIt(t *testing.T) {
 func TestAClusterRequiringSignaturesTakesOnlyBundlesSignedByATrustedKey(t *testing.T) {
 	key, _ := bundle.GenerateKey()
 	other, _ := bundle.GenerateKey()
-	pubPEM, _ := bundle.EncodePublicKey(key.Public().(ed25519.PublicKey))
+	pubKey, ok := key.Public().(ed25519.PublicKey)
+	if !ok {
+		t.Fatalf("the key's public half is a %T, not an ed25519.PublicKey", key.Public())
+	}
+	pubPEM, _ := bundle.EncodePublicKey(pubKey)
 	s := newSimulated(t, simulator.Options{TrustedKeys: []string{string(pubPEM)}})
 	ctx := context.Background()
 

@@ -138,7 +138,7 @@ func Supercluster(req SuperRequest) *SuperPlan {
 		}
 		return out
 	}()
-	any := func(pred func(*appliance.Cluster) bool) bool {
+	anyMember := func(pred func(*appliance.Cluster) bool) bool {
 		for _, c := range req.Members {
 			if pred(c) {
 				return true
@@ -164,7 +164,7 @@ func Supercluster(req SuperRequest) *SuperPlan {
 				roll(n)
 			}
 		}
-		if len(rolling) > 0 || any(func(c *appliance.Cluster) bool { return c.MaintenanceWindow }) {
+		if len(rolling) > 0 || anyMember(func(c *appliance.Cluster) bool { return c.MaintenanceWindow }) {
 			sp.Steps = append(sp.Steps, SuperStep{Kind: SuperCloseWindow, Clusters: sp.Order})
 		}
 	case SuperIncremental:
@@ -175,7 +175,7 @@ func Supercluster(req SuperRequest) *SuperPlan {
 			roll(n)
 			sp.Steps = append(sp.Steps, SuperStep{Kind: SuperJoin, Cluster: n, Supercluster: temp, Temporary: true})
 		}
-		if len(rolling) > 0 || any(func(c *appliance.Cluster) bool { return c.Supercluster != req.Supercluster }) {
+		if len(rolling) > 0 || anyMember(func(c *appliance.Cluster) bool { return c.Supercluster != req.Supercluster }) {
 			sp.Steps = append(sp.Steps, SuperStep{Kind: SuperJoin, Clusters: sp.Order, Supercluster: req.Supercluster})
 		}
 	}
@@ -252,7 +252,7 @@ type ClusterStep struct {
 func NotShownClusterSteps(got, shown []ClusterStep) *ClusterStep {
 	j := 0
 	for i := range got {
-		for j < len(shown) && !(shown[j].Cluster == got[i].Cluster && shown[j].SameAction(got[i].Step)) {
+		for j < len(shown) && (shown[j].Cluster != got[i].Cluster || !shown[j].SameAction(got[i].Step)) {
 			j++
 		}
 		if j == len(shown) {

@@ -209,7 +209,11 @@ func (k *exchangeChecker) check(ex exchange) {
 	op := r.Method + " " + route.Path
 	if k.exercised != nil {
 		n, _ := k.exercised.LoadOrStore(op, new(countedOp))
-		n.(*countedOp).add(status)
+		if c, ok := n.(*countedOp); ok {
+			c.add(status)
+		} else {
+			k.fail("the exercised operations map holds a %T for %s, not a *countedOp", n, op)
+		}
 	}
 
 	opts := &openapi3filter.Options{
@@ -348,12 +352,17 @@ var testContract *apiContract
 // ends; TestMain reports what no test did.
 func reportExchanges(t testing.TB, srv *Server) {
 	t.Helper()
-	k, ok := exchangeCheckers.Load(srv)
+	v, ok := exchangeCheckers.Load(srv)
 	if !ok {
 		t.Errorf("the simulator was built without the API description's validation (wrapHandler not set)")
 		return
 	}
-	for _, f := range countedLines(k.(*exchangeChecker).takeFailures()) {
+	k, ok := v.(*exchangeChecker)
+	if !ok {
+		t.Errorf("exchangeCheckers holds a %T for the simulator, not an *exchangeChecker", v)
+		return
+	}
+	for _, f := range countedLines(k.takeFailures()) {
 		t.Errorf("API description %s: %s", apiDocPath, f)
 	}
 }
@@ -377,7 +386,12 @@ func TestMain(m *testing.M) {
 	// Exchanges of simulators no harness owned (Start, stress servers).
 	var left []string
 	exchangeCheckers.Range(func(_, v any) bool {
-		left = append(left, v.(*exchangeChecker).takeFailures()...)
+		k, ok := v.(*exchangeChecker)
+		if !ok {
+			left = append(left, fmt.Sprintf("exchangeCheckers holds a %T, not an *exchangeChecker", v))
+			return true
+		}
+		left = append(left, k.takeFailures()...)
 		return true
 	})
 	if len(left) > 0 {
@@ -415,8 +429,8 @@ func operationsNeverSucceeded(c *apiContract) []string {
 	for path, item := range c.doc.Paths.Map() {
 		for method := range item.Operations() {
 			op := method + " " + path
-			v, ok := operationsExercised.Load(op)
-			if !ok || v.(*countedOp).good == 0 {
+			v, _ := operationsExercised.Load(op) // nil if no exchange reached op
+			if c, ok := v.(*countedOp); !ok || c.good == 0 {
 				missing = append(missing, op)
 			}
 		}

@@ -124,7 +124,11 @@ func TestSim_Defect10_DownloadClientHasATimeout(t *testing.T) {
 		if r.URL.Path == "/stalls.tar" {
 			w.WriteHeader(200)
 			_, _ = w.Write(whole[:len(whole)/2]) // a good start, then nothing
-			w.(http.Flusher).Flush()
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			} else {
+				t.Errorf("the test server's response writer is a %T, which cannot flush", w)
+			}
 		}
 		select { // "/silent.tar" never answers; "/stalls.tar" stops sending
 		case <-release:

@@ -16,7 +16,11 @@ import (
 
 func TestATopologyWithTrustedKeysRequiresSignedUploads(t *testing.T) {
 	key, _ := bundle.GenerateKey()
-	pubPEM, _ := bundle.EncodePublicKey(key.Public().(ed25519.PublicKey))
+	pubKey, ok := key.Public().(ed25519.PublicKey)
+	if !ok {
+		t.Fatalf("the key's public half is a %T, not an ed25519.PublicKey", key.Public())
+	}
+	pubPEM, _ := bundle.EncodePublicKey(pubKey)
 	keyJSON, _ := json.Marshal(string(pubPEM))
 	path := writeTopology(t, fmt.Sprintf(`{"trusted_keys": [%s], "clusters": [{"name": "c", "nodes": [{"name": "a", "role": "member", "active": {"version": "1.0"}}]}]}`, keyJSON))
 	h := newHarnessOpts(t, Options{TopologyFile: path})

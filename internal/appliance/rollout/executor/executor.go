@@ -9,8 +9,6 @@ package executor
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -655,10 +653,4 @@ func (r *run) failure(ctx context.Context, err error) error {
 		f.NodeVersions = snap.ActiveVersions()
 	}
 	return f
-}
-
-func newAttempt() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b[:])
 }

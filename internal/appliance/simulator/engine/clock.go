@@ -42,11 +42,6 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// advancer is a clock that POST /v1/clock/advance may move.
-type advancer interface {
-	Advance(time.Duration)
-}
-
 // clockState is the scaled clock's epoch, persisted so that every process
 // sharing the state file agrees on the simulated time.
 type clockState struct {

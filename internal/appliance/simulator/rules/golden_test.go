@@ -148,7 +148,7 @@ func domainRollbackAllowed(t *testing.T, active, target string, features []strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := tp.Clusters[0].Cluster.Clone()
+	c := tp.Clusters[0].Clone()
 	c.Nodes = c.Nodes[:1]
 	c.Nodes[0].HAGroup = ""
 	c.HAGroups = nil

@@ -194,14 +194,8 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	key, err := bundle.GenerateKey()
-	var pubKey ed25519.PublicKey
 	if err == nil {
-		var ok bool
-		if pubKey, ok = key.Public().(ed25519.PublicKey); !ok {
-			err = fmt.Errorf("the generated key's public half is a %T, not an ed25519 public key", key.Public())
-		}
-	}
-	if err == nil {
+		pubKey := bundle.PublicKeyOf(key)
 		var priv, pub []byte
 		if priv, err = bundle.EncodePrivateKey(key); err == nil {
 			if pub, err = bundle.EncodePublicKey(pubKey); err == nil {
@@ -217,7 +211,7 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %s.key (keep it secret) and %s.pub (key %s): put the .pub content in the provider's trusted_keys\n",
-		*prefix, *prefix, bundle.KeyID(pubKey))
+		*prefix, *prefix, bundle.KeyID(bundle.PublicKeyOf(key)))
 	return 0
 }
 

@@ -83,12 +83,12 @@ func TestAccSoftwareImage_S1_S6_S7_S8_CorruptSameVersionUnsupportedUnsignedOrMis
 				ExpectError: regexp.MustCompile(`(?s)image 1.2 does not support updating from.*n1 \(1.0\).*updates from 1.1 only`),
 			},
 			{
-				Config:      signedConfig(sim, unsigned, publicKey(t, trusted)),
+				Config:      signedConfig(sim, unsigned, bundle.PublicKeyOf(trusted)),
 				ExpectError: regexp.MustCompile(`(?s)not\s+signed.*trusted_keys.*bundle\s+sign.*unsigned`),
 			},
 			{
-				Config:      signedConfig(sim, wrong, publicKey(t, trusted)),
-				ExpectError: regexp.MustCompile(`(?s)signed\s+by\s+key\s+` + bundle.KeyID(publicKey(t, other)) + `.*not\s+one\s+of\s+the\s+trusted\s+keys.*bad_signature`),
+				Config:      signedConfig(sim, wrong, bundle.PublicKeyOf(trusted)),
+				ExpectError: regexp.MustCompile(`(?s)signed\s+by\s+key\s+` + bundle.KeyID(bundle.PublicKeyOf(other)) + `.*not\s+one\s+of\s+the\s+trusted\s+keys.*bad_signature`),
 			},
 			{
 				Config:      downloadConfig(sim, "1.1", strings.Repeat("0", 64)),
@@ -331,16 +331,6 @@ func newKey(t *testing.T) ed25519.PrivateKey {
 	return k
 }
 
-// publicKey returns k's public half.
-func publicKey(t *testing.T, k ed25519.PrivateKey) ed25519.PublicKey {
-	t.Helper()
-	p, ok := k.Public().(ed25519.PublicKey)
-	if !ok {
-		t.Fatalf("the key's public half is a %T, not an ed25519.PublicKey", k.Public())
-	}
-	return p
-}
-
 // TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted: the
 // same configuration with a bundle signed by a trusted key applies.
 func TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted(t *testing.T) {
@@ -354,7 +344,7 @@ func TestAccSoftwareImage_SignedBundleIsUploadedWhenItsKeyIsTrusted(t *testing.T
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config: signedConfig(sim, p, publicKey(t, newKey(t)), publicKey(t, key)),
+			Config: signedConfig(sim, p, bundle.PublicKeyOf(newKey(t)), bundle.PublicKeyOf(key)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("appliance_software_image.next", tfjsonpath.New("version"), knownvalue.StringExact("1.1")),
 			},

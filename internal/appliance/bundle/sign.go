@@ -63,13 +63,20 @@ func KeyID(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// PublicKeyOf returns key's public half. ed25519.PrivateKey.Public gives a
+// crypto.PublicKey that is always an ed25519.PublicKey; this says so once,
+// for every caller.
+func PublicKeyOf(key ed25519.PrivateKey) ed25519.PublicKey {
+	pub, _ := key.Public().(ed25519.PublicKey)
+	return pub
+}
+
 // Sign signs a bundle with the given sha256 and size.
 func Sign(key ed25519.PrivateKey, sha256hex string, size int64) *Signature {
-	pub, _ := key.Public().(ed25519.PublicKey)
 	return &Signature{
 		Format:    SignatureFormat,
 		Algorithm: "ed25519",
-		KeyID:     KeyID(pub),
+		KeyID:     KeyID(PublicKeyOf(key)),
 		SHA256:    strings.ToLower(sha256hex),
 		SizeBytes: size,
 		Value:     base64.StdEncoding.EncodeToString(ed25519.Sign(key, statement(sha256hex, size))),

@@ -18,15 +18,6 @@ func mustKey(t *testing.T) ed25519.PrivateKey {
 	return k
 }
 
-func pub(t *testing.T, k ed25519.PrivateKey) ed25519.PublicKey {
-	t.Helper()
-	p, ok := k.Public().(ed25519.PublicKey)
-	if !ok {
-		t.Fatalf("the key's public half is a %T, not an ed25519.PublicKey", k.Public())
-	}
-	return p
-}
-
 func TestASignedBundlePassesWithItsKeyTrusted(t *testing.T) {
 	freshCache(t)
 	path := writeBundle(t, testSpec())
@@ -42,9 +33,9 @@ func TestASignedBundlePassesWithItsKeyTrusted(t *testing.T) {
 	if err != nil || sig == nil {
 		t.Fatalf("signature file: %v %v", sig, err)
 	}
-	signer, err := CheckSignature(sig, in.SHA256, in.SizeBytes, []ed25519.PublicKey{pub(t, mustKey(t)), pub(t, key)})
-	if err != nil || signer != KeyID(pub(t, key)) {
-		t.Fatalf("signer %q err %v, want %s", signer, err, KeyID(pub(t, key)))
+	signer, err := CheckSignature(sig, in.SHA256, in.SizeBytes, []ed25519.PublicKey{PublicKeyOf(mustKey(t)), PublicKeyOf(key)})
+	if err != nil || signer != KeyID(PublicKeyOf(key)) {
+		t.Fatalf("signer %q err %v, want %s", signer, err, KeyID(PublicKeyOf(key)))
 	}
 }
 
@@ -60,7 +51,7 @@ func TestSignatureFailures(t *testing.T) {
 	forged := *good
 	forged.Value = Sign(other, in.SHA256, in.SizeBytes).Value
 	forged.KeyID = good.KeyID
-	trusted := []ed25519.PublicKey{pub(t, key)}
+	trusted := []ed25519.PublicKey{PublicKeyOf(key)}
 
 	cases := []struct {
 		name     string
@@ -71,7 +62,7 @@ func TestSignatureFailures(t *testing.T) {
 		fragment string
 	}{
 		{"unsigned", nil, in.SHA256, in.SizeBytes, driver.CodeUnsigned, "not signed"},
-		{"signed by an untrusted key", Sign(other, in.SHA256, in.SizeBytes), in.SHA256, in.SizeBytes, driver.CodeBadSignature, KeyID(pub(t, other))},
+		{"signed by an untrusted key", Sign(other, in.SHA256, in.SizeBytes), in.SHA256, in.SizeBytes, driver.CodeBadSignature, KeyID(PublicKeyOf(other))},
 		{"forged under the trusted key's id", &forged, in.SHA256, in.SizeBytes, driver.CodeBadSignature, "forged"},
 		{"bundle changed after signing", good, strings.Repeat("a", 64), in.SizeBytes, driver.CodeBadSignature, "changed after it was signed"},
 		{"size changed after signing", good, in.SHA256, in.SizeBytes + 1, driver.CodeBadSignature, "changed after it was signed"},
@@ -99,12 +90,12 @@ func TestKeysRoundTripThroughPEMAndBase64(t *testing.T) {
 	if err != nil || !back.Equal(key) {
 		t.Fatalf("private key round trip: %v", err)
 	}
-	pubPEM, err := EncodePublicKey(pub(t, key))
+	pubPEM, err := EncodePublicKey(PublicKeyOf(key))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := ParsePublicKey(string(pubPEM))
-	if err != nil || !p.Equal(pub(t, key)) {
+	if err != nil || !p.Equal(PublicKeyOf(key)) {
 		t.Fatalf("public key round trip: %v", err)
 	}
 	if _, err := ParsePublicKey("not a key"); err == nil || !strings.Contains(err.Error(), "PUBLIC KEY") {
